@@ -1,0 +1,255 @@
+"""The parser against the real saved pages, field by field, with hand-checked values."""
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from sasscrawl.parser import NotAnArticle, Page, parse_article, parse_listing, split_authors
+from sasscrawl.schemas import ARTICLE_FIELDS, article_validator
+from sasscrawl.section import Section
+
+FIXTURES = Path(__file__).parent / "fixtures"
+URL_5554 = "http://en.sass.cn/103002/5554.aspx"
+URL_5553 = "http://en.sass.cn/103002/5553.aspx"
+DOWNLOADED = datetime(2026, 2, 3, 4, 5, 6, tzinfo=timezone.utc)
+IMG = "http://en.sass.cn/upload/images/2026/2/2/35f89dff-1d5f-4009-ae98-d4ac9fcbad11.00{}.jpeg"
+ANJI_CREDIT = "Photo courtesy of the Publicity Department of the CPC Anji County Committee"
+
+
+@pytest.fixture(scope="module")
+def article():
+    return parse_article((FIXTURES / "en.sass.cn_103002_5554.aspx.xml").read_bytes(), URL_5554, DOWNLOADED)
+
+
+@pytest.fixture(scope="module")
+def truncated_page():
+    return Page((FIXTURES / "en.sass.cn_103002_5553.aspx.prefix.xml").read_bytes(), URL_5553)
+
+
+def test_record_has_exactly_the_schema_fields_in_order_and_validates(article):
+    assert tuple(article) == ARTICLE_FIELDS
+    assert list(article_validator().iter_errors(article)) == []
+
+
+def test_identity_and_headlines(article):
+    assert article["articleId"] == 5554
+    assert article["url"] == URL_5554
+    assert article["headline"] == "Collective Prosperity: Zhejiang's Rural Cluster Development Model"
+    assert article["alternativeHeadline"] is None
+    assert article["inLanguage"] == "en"
+
+
+def test_dates_keep_the_site_offset_and_the_raw_strings(article):
+    assert article["datePublished"] == "2026-01-30T12:00:00+08:00"
+    assert article["datePublishedRaw"] == "2026-01-30 12:00"
+    assert article["dateCreated"] == "2026-02-02T05:08:00+08:00"
+    assert article["dateCreatedRaw"] == "2026-02-02 05:08"
+    assert article["dateDownloaded"] == "2026-02-03T04:05:06+00:00"
+
+
+def test_authors_section_breadcrumbs_source_views(article):
+    assert article["authors"] == [{"name": "Liu Ting", "nameRaw": "LIU TING"}]
+    assert article["section"] == {"id": "103002", "name": "Commentary"}
+    assert article["breadcrumbs"] == [
+        {"name": "RESEARCH", "url": "http://en.sass.cn/103/default.aspx"},
+        {"name": "Commentary", "url": "http://en.sass.cn/103002/default.aspx"},
+    ]
+    assert article["source"] == {
+        "name": "China Today",
+        "url": "http://www.chinatoday.com.cn/ctenglish/2018/et/202601/t20260126_800428888.html",
+    }
+    assert article["views"] == 92
+
+
+def test_standfirst_subheadings_and_body_text(article):
+    body = article["articleBody"]
+    paragraphs = body.split("\n\n")
+    assert article["description"] == (
+        "By encouraging collaboration, attracting young entrepreneurs, and setting up village-invested "
+        "enterprises, rural communities in Zhejiang Province are growing their income streams."
+    )
+    assert article["subheadings"] == ["Creating Synergy", "Youth Power", "Village Companies"]
+    # 1 standfirst + 24 paragraphs + 3 subheadings; the 3 captions are not body text.
+    assert len(paragraphs) == 28
+    assert paragraphs[0] == article["description"]
+    assert paragraphs[5] == "Creating Synergy"
+    assert paragraphs[14] == "Youth Power"
+    assert paragraphs[22] == "Village Companies"
+    # Entities decoded inside the CDATA body; &nbsp; spans normalised away.
+    assert "a bed & breakfast (B&B) which received more than 70,000 visitors last year" in paragraphs[1]
+    assert paragraphs[1].startswith("“Over the past years, we have seen more and more tourists")
+    assert paragraphs[-1].endswith("on the path toward common prosperity.")
+    assert "Photo courtesy" not in body and "An aerial view" not in body and "\xa0" not in body
+    assert "  " not in body
+    assert article["wordCount"] == len(body.split()) == 1328
+
+
+def test_figures_with_captions_and_credits(article):
+    assert article["figures"] == [
+        {
+            "url": IMG.format(1),
+            "caption": "An aerial view of Yucun Village in Tianhuangping Town, Anji County, Huzhou City of Zhejiang Province.",
+            "credit": ANJI_CREDIT,
+        },
+        {
+            "url": IMG.format(2),
+            "caption": "A stone monument in Yucun bearing the inscription “Lucid waters and lush mountains are invaluable assets.”",
+            "credit": "Liu Ting",
+        },
+        {
+            "url": IMG.format(3),
+            "caption": "The Skyland Resort in Anji’s Xianxia Town is an immersive fantasy-themed cultural tourism "
+            "project developed in the Greater Yucun area.",
+            "credit": ANJI_CREDIT,
+        },
+    ]
+    assert article["mainImage"] == {"url": IMG.format(1)}  # the ul list's first entry, made absolute from the site root
+    assert article["images"] == [{"url": IMG.format(n)} for n in (1, 2, 3)]
+
+
+def test_body_html_is_clean_and_structured(article):
+    html = article["articleBodyHtml"]
+    for banned in ("style=", "<span", "<form", "<script", "&nbsp;", "\xa0"):
+        assert banned not in html
+    assert html.startswith("<p><strong><em>By encouraging collaboration")
+    assert html.count("<h2>") == 3 and "<h2>Creating Synergy</h2>" in html
+    assert html.count("<p>") == 25
+    assert (
+        f'<figure><img src="{IMG.format(1)}" width="600" height="376"><figcaption>An aerial view of Yucun Village in '
+        f"Tianhuangping Town, Anji County, Huzhou City of Zhejiang Province. <em>{ANJI_CREDIT}</em></figcaption></figure>"
+    ) in html
+    assert "bed &amp; breakfast" in html
+
+
+def test_neighbours_and_content_hash(article):
+    assert article["previousArticleId"] == 5553
+    assert article["nextArticleId"] == 5556
+    again = parse_article(
+        (FIXTURES / "en.sass.cn_103002_5554.aspx.xml").read_bytes().replace(b"<dd>92</dd>", b"<dd>93</dd>"),
+        URL_5554,
+    )
+    assert again["views"] == 93
+    assert again["contentHash"] == article["contentHash"]  # views and download time do not count
+    assert len(article["contentHash"]) == 64
+
+
+def test_truncated_real_page_keeps_what_arrived(truncated_page):
+    assert truncated_page.recovered and truncated_page.truncated
+    record = truncated_page.article(DOWNLOADED)
+    assert record["articleId"] == 5553
+    assert record["headline"] == "Investment in people a key policy imperative"
+    assert record["datePublished"] == "2026-01-29T12:00:00+08:00"
+    assert record["authors"] == [{"name": "Cai Fang", "nameRaw": "Cai Fang"}]
+    assert record["source"] == {
+        "name": "Chinese Social Sciences Net",
+        "url": "http://english.cssn.cn/skw_opinion/202601/t20260128_5971085.shtml",
+    }
+    paragraphs = record["articleBody"].split("\n\n")
+    assert len(paragraphs) == 2
+    assert paragraphs[0].startswith("China is placing greater emphasis on optimizing the investment structure")
+    assert "improve people's livelihoods" in paragraphs[0]  # &#39; decoded
+    assert paragraphs[1].endswith("as part of the overall strategy for economic work in 2026.")
+    # What never arrived is null, not invented.
+    assert record["dateCreated"] is None and record["views"] is None
+    assert record["previousArticleId"] is None and record["nextArticleId"] is None
+    assert list(article_validator().iter_errors(record)) == []
+
+
+def test_links_of_an_article_page_in_scope():
+    body = (FIXTURES / "en.sass.cn_103002_5554.aspx.xml").read_bytes()
+    listing = parse_listing(body, URL_5554, Section.from_start_url("http://en.sass.cn/103002/default.aspx"))
+    assert listing.listings == ["http://en.sass.cn/103002/default.aspx"]
+    # perv and next (both among the 10 newest), the 10 newest (this page included) and the 10 hottest,
+    # each once; no source link, no parent section.
+    assert 5553 in listing.articles and 5556 in listing.articles and 5525 in listing.articles
+    assert len(listing.articles) == 20
+    assert listing.articles[5553] == URL_5553
+
+
+@pytest.mark.parametrize(
+    "raw, names",
+    [
+        ("LIU TING", ["Liu Ting"]),
+        ("Cai Fang", ["Cai Fang"]),
+        ("", []),
+        ("Wang Li, ZHANG WEI", ["Wang Li", "Zhang Wei"]),
+        ("Wang Li; Zhang Wei & Li Na and Chen Jie", ["Wang Li", "Zhang Wei", "Li Na", "Chen Jie"]),
+        ("Alexander Andrews", ["Alexander Andrews"]),  # "and" inside a name is not a separator
+        ("  Wang\u00a0Li ,", ["Wang Li"]),
+    ],
+)
+def test_split_authors(raw, names):
+    assert [author["name"] for author in split_authors(raw)] == names
+
+
+def page(headline="A headline", h5="Cai Fang", body="<p>Text.</p>", declaration='<?xml version="1.0" encoding="utf-8"?>',
+         doctype="", extra=""):
+    return (
+        f"{declaration}\n{doctype}<html RelativePath=\"/\" class=\"103002\" site=\"103002\"><head><meta id=\"7\" /></head>"
+        f"<body><span><a href=\"../103002/default.aspx\">Commentary</a></span><div><h1>{headline}</h1><h2 />"
+        f"<h4>2026-01-30 12:00</h4><h5>{h5}</h5><p><![CDATA[<form>{body}</form>]]></p>{extra}</div></body></html>"
+    )
+
+
+def test_bare_ampersand_and_unclosed_tag_are_recovered():
+    parsed = Page(page(headline="Tom & Jerry", extra="<dd>12").encode(), "http://x.test/103002/7.aspx")
+    assert parsed.recovered
+    record = parsed.article(DOWNLOADED)
+    assert record["headline"] == "Tom & Jerry"
+    assert record["views"] == 12
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "gb2312"])
+def test_declared_chinese_encodings(encoding):
+    text = page(headline="上海社会科学院 Commentary", body="<p>社会科学</p>",
+                declaration=f'<?xml version="1.0" encoding="{encoding}"?>')
+    record = parse_article(text.encode(encoding), "http://x.test/103002/7.aspx")
+    assert record["headline"] == "上海社会科学院 Commentary"
+    assert record["articleBody"] == "社会科学"
+
+
+def test_external_entities_are_never_resolved(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-CANARY")
+    doctype = f'<!DOCTYPE html [<!ENTITY xxe SYSTEM "file://{secret}">]>'
+    parsed = Page(page(headline="Leak &xxe; here", h5="&xxe;", doctype=doctype).encode(), "http://x.test/103002/7.aspx")
+    record = parsed.article()
+    assert parsed.doctype_removed
+    assert "TOP-SECRET-CANARY" not in str(record)
+    assert record["headline"] == "Leak here"
+
+
+def test_entity_expansion_bomb_is_inert():
+    entities = '<!ENTITY a0 "lol">' + "".join(f'<!ENTITY a{i} "{("&a%d;" % (i - 1)) * 10}">' for i in range(1, 12))
+    parsed = Page(page(headline="Bomb &a11;", doctype=f"<!DOCTYPE html [{entities}]>").encode(), "http://x.test/103002/7.aspx")
+    record = parsed.article()
+    assert record["headline"] == "Bomb"
+    assert len(str(record)) < 10_000
+
+
+def test_no_headline_is_not_an_article():
+    with pytest.raises(NotAnArticle) as error:
+        parse_article(page(headline="").encode(), "http://x.test/103002/7.aspx")
+    assert error.value.reason == "no_headline"
+
+
+def test_hostile_body_markup_does_not_survive():
+    body = (
+        '<p onclick="steal()">Hi <a href="javascript:alert(1)">there</a> <a href="https://ok.test/x">ok</a></p>'
+        '<script>alert("x")</script><p style="text-align:center"><img src="data:image/png;base64,AAAA" onerror="x()"/></p>'
+        '<p>Tail\x07 text</p>'
+    )
+    record = parse_article(page(body=body).encode(), "http://x.test/103002/7.aspx")
+    html = record["articleBodyHtml"]
+    assert html == '<p>Hi there <a href="https://ok.test/x">ok</a></p>\n<p>Tail text</p>'
+    assert record["articleBody"] == "Hi there ok\n\nTail text"
+    assert record["figures"] == [] and record["images"] == []
+
+
+def test_page_that_is_not_xml_gives_its_links_from_html():
+    html = b"<html><body><a href='5553.aspx?from=list#top'>a</a><a href='default.aspx?page=2'>next</a></body></html>"
+    html += b"<p>stray & unclosed"
+    listing = parse_listing(html, "http://en.sass.cn/103002/default.aspx", Section.from_start_url("http://en.sass.cn/103002/default.aspx"))
+    assert listing.articles == {5553: URL_5553}
+    assert listing.listings == ["http://en.sass.cn/103002/default.aspx?page=2"]
