@@ -1,0 +1,25 @@
+"""``scrapy crawl`` with an exit status a scheduler can act on.
+
+Scrapy's own command exits 0 whenever the crawl process ran. This one exits
+1 when the run was broken (see :mod:`sasscrawl.health`), 2 for a bad spider
+argument and 3 when the data folder could not be used.
+"""
+
+from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+
+from sasscrawl.health import exit_status
+
+
+class Command(ScrapyCrawlCommand):
+    crawler = None
+
+    def _create_crawler(self, spidercls):
+        self.crawler = super()._create_crawler(spidercls)
+        return self.crawler
+
+    def run(self, args, opts):
+        super().run(args, opts)
+        if self.exitcode or self.crawler is None:
+            return
+        stats = self.crawler.stats.get_stats()
+        self.exitcode = exit_status(stats, self.crawler.settings.getfloat("FAILED_PAGES_MAX_SHARE"))

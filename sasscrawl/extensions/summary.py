@@ -1,0 +1,77 @@
+"""The run summary: what a run did, in the log and as ``DATA_DIR/runs/<run id>.json``.
+
+One JSON file per run lets a scheduler or a person see at a glance what changed
+and whether the run was healthy, without reading logs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from scrapy import signals
+
+from sasscrawl.health import exit_status, run_problems
+
+logger = logging.getLogger(__name__)
+
+
+def summarise(stats: dict, finish_reason: str, failed_pages_max_share: float, now: datetime) -> dict:
+    started = stats.get("start_time") or now
+    articles = {name: stats.get(f"sasscrawl/articles/{name}", 0)
+                for name in ("new", "changed", "updated", "unchanged", "failed", "gone", "invalid", "duplicate")}
+    images = {name: stats.get(f"sasscrawl/images/{name}", 0) for name in ("downloaded", "cached", "failed", "bytes")}
+    problems = run_problems(stats, failed_pages_max_share)
+    return {
+        "startedAt": started.astimezone(timezone.utc).isoformat(timespec="seconds"),
+        "finishedAt": now.astimezone(timezone.utc).isoformat(timespec="seconds"),
+        "durationSeconds": round((now - started).total_seconds(), 3),
+        "finishReason": finish_reason,
+        "articles": articles,
+        "images": images,
+        "requests": stats.get("downloader/request_count", 0),
+        "responses": stats.get("downloader/response_count", 0),
+        "pagesFailed": stats.get("sasscrawl/pages/failed", 0),
+        "problems": problems,
+        "exitStatus": exit_status(stats, failed_pages_max_share),
+    }
+
+
+class RunSummary:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.runs_dir = Path(crawler.settings["DATA_DIR"]) / "runs"
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def spider_closed(self, spider, reason):
+        now = datetime.now(timezone.utc)
+        summary = summarise(self.crawler.stats.get_stats(), reason,
+                            self.crawler.settings.getfloat("FAILED_PAGES_MAX_SHARE"), now)
+        run_id = now.strftime("%Y%m%dT%H%M%SZ") + f"-{getattr(spider, '_job', None) or os.getpid()}"
+        summary = {"runId": run_id, **summary}
+        a, i = summary["articles"], summary["images"]
+        logger.info(
+            "Run summary %s: articles new %d, changed %d, unchanged %d, failed %d, gone %d; "
+            "images downloaded %d, cached %d, failed %d, %d bytes; %d requests in %.1f s; %s",
+            run_id, a["new"], a["changed"], a["unchanged"], a["failed"], a["gone"],
+            i["downloaded"], i["cached"], i["failed"], i["bytes"], summary["requests"], summary["durationSeconds"],
+            "problems: " + "; ".join(summary["problems"]) if summary["problems"] else "healthy",
+        )
+        for problem in summary["problems"]:
+            logger.error("Run problem: %s", problem)
+        if self.crawler.stats.get_value("sasscrawl/argument_error"):
+            return  # nothing ran; leave the data folder alone
+        try:
+            self.runs_dir.mkdir(parents=True, exist_ok=True)
+            temporary = self.runs_dir / f".{run_id}.json.tmp"
+            temporary.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+            os.replace(temporary, self.runs_dir / f"{run_id}.json")
+        except OSError as error:
+            logger.error("Could not write the run summary to %s: %s", self.runs_dir, error.strerror or error)

@@ -1,0 +1,1 @@
+"""Item pipelines, one job each, in order: validate, deduplicate, mirror images, write."""

@@ -1,0 +1,106 @@
+"""Mirror every image of an article byte for byte, on Scrapy's FilesPipeline.
+
+Not ImagesPipeline: that one re-encodes images. Files land under
+``DATA_DIR/images/<host>[:port]/<url path>`` (see :mod:`sasscrawl.mirror`),
+written to a temporary file and renamed, so a kill never leaves a torn image
+that a later run would take for a mirrored one. The image index in the store
+says what is mirrored; upload paths never change on the site, so a mirrored
+image is not downloaded again (``cached``). A failed image leaves the article
+saved with ``status: failed`` and its error, and a later run retries it.
+
+Failures are results here, not exceptions: an HTTP error becomes a ``failed``
+entry in :meth:`media_downloaded`, and a network error is noted by
+:meth:`media_failed` (which then returns nothing, as MediaPipeline allows), so
+the log gets one warning line per image instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from itemadapter import ItemAdapter
+from scrapy import Request
+from scrapy.http.request import NO_CALLBACK
+from scrapy.pipelines.files import FilesPipeline
+
+from sasscrawl.mirror import describe_image, mirror_path
+
+logger = logging.getLogger(__name__)
+
+
+FAILED = {"path": None, "sha256": None, "size": None, "contentType": None, "width": None, "height": None,
+          "status": "failed"}
+
+
+class ImageMirrorPipeline(FilesPipeline):
+    def __init__(self, store_uri, *, crawler):
+        super().__init__(store_uri, crawler=crawler)
+        self.crawler = crawler
+        self.data_dir = Path(store_uri).resolve()
+        self.mirror_root = self.data_dir / "images"
+        self.errors: dict[str, str] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings["DATA_DIR"], crawler=crawler)
+
+    @property
+    def index(self):
+        return self.crawler.spider.store
+
+    def get_media_requests(self, item, info):
+        return [Request(image["url"], callback=NO_CALLBACK) for image in item["images"]]
+
+    def file_path(self, request, response=None, info=None, *, item=None):
+        return mirror_path(request.url)
+
+    def media_to_download(self, request, info, *, item=None):
+        known = self.index.image(request.url)
+        if known and (self.data_dir / known["path"]).is_file() and (self.data_dir / known["path"]).stat().st_size == known["size"]:
+            self.crawler.stats.inc_value("sasscrawl/images/cached")
+            return {**known, "status": "cached", "error": None}
+        return None
+
+    def media_downloaded(self, response, request, info, *, item=None):
+        if response.status != 200:
+            return self._failed(request.url, f"HTTP {response.status}")
+        relative = self.file_path(request)
+        target = (self.data_dir / relative).resolve()
+        if not target.is_relative_to(self.mirror_root):
+            return self._failed(request.url, f"refusing to write outside the mirror: {relative}")
+        body = response.body
+        described = describe_image(body, response.headers.get("Content-Type", b"").decode("latin-1") or None)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary = target.with_name(f".{target.name[:200]}.part")
+            temporary.write_bytes(body)
+            os.replace(temporary, target)
+        except OSError as error:
+            return self._failed(request.url, f"cannot write {relative}: {error.strerror or error}")
+        info_record = {"path": relative, **described}
+        self.index.save_image(request.url, info_record)
+        self.crawler.stats.inc_value("sasscrawl/images/downloaded")
+        self.crawler.stats.inc_value("sasscrawl/images/bytes", len(body))
+        return {**info_record, "status": "downloaded", "error": None}
+
+    def media_failed(self, failure, request, info):
+        self._failed(request.url, f"{failure.type.__name__}: {failure.getErrorMessage()}")
+
+    def _failed(self, url: str, error: str) -> dict:
+        self.crawler.stats.inc_value("sasscrawl/images/failed")
+        logger.warning("Image not mirrored: %s (%s)", url, error)
+        self.errors[url] = error
+        return {**FAILED, "error": error}
+
+    def item_completed(self, results, item, info):
+        adapter = ItemAdapter(item)
+        images = []
+        for image, (_, result) in zip(adapter["images"], results):
+            url = image["url"]
+            if not isinstance(result, dict):  # media_failed noted why
+                result = {**FAILED, "error": self.errors.get(url, "download failed")}
+            images.append({"url": url, **result})
+        adapter["images"] = images
+        return item

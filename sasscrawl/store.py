@@ -1,0 +1,333 @@
+"""The data folder's state: the journal of saved articles, the crawl frontier and the image index.
+
+No Scrapy here. ``DATA_DIR/state.sqlite3`` (SQLite, WAL, ``synchronous=FULL``)
+is the journal: an article counts as saved once its transaction commits, and a
+SIGKILL or a power cut cannot take it back. ``DATA_DIR/articles.jsonl`` is a
+snapshot of the journal, rewritten by atomic replacement (temporary file,
+fsync, rename, fsync of the folder), so a reader always sees a whole file with
+one valid line per article, sorted by ``articleId``. Snapshots are taken when
+enough has changed since the last one (a share of the dataset, so the cost stays
+linear in its size), at the end of a run, and at the start of a run when a kill
+left the journal ahead of the snapshot.
+
+The frontier (``pending``) holds every URL a run decided to fetch and has not
+finished; the next run starts from it, so an interrupted crawl is continued,
+not forgotten, even when the listing shows only known articles.
+
+A corrupt or unreadable state file is moved aside and rebuilt from
+``articles.jsonl`` with an error in the log; articles saved after the last
+snapshot are then fetched again by the next run, never silently lost.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+ARTICLES_FILE = "articles.jsonl"
+STATE_FILE = "state.sqlite3"
+LOCK_FILE = ".lock"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id INTEGER PRIMARY KEY,
+    content_hash TEXT NOT NULL,
+    date_published TEXT,
+    failed_images INTEGER NOT NULL DEFAULT 0,
+    record TEXT NOT NULL,
+    saved_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pending (
+    url TEXT PRIMARY KEY,
+    article_id INTEGER
+);
+CREATE TABLE IF NOT EXISTS gone (
+    id INTEGER PRIMARY KEY,
+    status INTEGER NOT NULL,
+    seen_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS images (
+    url TEXT PRIMARY KEY,
+    info TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+"""
+
+
+class StoreError(RuntimeError):
+    """The data folder cannot be used; the message says why in words a user can act on."""
+
+
+class DataDirLocked(StoreError):
+    pass
+
+
+class ArticleStore:
+    """One run's exclusive handle on ``DATA_DIR``."""
+
+    def __init__(self, data_dir: str | os.PathLike, snapshot_share: float = 0.1, snapshot_min_changes: int = 50):
+        self.data_dir = Path(data_dir)
+        self.articles_path = self.data_dir / ARTICLES_FILE
+        self.state_path = self.data_dir / STATE_FILE
+        self.snapshot_share = snapshot_share
+        self.snapshot_min_changes = snapshot_min_changes
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self._lock = open(self.data_dir / LOCK_FILE, "a+")
+        except OSError as error:
+            raise StoreError(f"cannot use DATA_DIR {self.data_dir}: {error.strerror or error}") from error
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise DataDirLocked(
+                f"another crawl is using DATA_DIR {self.data_dir} (it holds {self.data_dir / LOCK_FILE}); "
+                "wait for it to finish or use another DATA_DIR"
+            ) from None
+        try:
+            self.db = self._open_state()
+            if self._counter("changes") != self._counter("snapshot_changes") or not self.articles_path.exists():
+                self.snapshot()
+        except BaseException:
+            self._unlock()
+            raise
+
+    # --- opening and repair -------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.state_path, isolation_level=None, timeout=5)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.executescript(_SCHEMA)
+        return db
+
+    def _open_state(self) -> sqlite3.Connection:
+        fresh = not self.state_path.exists()
+        try:
+            db = self._connect()
+            if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                db.close()
+                raise sqlite3.DatabaseError("quick_check failed")
+        except sqlite3.DatabaseError as error:
+            if isinstance(error, sqlite3.OperationalError) and _is_environment_error(error):
+                raise StoreError(f"cannot open {self.state_path}: {error}") from error
+            aside = self.state_path.with_name(f"{STATE_FILE}.corrupt-{int(time.time())}")
+            logger.error(
+                "State file %s is corrupt (%s); moved it to %s and rebuilding from %s. "
+                "Articles saved after the last snapshot will be fetched again.",
+                self.state_path, error, aside.name, self.articles_path.name,
+            )
+            for suffix in ("", "-wal", "-shm"):
+                source = Path(f"{self.state_path}{suffix}")
+                if source.exists():
+                    source.replace(f"{aside}{suffix}")
+            db = self._connect()
+            fresh = True
+        if fresh and self.articles_path.exists():
+            self._rebuild_from_snapshot(db)
+        return db
+
+    def _rebuild_from_snapshot(self, db: sqlite3.Connection) -> None:
+        restored = skipped = 0
+        with self.articles_path.open("rb") as lines, _transaction(db):
+            for number, line in enumerate(lines, 1):
+                try:
+                    record = json.loads(line)
+                    self._upsert(db, record)
+                    restored += 1
+                except (ValueError, KeyError, TypeError):
+                    skipped += 1
+                    logger.error("Skipping unreadable line %d of %s while rebuilding state", number, self.articles_path)
+            changes = self._counter("changes", db)
+            self._set_counter("snapshot_changes", changes, db)
+        logger.warning("Rebuilt %s from %s: %d articles restored, %d lines skipped",
+                       self.state_path.name, self.articles_path.name, restored, skipped)
+
+    # --- counters ------------------------------------------------------------
+
+    def _counter(self, key: str, db: sqlite3.Connection | None = None) -> int:
+        row = (db or self.db).execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else 0
+
+    def _set_counter(self, key: str, value: int, db: sqlite3.Connection | None = None) -> None:
+        (db or self.db).execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # --- articles ------------------------------------------------------------
+
+    @staticmethod
+    def _upsert(db: sqlite3.Connection, record: dict) -> None:
+        db.execute(
+            "INSERT OR REPLACE INTO articles (id, content_hash, date_published, failed_images, record, saved_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (record["articleId"], record["contentHash"], record.get("datePublished"),
+             sum(1 for image in record.get("images", ()) if image.get("status") == "failed"),
+             json.dumps(record, ensure_ascii=False, separators=(",", ":")), time.time()),
+        )
+
+    def known_ids(self) -> set[int]:
+        return {row[0] for row in self.db.execute("SELECT id FROM articles")}
+
+    def count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+    def content_hash(self, article_id: int) -> str | None:
+        row = self.db.execute("SELECT content_hash FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return row[0] if row else None
+
+    def is_complete(self, article_id: int, content_hash: str) -> bool:
+        """Saved with this text and every image mirrored: nothing to do for it."""
+        row = self.db.execute("SELECT content_hash, failed_images FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return row is not None and row[0] == content_hash and row[1] == 0
+
+    def records_with_failed_images(self) -> Iterator[dict]:
+        for (record,) in self.db.execute("SELECT record FROM articles WHERE failed_images > 0 ORDER BY id"):
+            yield json.loads(record)
+
+    def newest_ids(self, limit: int | None) -> list[int]:
+        """Known article ids, newest first by publication date then id; all of them when limit is None."""
+        rows = self.db.execute(
+            "SELECT id FROM articles ORDER BY date_published DESC, id DESC LIMIT ?", (-1 if limit is None else limit,)
+        )
+        return [row[0] for row in rows]
+
+    def save(self, record: dict) -> str:
+        """Journal an article and close its frontier entry.
+
+        Returns ``new``, ``changed`` (its text changed) or ``updated`` (same text, images now mirrored).
+        """
+        with _transaction(self.db):
+            existed = self.db.execute("SELECT content_hash FROM articles WHERE id = ?", (record["articleId"],)).fetchone()
+            self._upsert(self.db, record)
+            self.db.execute("DELETE FROM pending WHERE article_id = ?", (record["articleId"],))
+            self.db.execute("DELETE FROM gone WHERE id = ?", (record["articleId"],))
+            self._set_counter("changes", self._counter("changes") + 1)
+        self.snapshot_if_due()
+        if not existed:
+            return "new"
+        return "updated" if existed[0] == record["contentHash"] else "changed"
+
+    # --- frontier --------------------------------------------------------------
+
+    def add_pending(self, entries: Iterable[tuple[str, int | None]]) -> None:
+        """Remember URLs a run decided to fetch: ``(url, article id or None for a listing)``."""
+        with _transaction(self.db):
+            self.db.executemany("INSERT OR IGNORE INTO pending (url, article_id) VALUES (?, ?)", entries)
+
+    def pending(self) -> list[tuple[str, int | None]]:
+        return list(self.db.execute("SELECT url, article_id FROM pending ORDER BY article_id IS NULL, article_id DESC"))
+
+    def finish_pending(self, url: str) -> None:
+        with _transaction(self.db):
+            self.db.execute("DELETE FROM pending WHERE url = ?", (url,))
+
+    def finish_article(self, article_id: int) -> None:
+        """The article was fetched and found unchanged: off the frontier."""
+        with _transaction(self.db):
+            self.db.execute("DELETE FROM pending WHERE article_id = ?", (article_id,))
+
+    def mark_gone(self, article_id: int, status: int) -> None:
+        """An article that answered 404/410: off the frontier until a refresh asks again."""
+        with _transaction(self.db):
+            self.db.execute("INSERT OR REPLACE INTO gone (id, status, seen_at) VALUES (?, ?, ?)",
+                            (article_id, status, time.time()))
+            self.db.execute("DELETE FROM pending WHERE article_id = ?", (article_id,))
+
+    def gone_ids(self) -> set[int]:
+        return {row[0] for row in self.db.execute("SELECT id FROM gone")}
+
+    # --- images ----------------------------------------------------------------
+
+    def image(self, url: str) -> dict | None:
+        row = self.db.execute("SELECT info FROM images WHERE url = ?", (url,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def save_image(self, url: str, info: dict) -> None:
+        with _transaction(self.db):
+            self.db.execute("INSERT OR REPLACE INTO images (url, info) VALUES (?, ?)", (url, json.dumps(info)))
+
+    # --- snapshot --------------------------------------------------------------
+
+    def snapshot_if_due(self) -> None:
+        pending_changes = self._counter("changes") - self._counter("snapshot_changes")
+        if pending_changes >= max(self.snapshot_min_changes, self.snapshot_share * self.count()):
+            self.snapshot()
+
+    def snapshot(self) -> None:
+        """Rewrite ``articles.jsonl`` from the journal by atomic replacement."""
+        changes = self._counter("changes")
+        temporary = self.articles_path.with_name(f".{ARTICLES_FILE}.tmp")
+        try:
+            with temporary.open("wb") as out:
+                for (record,) in self.db.execute("SELECT record FROM articles ORDER BY id"):
+                    out.write(record.encode("utf-8") + b"\n")
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, self.articles_path)
+            _fsync_dir(self.data_dir)
+        except OSError as error:
+            temporary.unlink(missing_ok=True)
+            raise StoreError(
+                f"cannot write {self.articles_path} ({error.strerror or error}); the previous file is untouched "
+                f"and every saved article is kept in {self.state_path.name}"
+            ) from error
+        with _transaction(self.db):
+            self._set_counter("snapshot_changes", changes)
+
+    def records(self) -> Iterator[dict]:
+        for (record,) in self.db.execute("SELECT record FROM articles ORDER BY id"):
+            yield json.loads(record)
+
+    def close(self, snapshot: bool = True) -> None:
+        try:
+            if snapshot and self._counter("changes") != self._counter("snapshot_changes"):
+                self.snapshot()
+        finally:
+            self.db.close()
+            self._unlock()
+
+    def _unlock(self) -> None:
+        fcntl.flock(self._lock, fcntl.LOCK_UN)
+        self._lock.close()
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection):
+    """One atomic, durable change; a failing disk becomes a :class:`StoreError`."""
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    except sqlite3.OperationalError as error:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise StoreError(f"cannot write the state journal: {error}") from error
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _is_environment_error(error: sqlite3.OperationalError) -> bool:
+    """Errors of the disk or permissions, which rebuilding would not cure."""
+    text = str(error).lower()
+    return any(words in text for words in ("unable to open", "readonly", "read-only", "disk", "full", "locked"))
