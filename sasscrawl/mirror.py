@@ -4,7 +4,10 @@ The mirror keeps the site's layout: ``images/<host>[:port]/<url path>``. A URL i
 chosen by a web server, so every path segment is decoded once and re-encoded
 with a small safe alphabet: ``/`` inside a segment, ``..``, ``.``, NUL and other
 odd bytes cannot act on the file system, and distinct URLs give distinct paths
-(the encoding is injective; ``@`` marks the query, ``~`` a hashed overlong name).
+(the encoding is injective; ``@`` marks the query, ``~`` a hashed overlong name
+or path). Names stay under 255 bytes and whole paths under 4096, the limits of
+Linux file systems. One clash is left to the disk: ``/a`` as a file and
+``/a/b.jpg`` need ``a`` to be both; the second image then fails with its error.
 """
 
 from __future__ import annotations
@@ -16,17 +19,27 @@ from urllib.parse import quote, unquote_to_bytes, urlsplit
 from PIL import Image, UnidentifiedImageError
 
 MIRROR_FOLDER = "images"
-MAX_SEGMENT_BYTES = 150
+MAX_NAME_BYTES = 150
+MAX_PATH_BYTES = 3000
 _SAFE = "-._!$&'()+,;="  # besides ASCII letters and digits; never '%', '@', '~', '/'
 
 
+def _encode(raw: bytes | str) -> str:
+    # quote() never escapes '~'; escaping it keeps '~' free to mark hashed names.
+    return quote(raw, safe=_SAFE).replace("~", "%7E")
+
+
+def _bounded(name: str) -> str:
+    if len(name) <= MAX_NAME_BYTES:
+        return name
+    digest = hashlib.sha256(name.encode("ascii")).hexdigest()[:32]
+    return f"{name[:MAX_NAME_BYTES - 40]}~{digest}"
+
+
 def _segment(raw: str) -> str:
-    encoded = quote(unquote_to_bytes(raw), safe=_SAFE)
+    encoded = _encode(unquote_to_bytes(raw))
     if encoded in (".", ".."):
         encoded = encoded.replace(".", "%2E")
-    if len(encoded) > MAX_SEGMENT_BYTES:
-        digest = hashlib.sha256(encoded.encode("ascii")).hexdigest()[:32]
-        encoded = f"{encoded[:MAX_SEGMENT_BYTES - 40]}~{digest}"
     return encoded or "%"  # an empty segment (a//b) must stay distinct from none
 
 
@@ -34,11 +47,15 @@ def mirror_path(url: str) -> str:
     """``http://en.sass.cn/upload/a/b.jpg`` → ``images/en.sass.cn/upload/a/b.jpg`` (POSIX, relative to DATA_DIR)."""
     parts = urlsplit(url)
     host = _segment((parts.hostname or "").rstrip(".")) + (f":{parts.port}" if parts.port else "")
-    segments = parts.path.split("/")[1:] or [""]
-    names = [_segment(segment) for segment in segments]
+    names = [_segment(segment) for segment in parts.path.split("/")[1:] or [""]]
     if parts.query:
-        names[-1] = f"{names[-1]}@{quote(unquote_to_bytes(parts.query), safe=_SAFE)}"
-    return "/".join([MIRROR_FOLDER, host, *names])
+        # The query is escaped as it stands, not decoded: a=1&b=2 and a=1%26b=2 are different resources.
+        names[-1] = f"{names[-1]}@{_encode(parts.query)}"
+    names = [_bounded(name) for name in names]
+    path = "/".join([MIRROR_FOLDER, _bounded(host), *names])
+    if len(path) > MAX_PATH_BYTES:
+        path = "/".join([MIRROR_FOLDER, _bounded(host), "~" + hashlib.sha256(path.encode("ascii")).hexdigest()])
+    return path
 
 
 def describe_image(body: bytes, content_type: str | None) -> dict:

@@ -28,7 +28,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ class ArticleStore:
         except sqlite3.DatabaseError as error:
             if isinstance(error, sqlite3.OperationalError) and _is_environment_error(error):
                 raise StoreError(f"cannot open {self.state_path}: {error}") from error
-            aside = self.state_path.with_name(f"{STATE_FILE}.corrupt-{int(time.time())}")
+            aside = self.state_path.with_name(f"{STATE_FILE}.corrupt-{time.time_ns()}")
             logger.error(
                 "State file %s is corrupt (%s); moved it to %s and rebuilding from %s. "
                 "Articles saved after the last snapshot will be fetched again.",
@@ -151,7 +151,8 @@ class ArticleStore:
                     skipped += 1
                     logger.error("Skipping unreadable line %d of %s while rebuilding state", number, self.articles_path)
             changes = self._counter("changes", db)
-            self._set_counter("snapshot_changes", changes, db)
+            # With a skipped line the file must be rewritten; otherwise it already matches the journal.
+            self._set_counter("snapshot_changes", changes - 1 if skipped else changes, db)
         logger.warning("Rebuilt %s from %s: %d articles restored, %d lines skipped",
                        self.state_path.name, self.articles_path.name, restored, skipped)
 
@@ -277,7 +278,8 @@ class ArticleStore:
             os.replace(temporary, self.articles_path)
             _fsync_dir(self.data_dir)
         except OSError as error:
-            temporary.unlink(missing_ok=True)
+            with suppress(OSError):
+                temporary.unlink(missing_ok=True)
             raise StoreError(
                 f"cannot write {self.articles_path} ({error.strerror or error}); the previous file is untouched "
                 f"and every saved article is kept in {self.state_path.name}"

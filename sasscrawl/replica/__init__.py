@@ -1,0 +1,15 @@
+"""A local replica of en.sass.cn's Commentary section, served over HTTP for tests and benchmarks.
+
+The live site is unreachable; ``build_site()`` generates one in its exact page format, with
+ground truth and the traps a crawler must survive (see ``site``), and ``ReplicaServer`` serves
+it on 127.0.0.1 while logging every request. No Scrapy here: stdlib, lxml and Pillow only.
+"""
+
+from .content import Block
+from .server import ReplicaServer, RequestRecord
+from .site import BAD_INPUTS, LINK_SPELLINGS, ArticleSpec, ReplicaSite, Response, SiteQuirks, build_site
+
+__all__ = [
+    "BAD_INPUTS", "LINK_SPELLINGS", "ArticleSpec", "Block", "ReplicaServer", "ReplicaSite", "RequestRecord",
+    "Response", "SiteQuirks", "build_site",
+]

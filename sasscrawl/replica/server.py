@@ -1,0 +1,147 @@
+"""Serve a ``ReplicaSite`` over real HTTP on a local port, logging every request.
+
+Tests crawl the replica through real sockets, then read ``server.requests`` to prove what the
+crawler did and did not fetch (which hosts, which paths, which User-Agent).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from .site import ReplicaSite
+
+POLL_INTERVAL_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    method: str
+    path: str
+    host: str
+    user_agent: str
+    time: float
+
+
+class ReplicaServer:
+    """A threaded HTTP/1.1 server for ``site`` in a daemon thread.
+
+    ``with ReplicaServer(site) as server: ...`` or ``start()``/``stop()``. ``port=0`` picks a
+    free port. Stalled responses wait on an event that ``stop()`` sets, so stopping never hangs.
+    """
+
+    def __init__(self, site: ReplicaSite, host: str = "127.0.0.1", port: int = 0):
+        self.site = site
+        self.host = host
+        self.port = port
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._log_changed = threading.Condition()
+        self._requests: list[RequestRecord] = []
+
+    def start(self) -> ReplicaServer:
+        if self._httpd:
+            raise RuntimeError("server already started")
+        self._stopping.clear()
+        self._httpd = _HTTPServer((self.host, self.port), self)
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(POLL_INTERVAL_SECONDS,),
+                                        name=f"replica-server:{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if not self._httpd:
+            return
+        self._stopping.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join()
+        self._httpd = self._thread = None
+
+    def __enter__(self) -> ReplicaServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def origin(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def url(self, path: str) -> str:
+        return self.origin + path
+
+    @property
+    def start_url(self) -> str:
+        return self.url(self.site.start_path)
+
+    # Request log ---------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """A snapshot of every request received so far, in arrival order."""
+        with self._log_changed:
+            return list(self._requests)
+
+    def paths(self) -> list[str]:
+        """Requested paths (with query), in arrival order."""
+        return [record.path for record in self.requests]
+
+    def clear_log(self) -> None:
+        with self._log_changed:
+            self._requests.clear()
+
+    def wait_for(self, path: str, timeout: float) -> bool:
+        """Block until ``path`` has been requested (True) or ``timeout`` passes (False)."""
+        with self._log_changed:
+            return self._log_changed.wait_for(lambda: any(r.path == path for r in self._requests), timeout)
+
+    def _record(self, record: RequestRecord) -> None:
+        with self._log_changed:
+            self._requests.append(record)
+            self._log_changed.notify_all()
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    def __init__(self, address: tuple[str, int], replica: ReplicaServer):
+        self.replica = replica
+        super().__init__(address, _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _HTTPServer
+
+    def version_string(self) -> str:
+        """The Server header of the real site's stack (ASP.NET pages)."""
+        return "Microsoft-IIS/10.0"
+
+    def do_GET(self) -> None:
+        self._answer(send_body=True)
+
+    def do_HEAD(self) -> None:
+        self._answer(send_body=False)
+
+    def _answer(self, send_body: bool) -> None:
+        replica = self.server.replica
+        host_header = self.headers.get("Host", "")
+        replica._record(RequestRecord(self.command, self.path, host_header,
+                                      self.headers.get("User-Agent", ""), time.monotonic()))
+        response = replica.site.response(self.command, self.path, host_header or f"{replica.host}:{replica.port}")
+        if response.delay and replica._stopping.wait(response.delay):
+            self.close_connection = True
+            return
+        self.send_response(response.status)
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if send_body:
+            self.wfile.write(response.body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Silent: a crawl makes thousands of requests and the log lives in ``requests``."""
