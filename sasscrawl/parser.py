@@ -249,6 +249,11 @@ def _text(node) -> str:
     return normalise_text(node.xpath("string()")) if node is not None else ""
 
 
+def _own_text(node) -> str:
+    """The element's own text, without its children's: an unclosed ``<h5>`` must not swallow the page."""
+    return normalise_text("".join(node.xpath("text()"))) if node is not None else ""
+
+
 class _ArticleExtractor:
     def __init__(self, page: Page):
         self.page = page
@@ -259,7 +264,7 @@ class _ArticleExtractor:
         self.site_root = urljoin(page.url, page.relative_path)
 
     def record(self, downloaded_at: datetime) -> dict:
-        headline = _text(self.div.find("h1"))
+        headline = _own_text(self.div.find(".//h1"))
         if not headline:
             raise NotAnArticle("no_headline", f"no headline (h1) on {self.page.url}")
         article_id = self._article_id()
@@ -267,8 +272,8 @@ class _ArticleExtractor:
             raise NotAnArticle("no_article_id", f"no article id in meta/@id or the URL of {self.page.url}")
         section_id = self.root.get("site") or self.root.get("class") or _section_from_url(self.page.url)
         body = _Body(self._cdata_html(), self.page.url)
-        date_published_raw = _text(self.div.find("h4")) or None
-        date_created_raw = _text(self.div.find("b")) or None
+        date_published_raw = _own_text(self.div.find(".//h4")) or None
+        date_created_raw = _own_text(self.div.find(".//b")) or None
         figures = body.figures
         list_images = self._list_images()
         images = list(dict.fromkeys(list_images + [f["url"] for f in figures]))
@@ -277,16 +282,16 @@ class _ArticleExtractor:
             "articleId": article_id,
             "url": urljoin(self.site_root, f"{section_id}/{article_id}.aspx"),
             "headline": headline,
-            "alternativeHeadline": _text(self.div.find("h2")) or None,
+            "alternativeHeadline": _own_text(self.div.find(".//h2")) or None,
             "datePublished": parse_site_date(date_published_raw) if date_published_raw else None,
             "datePublishedRaw": date_published_raw,
             "dateCreated": parse_site_date(date_created_raw) if date_created_raw else None,
             "dateCreatedRaw": date_created_raw,
-            "authors": split_authors(_text(self.div.find("h5"))),
+            "authors": split_authors(_own_text(self.div.find(".//h5"))),
             "section": {"id": section_id, "name": self._section_name()},
             "breadcrumbs": self._breadcrumbs(),
             "source": self._source(),
-            "views": _int_or_none(_text(self.div.find("dd"))),
+            "views": _int_or_none(_own_text(self.div.find(".//dd"))),
             "description": body.standfirst,
             "articleBody": body.text,
             "articleBodyHtml": body.html,
@@ -308,7 +313,7 @@ class _ArticleExtractor:
         return meta_id if meta_id else article_id_from_url(self.page.url)
 
     def _cdata_html(self) -> str:
-        body_p = self.div.find("p")
+        body_p = self.div.find(".//p")
         return body_p.text or "" if body_p is not None else ""
 
     def _crumb_links(self):
@@ -323,18 +328,18 @@ class _ArticleExtractor:
         return crumbs[::-1]
 
     def _source(self) -> dict | None:
-        link = self.div.find("a")
+        link = self.div.find(".//a")
         if link is None:
             return None
         name, url = _text(link) or None, safe_http_url(self.page.url, link.get("href"))
         return {"name": name, "url": url} if name or url else None
 
     def _list_images(self) -> list[str]:
-        urls = (safe_http_url(self.site_root, _text(li)) for li in self.div.findall("ul/li"))
+        urls = (safe_http_url(self.site_root, _own_text(li)) for li in self.div.xpath(".//ul[not(@id)]/li"))
         return list(dict.fromkeys(url for url in urls if url))
 
     def _neighbour(self, link_id: str) -> int | None:
-        href = self.root.xpath(f"string(body/a[@id='{link_id}']/@href)")
+        href = self.root.xpath(f"string(//a[@id='{link_id}']/@href)")
         return article_id_from_url(urljoin(self.page.url, href)) if href else None
 
 

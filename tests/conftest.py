@@ -1,74 +1,8 @@
-"""Shared test harness: the replica site over real HTTP, and the real ``scrapy crawl`` as a subprocess."""
-
-from __future__ import annotations
-
-import ast
-import json
-import os
-import re
-import subprocess
-import sys
-from dataclasses import dataclass
-from pathlib import Path
+"""Shared fixtures: replica sites served over real HTTP on 127.0.0.1."""
 
 import pytest
 
 from sasscrawl.replica import ReplicaServer, build_site
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-FAST_SETTINGS = {
-    # Politeness off against our own replica: the defaults are checked separately.
-    "DOWNLOAD_DELAY": "0",
-    "AUTOTHROTTLE_ENABLED": "False",
-    "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
-    "PROGRESS_INTERVAL": "0",
-    "LOG_LEVEL": "INFO",
-}
-
-
-@dataclass
-class CrawlResult:
-    returncode: int
-    log: str
-    data_dir: Path
-
-    @property
-    def stats(self) -> dict:
-        """Scrapy's final stats dump, parsed from the log."""
-        dump = self.log.rsplit("Dumping Scrapy stats:", 1)[1]
-        text = dump[dump.index("{"): dump.index("}") + 1]
-        text = re.sub(r"datetime\.datetime\([^)]*\)", "None", text)
-        return ast.literal_eval(text)
-
-    def stat(self, name: str) -> int:
-        return self.stats.get(name, 0)
-
-    @property
-    def records(self) -> list[dict]:
-        path = self.data_dir / "articles.jsonl"
-        if not path.exists():
-            return []
-        return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
-
-    @property
-    def summary(self) -> dict:
-        runs = sorted((self.data_dir / "runs").glob("*.json"))
-        return json.loads(runs[-1].read_text("utf-8"))
-
-
-def run_crawl(start_url: str, data_dir: Path, *spider_args: str, settings: dict | None = None,
-              timeout: float = 120) -> CrawlResult:
-    """Run ``scrapy crawl commentary`` exactly as a user would, from the project folder."""
-    command = [sys.executable, "-m", "scrapy", "crawl", "commentary", "-a", f"start_url={start_url}",
-               "-s", f"DATA_DIR={data_dir}"]
-    for argument in spider_args:
-        command += ["-a", argument]
-    for name, value in {**FAST_SETTINGS, **(settings or {})}.items():
-        command += ["-s", f"{name}={value}"]
-    completed = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    return CrawlResult(completed.returncode, completed.stderr + completed.stdout, data_dir)
 
 
 @pytest.fixture

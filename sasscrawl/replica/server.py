@@ -6,6 +6,7 @@ crawler did and did not fetch (which hosts, which paths, which User-Agent).
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -110,6 +111,11 @@ class _HTTPServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], replica: ReplicaServer):
         self.replica = replica
         super().__init__(address, _Handler)
+
+    def handle_error(self, request, client_address):
+        """A client that hangs up (a crawler timing out, a killed crawl) is normal here, not worth a traceback."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -1,0 +1,187 @@
+"""The real ``scrapy crawl commentary`` against the quirky replica over HTTP on 127.0.0.1.
+
+One crawl of a site full of traps (module fixture), then one assertion per promise.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from sasscrawl.replica import ReplicaServer, build_site
+from sasscrawl.schemas import article_validator
+
+from harness import run_crawl
+
+STALL_SECONDS = 3
+
+
+@pytest.fixture(scope="module")
+def crawl(tmp_path_factory):
+    canary = tmp_path_factory.mktemp("canary") / "secret.txt"
+    canary.write_text("XXE-CANARY-4f1c9")
+    site = build_site(articles=30, seed=3, stall_seconds=STALL_SECONDS, xxe_canary_path=str(canary))
+    with ReplicaServer(site) as server:
+        result = run_crawl(server.start_url, tmp_path_factory.mktemp("data"),
+                           settings={"DOWNLOAD_TIMEOUT": "1", "RETRY_TIMES": "2"})
+        requests = server.requests
+    return site, server, result, requests
+
+
+def by_id(result):
+    return {record["articleId"]: record for record in result.records}
+
+
+def test_every_expected_article_exactly_once(crawl):
+    site, _, result, _ = crawl
+    ids = [record["articleId"] for record in result.records]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == site.expected_article_ids()
+
+
+def test_articles_reachable_only_one_way_are_found(crawl):
+    site, _, result, _ = crawl
+    found = by_id(result)
+    assert site.quirks.only_via_prevnext_id in found
+    assert site.quirks.deep_pagination_only_id in found
+    assert all(id_ in found for id_ in site.quirks.duplicate_headline_ids)  # same title, two articles
+
+
+def test_records_are_valid_and_match_the_ground_truth(crawl):
+    site, server, result, _ = crawl
+    validator = article_validator()
+    for record in result.records:
+        assert list(validator.iter_errors(record)) == [], record["url"]
+        spec = site.article(record["articleId"])
+        assert record["url"] == f"{server.origin}/103002/{spec.id}.aspx"
+        assert record["headline"] == spec.headline
+        assert record["datePublishedRaw"] == spec.date_published
+        assert [author["nameRaw"] for author in record["authors"]] == [
+            name.strip() for name in _split(spec.authors_raw)
+        ]
+        expected_body = [block.text for block in site.body_blocks(spec.id) if block.kind != "figure"]
+        if site.quirks.bad_inputs["truncated"] != spec.id:
+            assert record["articleBody"].split("\n\n") == expected_body, record["url"]
+            assert [image["url"] for image in record["images"]] == [
+                server.origin + path for path in dict.fromkeys(spec.image_paths)
+            ] or record["mainImage"] is None
+
+
+def _split(raw: str) -> list[str]:
+    from sasscrawl.parser import split_authors
+
+    return [author["nameRaw"] for author in split_authors(raw)]
+
+
+def test_no_request_outside_the_section_or_host(crawl):
+    site, server, _, requests = crawl
+    assert {request.host for request in requests} == {f"127.0.0.1:{server.port}"}
+    for request in requests:
+        path = urlsplit(request.path).path
+        assert path == "/robots.txt" or path.startswith("/103002/") or path.startswith("/upload/"), path
+    assert not any(request.path.startswith(f"/{site.quirks.sibling_section}/") for request in requests)
+    assert not any(request.path.startswith("/103/") for request in requests)
+
+
+def test_robots_txt_is_fetched_first_and_obeyed(crawl):
+    _, _, result, requests = crawl
+    assert requests[0].path == "/robots.txt"
+    assert not any("/print/" in request.path for request in requests)
+    assert result.stat("robotstxt/forbidden") > 0  # the print links were there and refused
+
+
+def test_each_article_page_fetched_once_whatever_the_spelling(crawl):
+    site, _, _, requests = crawl
+    article_paths = [request.path for request in requests if request.path.startswith("/103002/")
+                     and request.path.split("/")[-1][:1].isdigit()]
+    retried = {f"/103002/{site.quirks.bad_inputs[kind]}.aspx" for kind in ("flaky_503", "always_500", "stall")}
+    duplicates = {path for path in article_paths if article_paths.count(path) > 1} - retried
+    assert duplicates == set()
+    assert all("?" not in path and "#" not in path for path in article_paths)
+
+
+def test_pagination_past_the_end_is_bounded(crawl):
+    site, _, _, requests = crawl
+    pages = [parse_qs(urlsplit(request.path).query).get("page", ["1"])[0] for request in requests
+             if "default.aspx" in request.path]
+    past_the_end = {int(page) for page in pages if int(page) > site.page_count()}
+    # The replica links onward forever; one empty page ends the walk.
+    assert past_the_end == {site.page_count() + 1}
+    assert {str(n) for n in range(1, site.page_count() + 1)} <= set(pages)
+
+
+def test_declared_content_types_and_encodings_do_not_matter(crawl):
+    site, _, result, _ = crawl
+    found = by_id(result)
+    for kind in ("text_html", "text_plain", "no_content_type", "gbk", "gb2312"):
+        id_ = site.quirks.bad_inputs[kind]
+        assert found[id_]["headline"] == site.article(id_).headline, kind
+    assert any("\u4e00" <= char <= "\u9fff" for char in found[site.quirks.bad_inputs["gbk"]]["headline"])
+
+
+def test_malformed_xml_is_recovered(crawl):
+    site, _, result, _ = crawl
+    found = by_id(result)
+    for kind in ("bare_ampersand", "unclosed_tags", "truncated"):
+        id_ = site.quirks.bad_inputs[kind]
+        assert found[id_]["headline"] == site.article(id_).headline, kind
+    assert "&" in found[site.quirks.bad_inputs["bare_ampersand"]]["headline"]
+    assert result.stat("sasscrawl/pages/recovered") >= 3
+    assert result.stat("sasscrawl/pages/truncated") >= 1
+
+
+def test_a_page_without_headline_is_dropped_with_a_reason(crawl):
+    site, _, result, _ = crawl
+    assert site.quirks.bad_inputs["no_headline"] not in by_id(result)
+    assert result.stat("sasscrawl/pages/rejected/no_headline") == 1
+    assert f"{site.quirks.bad_inputs['no_headline']}.aspx: no headline" in result.log
+
+
+def test_external_entities_are_never_resolved(crawl):
+    site, _, result, requests = crawl
+    assert not any(request.path == site.quirks.xxe_canary_url_path for request in requests)
+    data = (result.data_dir / "articles.jsonl").read_text("utf-8")
+    assert "XXE-CANARY-4f1c9" not in data and "XXE-CANARY-4f1c9" not in result.log
+    found = by_id(result)
+    for kind in ("xxe_file", "xxe_http", "billion_laughs"):
+        assert found[site.quirks.bad_inputs[kind]]["authors"] == []
+    assert result.stat("sasscrawl/pages/doctype_removed") == 3
+
+
+def test_gone_articles_are_logged_and_counted(crawl):
+    site, _, result, _ = crawl
+    assert result.stat("sasscrawl/pages/gone/404") == 1
+    assert result.stat("sasscrawl/pages/gone/410") == 1
+    assert f"Gone (404): http://127.0.0.1" in result.log
+
+
+def test_server_errors_and_timeouts_are_retried_then_counted(crawl):
+    site, _, result, requests = crawl
+    flaky = f"/103002/{site.quirks.bad_inputs['flaky_503']}.aspx"
+    broken = f"/103002/{site.quirks.bad_inputs['always_500']}.aspx"
+    stalled = f"/103002/{site.quirks.bad_inputs['stall']}.aspx"
+    paths = [request.path for request in requests]
+    assert site.quirks.bad_inputs["flaky_503"] in by_id(result)
+    assert paths.count(broken) == 3 and paths.count(stalled) == 3  # RETRY_TIMES=2
+    assert result.stat("sasscrawl/pages/failed/HTTP_500") == 1
+    assert result.stat("sasscrawl/pages/failed/DownloadTimeoutError") == 1
+    assert f"Failed to fetch http://127.0.0.1" in result.log
+    assert paths.count(flaky) == 3  # 503, 503, then 200
+
+
+def test_output_is_utf8_json_lines_without_escapes(crawl):
+    _, _, result, _ = crawl
+    raw = (result.data_dir / "articles.jsonl").read_bytes()
+    assert b"\\u" not in raw
+    assert raw.endswith(b"\n") and raw.count(b"\n") == len(result.records)
+
+
+def test_a_run_of_the_quirky_site_is_healthy_and_says_so(crawl):
+    _, _, result, _ = crawl
+    assert result.returncode == 0, result.log[-3000:]
+    assert "Traceback" not in result.log
+    summary = result.summary
+    assert summary["articles"]["new"] == len(result.records)
+    assert summary["articles"]["failed"] == 3  # no headline, always 500, stall, and nothing else
+    assert summary["problems"] == [] and summary["exitStatus"] == 0
