@@ -28,7 +28,9 @@ RETRY_TIMES = 3
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
 REDIRECT_MAX_TIMES = 10
+# Unattended runs need no live control ports; turn them on with -s when debugging.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 
 # --- output ------------------------------------------------------------------
@@ -56,6 +58,7 @@ PROGRESS_INTERVAL = 60
 """Seconds between progress lines in the log when not on a terminal (0: none). On a terminal a live bar is shown."""
 
 EXTENSIONS = {
+    "sasscrawl.extensions.network_errors.QuietNetworkErrors": 0,
     "sasscrawl.extensions.summary.RunSummary": 500,
     "sasscrawl.extensions.progress.Progress": 500,
 }

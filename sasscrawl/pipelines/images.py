@@ -2,8 +2,8 @@
 
 Not ImagesPipeline: that one re-encodes images. Files land under
 ``DATA_DIR/images/<host>[:port]/<url path>`` (see :mod:`sasscrawl.mirror`),
-written to a temporary file and renamed, so a kill never leaves a torn image
-that a later run would take for a mirrored one. The image index in the store
+written by :class:`MirrorStore` to a temporary file and renamed, so a kill never
+leaves a torn image that a later run would take for a mirrored one. The image index in the store
 says what is mirrored; upload paths never change on the site, so a mirrored
 image is not downloaded again (``cached``). A failed image leaves the article
 saved with ``status: failed`` and its error, and a later run retries it.
@@ -16,6 +16,7 @@ the log gets one warning line per image instead of a traceback.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 from pathlib import Path
@@ -23,9 +24,9 @@ from pathlib import Path
 from itemadapter import ItemAdapter
 from scrapy import Request
 from scrapy.http.request import NO_CALLBACK
-from scrapy.pipelines.files import FilesPipeline
+from scrapy.pipelines.files import FilesPipeline, FSFilesStore
 
-from sasscrawl.mirror import describe_image, mirror_path
+from sasscrawl.mirror import MIRROR_FOLDER, describe_image, mirror_path
 
 logger = logging.getLogger(__name__)
 
@@ -34,12 +35,36 @@ FAILED = {"path": None, "sha256": None, "size": None, "contentType": None, "widt
           "status": "failed"}
 
 
+class MirrorStore(FSFilesStore):
+    """FilesPipeline's file-system store, made safe for a mirror that runs unattended.
+
+    Writes go to a temporary file that is renamed into place, so a kill never
+    leaves a torn image; nothing is written outside the mirror folder; and the
+    folder is created on first write, not at start-up, so an unusable DATA_DIR is
+    reported once by the spider instead of crashing the pipeline's construction.
+    """
+
+    def __init__(self, basedir: str):
+        self.basedir = str(Path(basedir).resolve())
+        self.mirror_root = Path(self.basedir) / MIRROR_FOLDER
+
+    def persist_file(self, path, buf, info, meta=None, headers=None):
+        target = (Path(self.basedir) / path).resolve()
+        if not target.is_relative_to(self.mirror_root):
+            raise OSError(f"refusing to write outside the mirror: {path}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name[:200]}.part")
+        temporary.write_bytes(buf.getvalue())
+        os.replace(temporary, target)
+
+
 class ImageMirrorPipeline(FilesPipeline):
+    STORE_SCHEMES = {**FilesPipeline.STORE_SCHEMES, "": MirrorStore, "file": MirrorStore}
+
     def __init__(self, store_uri, *, crawler):
         super().__init__(store_uri, crawler=crawler)
         self.crawler = crawler
         self.data_dir = Path(store_uri).resolve()
-        self.mirror_root = self.data_dir / "images"
         self.errors: dict[str, str] = {}
 
     @classmethod
@@ -67,16 +92,10 @@ class ImageMirrorPipeline(FilesPipeline):
         if response.status != 200:
             return self._failed(request.url, f"HTTP {response.status}")
         relative = self.file_path(request)
-        target = (self.data_dir / relative).resolve()
-        if not target.is_relative_to(self.mirror_root):
-            return self._failed(request.url, f"refusing to write outside the mirror: {relative}")
         body = response.body
         described = describe_image(body, response.headers.get("Content-Type", b"").decode("latin-1") or None)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_name(f".{target.name[:200]}.part")
-            temporary.write_bytes(body)
-            os.replace(temporary, target)
+            self.store.persist_file(relative, io.BytesIO(body), info)
         except OSError as error:
             return self._failed(request.url, f"cannot write {relative}: {error.strerror or error}")
         info_record = {"path": relative, **described}

@@ -101,6 +101,11 @@ class ReplicaServer:
         with self._log_changed:
             return self._log_changed.wait_for(lambda: any(r.path == path for r in self._requests), timeout)
 
+    def wait_until(self, condition, timeout: float) -> bool:
+        """Block until ``condition(requests so far)`` is true (True) or ``timeout`` passes (False)."""
+        with self._log_changed:
+            return self._log_changed.wait_for(lambda: condition(self._requests), timeout)
+
     def _record(self, record: RequestRecord) -> None:
         with self._log_changed:
             self._requests.append(record)

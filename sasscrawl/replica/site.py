@@ -57,6 +57,7 @@ gone, always_500, stall and anything ``remove_article()`` removed.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 import random
 import re
@@ -215,6 +216,7 @@ class ReplicaSite:
         self._by_section = {sid: [s for s in specs if s.section == sid] for sid in self._sections}
         self._image_paths = {path for spec in specs for path in spec.image_paths}
         self._failures_served: dict[int, int] = {}
+        self._image_faults: dict[str, tuple[int, float]] = {}
         self._indexes: dict[str, _SectionIndex] = {}
 
     # Ground truth ------------------------------------------------------------------------
@@ -280,6 +282,15 @@ class ReplicaSite:
             self._by_id[article_id].views = views
             self._indexes.clear()
 
+    def fail_image(self, path: str, status: int = 404, stall_seconds: float = 0.0) -> None:
+        """Make an image answer ``status`` (after ``stall_seconds``) until :meth:`restore_image`."""
+        with self._lock:
+            self._image_faults[path] = (status, stall_seconds)
+
+    def restore_image(self, path: str) -> None:
+        with self._lock:
+            self._image_faults.pop(path, None)
+
     def remove_article(self, article_id: int, status: int = 404) -> None:
         """Make the page answer ``status`` (404 or 410).
 
@@ -305,6 +316,9 @@ class ReplicaSite:
     def _route(self, path: str, query: dict[str, list[str]], host: str) -> Response:
         if path == "/robots.txt":
             return _text(f"User-agent: *\nDisallow: /{self.section}/print/\n")
+        if path in self._image_faults:
+            status, stall_seconds = self._image_faults[path]
+            return dataclasses.replace(_status_page(status), delay=stall_seconds)
         if path in self._image_paths:
             content_type, data = images.render_image(
                 self.seed, path, exif_orientation=bool(self.quirks) and path == self.quirks.exif_image_path)

@@ -78,24 +78,25 @@ class CommentarySpider(scrapy.Spider):
         self.listed_ids: set[int] = set()
         self.skip_ids: set[int] = set()
 
-    @classmethod
-    def from_crawler(cls, crawler, *args, **kwargs):
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        if spider.argument_error:
-            crawler.stats.set_value("sasscrawl/argument_error", spider.argument_error)
-            logger.error("Not crawling: %s", spider.argument_error)
-            return spider
+    def _open_store(self) -> bool:
+        """Open the data folder before anything is fetched; a failure ends the run at once, in one log line."""
+        stats = self.crawler.stats
+        if self.argument_error:
+            stats.set_value("sasscrawl/argument_error", self.argument_error)
+            logger.error("Not crawling: %s", self.argument_error)
+            return False
         try:
-            spider.store = ArticleStore(
-                crawler.settings["DATA_DIR"], snapshot_share=crawler.settings.getfloat("SNAPSHOT_SHARE")
+            self.store = ArticleStore(
+                self.crawler.settings["DATA_DIR"], snapshot_share=self.crawler.settings.getfloat("SNAPSHOT_SHARE")
             )
         except StoreError as error:
-            crawler.stats.set_value("sasscrawl/store_error", str(error))
+            stats.set_value("sasscrawl/store_error", str(error))
             logger.error("Not crawling: %s", error)
-        return spider
+            return False
+        return True
 
     async def start(self):
-        if self.store is None:
+        if not self._open_store():
             return
         known = self.store.known_ids()
         refresh_ids = set(self.store.newest_ids(None if self.refresh == "all" else self.refresh)) if self.refresh else set()
@@ -243,7 +244,8 @@ class CommentarySpider(scrapy.Spider):
     def closed(self, reason):
         if self.store is not None:
             try:
-                self.store.close()
+                # After a failed write the disk is suspect: leave articles.jsonl as it was; the next run catches up.
+                self.store.close(snapshot=not self.crawler.stats.get_value("sasscrawl/store_error"))
             except StoreError as error:
                 self.crawler.stats.set_value("sasscrawl/store_error", str(error))
                 logger.error("%s", error)

@@ -1,0 +1,68 @@
+"""The crawl command's exit status: what a scheduler acts on. Each case runs the real command."""
+
+from __future__ import annotations
+
+import socket
+
+from harness import run_crawl
+from sasscrawl.replica import build_site
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_healthy_run_exits_zero(clean_site, serve, tmp_path):
+    result = run_crawl(serve(clean_site).start_url, tmp_path)
+    assert result.returncode == 0
+    assert result.summary["exitStatus"] == 0 and result.summary["problems"] == []
+
+
+def test_unreachable_start_page_exits_one(tmp_path):
+    result = run_crawl(f"http://127.0.0.1:{free_port()}/103002/default.aspx", tmp_path, settings={"RETRY_TIMES": "0"})
+    assert result.returncode == 1
+    assert "Run problem: the start page could not be fetched" in result.log
+    assert "Traceback" not in result.log
+
+
+def test_no_article_parsed_from_a_section_with_articles_exits_one(serve, tmp_path):
+    site = build_site(articles=6, seed=2, quirks=False)
+    for spec in site.articles:
+        site.remove_article(spec.id, 404)
+    result = run_crawl(serve(site).start_url, tmp_path)
+    assert result.returncode == 1
+    assert "no article could be parsed although" in result.log
+    assert result.records == []
+
+
+def test_too_many_failing_pages_exit_one(serve, tmp_path):
+    site = build_site(articles=30, seed=3, stall_seconds=0)
+    result = run_crawl(serve(site).start_url, tmp_path, settings={"FAILED_PAGES_MAX_SHARE": "0.01", "RETRY_TIMES": "0"})
+    assert result.returncode == 1
+    assert "FAILED_PAGES_MAX_SHARE" in result.log
+    assert len(result.records) == len(site.expected_article_ids()) - 1  # flaky_503 is not retried here: lost this run
+
+
+def test_unknown_spider_argument_exits_two_with_one_clear_line(clean_site, serve, tmp_path):
+    server = serve(clean_site)
+    result = run_crawl(server.start_url, tmp_path, "refersh=all")
+    assert result.returncode == 2
+    assert "Not crawling: unknown spider argument(s) refersh; known: start_url, refresh" in result.log
+    assert "Traceback" not in result.log
+    assert server.requests == []
+    assert not (tmp_path / "articles.jsonl").exists()
+
+
+def test_malformed_start_url_exits_two(tmp_path):
+    for bad in ("ftp://en.sass.cn/103002/default.aspx", "http://en.sass.cn/default.aspx", "en.sass.cn/103002"):
+        result = run_crawl(bad, tmp_path)
+        assert result.returncode == 2, bad
+        assert "Not crawling: start_url must" in result.log and "Traceback" not in result.log
+
+
+def test_bad_refresh_value_exits_two(clean_site, serve, tmp_path):
+    result = run_crawl(serve(clean_site).start_url, tmp_path, "refresh=some")
+    assert result.returncode == 2
+    assert "refresh must be 'all' or a whole number" in result.log

@@ -1,0 +1,105 @@
+"""The image mirror against the replica: byte-exact files, their facts in the record, failures retried."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pytest
+from PIL import Image
+
+from harness import run_crawl
+from sasscrawl.replica import build_site
+
+
+@pytest.fixture(scope="module")
+def mirrored(tmp_path_factory):
+    from sasscrawl.replica import ReplicaServer
+
+    site = build_site(articles=20, seed=4, stall_seconds=0)
+    with ReplicaServer(site) as server:
+        result = run_crawl(server.start_url, tmp_path_factory.mktemp("data"))
+    return site, server, result
+
+
+def served_bytes(site, path: str) -> bytes:
+    return site.response("GET", path, "127.0.0.1").body
+
+
+def test_every_image_is_mirrored_byte_for_byte_in_the_site_layout(mirrored):
+    site, server, result = mirrored
+    images = [image for record in result.records for image in record["images"]]
+    assert images and all(image["status"] == "downloaded" for image in images)
+    for image in images:
+        path = image["url"][len(server.origin):]
+        assert image["path"] == f"images/127.0.0.1:{server.port}{path}"
+        stored = (result.data_dir / image["path"]).read_bytes()
+        assert stored == served_bytes(site, path)
+        assert image["sha256"] == hashlib.sha256(stored).hexdigest() and image["size"] == len(stored)
+        with Image.open(io.BytesIO(stored)) as decoded:
+            assert (image["width"], image["height"]) == decoded.size
+        assert image["error"] is None
+
+
+def test_exif_jpeg_and_transparent_png_keep_their_bytes(mirrored):
+    site, server, result = mirrored
+    by_url = {image["url"]: image for record in result.records for image in record["images"]}
+    jpeg = by_url[server.origin + site.quirks.exif_image_path]
+    png = by_url[server.origin + site.quirks.png_image_path]
+    jpeg_bytes = (result.data_dir / jpeg["path"]).read_bytes()
+    png_bytes = (result.data_dir / png["path"]).read_bytes()
+    assert jpeg_bytes == served_bytes(site, site.quirks.exif_image_path)
+    assert png_bytes == served_bytes(site, site.quirks.png_image_path)
+    with Image.open(io.BytesIO(jpeg_bytes)) as decoded:
+        assert decoded.getexif().get(0x0112) == 6  # orientation kept, not applied
+    with Image.open(io.BytesIO(png_bytes)) as decoded:
+        assert decoded.mode == "RGBA" and decoded.getextrema()[3][0] < 255
+    assert jpeg["contentType"] == "image/jpeg" and png["contentType"] == "image/png"
+
+
+def test_summary_counts_images(mirrored):
+    _, _, result = mirrored
+    images = [image for record in result.records for image in record["images"]]
+    summary = result.summary["images"]
+    assert summary["downloaded"] == len({image["url"] for image in images})
+    assert summary["bytes"] == sum({image["url"]: image["size"] for image in images}.values())
+    assert summary["failed"] == 0
+
+
+def test_failed_image_keeps_the_article_and_is_retried_later(serve, tmp_path):
+    site = build_site(articles=15, seed=9, quirks=False)
+    victim = next(spec for spec in site.articles if spec.image_paths)
+    broken = victim.image_paths[0]
+    site.fail_image(broken, 404)
+    server = serve(site)
+
+    first = run_crawl(server.start_url, tmp_path)
+    record = next(r for r in first.records if r["articleId"] == victim.id)
+    entry = next(image for image in record["images"] if image["url"].endswith(broken))
+    assert first.returncode == 0
+    assert entry["status"] == "failed" and entry["error"] == "HTTP 404" and entry["path"] is None
+    assert "Image not mirrored" in first.log
+
+    site.restore_image(broken)
+    server.clear_log()
+    second = run_crawl(server.start_url, tmp_path)
+
+    record = next(r for r in second.records if r["articleId"] == victim.id)
+    entry = next(image for image in record["images"] if image["url"].endswith(broken))
+    assert entry["status"] == "downloaded"
+    assert (tmp_path / entry["path"]).read_bytes() == served_bytes(site, broken)
+    image_requests = [r.path for r in server.requests if r.path.startswith("/upload/")]
+    assert image_requests == [broken]  # the others are mirrored already: never downloaded again
+    assert not any(r.path == f"/103002/{victim.id}.aspx" for r in server.requests)
+
+
+def test_image_that_times_out_is_failed_with_its_error(serve, tmp_path):
+    site = build_site(articles=6, seed=10, quirks=False)
+    victim = next(spec for spec in site.articles if spec.image_paths)
+    site.fail_image(victim.image_paths[0], 404, stall_seconds=5)
+    result = run_crawl(serve(site).start_url, tmp_path, settings={"DOWNLOAD_TIMEOUT": "0.5", "RETRY_TIMES": "0"})
+    record = next(r for r in result.records if r["articleId"] == victim.id)
+    entry = record["images"][0]
+    assert result.returncode == 0
+    assert entry["status"] == "failed" and "DownloadTimeoutError" in entry["error"]
+    assert "Traceback" not in result.log

@@ -1,0 +1,223 @@
+"""Scheduled reruns against the replica: cheap when nothing changed, complete after kills."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from harness import FAST_SETTINGS, PROJECT_ROOT, run_crawl
+from sasscrawl.replica import build_site
+from sasscrawl.store import ArticleStore
+
+ARTICLE_PATH = re.compile(r"^/103002/\d+\.aspx$")
+
+
+def article_paths(server) -> list[str]:
+    return [request.path for request in server.requests if ARTICLE_PATH.match(request.path)]
+
+
+def read_jsonl(path) -> list[dict]:
+    """Every line must be whole, valid JSON: a reader may look at any moment."""
+    raw = path.read_bytes() if path.exists() else b""
+    assert raw == b"" or raw.endswith(b"\n")
+    return [json.loads(line) for line in raw.decode("utf-8").splitlines()]
+
+
+def test_rerun_on_unchanged_site_fetches_no_article_and_writes_nothing(clean_site, serve, tmp_path):
+    server = serve(clean_site)
+    first = run_crawl(server.start_url, tmp_path)
+    assert first.returncode == 0
+    assert len(first.records) == len(clean_site.articles)
+    before = (tmp_path / "articles.jsonl").read_bytes()
+    server.clear_log()
+
+    second = run_crawl(server.start_url, tmp_path)
+
+    assert second.returncode == 0, second.log[-2000:]
+    assert article_paths(server) == []
+    assert not any(request.path.startswith("/upload/") for request in server.requests)
+    assert server.paths() == ["/robots.txt", "/103002/default.aspx"]
+    assert (tmp_path / "articles.jsonl").read_bytes() == before
+    assert second.summary["articles"]["new"] == 0 and second.summary["requests"] == 2
+
+
+def test_new_articles_are_found_and_added(clean_site, serve, tmp_path):
+    server = serve(clean_site)
+    run_crawl(server.start_url, tmp_path)
+    added = [clean_site.add_article(), clean_site.add_article()]
+    server.clear_log()
+
+    rerun = run_crawl(server.start_url, tmp_path)
+
+    assert rerun.returncode == 0
+    assert sorted(article_paths(server)) == sorted(f"/103002/{spec.id}.aspx" for spec in added)
+    ids = [record["articleId"] for record in rerun.records]
+    assert sorted(ids) == sorted(spec.id for spec in clean_site.articles)
+    assert rerun.summary["articles"]["new"] == 2
+
+
+def test_changed_article_replaces_its_record_under_refresh(clean_site, serve, tmp_path):
+    server = serve(clean_site)
+    first = {record["articleId"]: record for record in run_crawl(server.start_url, tmp_path).records}
+    changed, viewed = clean_site.articles[3].id, clean_site.articles[4].id
+    clean_site.change_article(changed)
+    clean_site.set_views(viewed, 9999)
+
+    plain = run_crawl(server.start_url, tmp_path)
+    assert {r["articleId"]: r for r in plain.records} == first  # a plain run does not re-check known articles
+
+    refreshed = run_crawl(server.start_url, tmp_path, "refresh=all")
+    after = {record["articleId"]: record for record in refreshed.records}
+    assert refreshed.returncode == 0
+    assert len(after) == len(first)
+    assert after[changed]["contentHash"] != first[changed]["contentHash"]
+    assert after[changed]["articleBody"] != first[changed]["articleBody"]
+    assert after[viewed] == first[viewed]  # a view count is not a change
+    assert refreshed.summary["articles"]["changed"] == 1
+    assert refreshed.summary["articles"]["unchanged"] == len(first) - 1
+
+
+def test_refresh_n_rechecks_only_the_newest(clean_site, serve, tmp_path):
+    server = serve(clean_site)
+    run_crawl(server.start_url, tmp_path)
+    server.clear_log()
+    run_crawl(server.start_url, tmp_path, "refresh=3")
+    newest = sorted(clean_site.articles, key=lambda spec: (spec.date_published, spec.id))[-3:]
+    assert sorted(article_paths(server)) == sorted(f"/103002/{spec.id}.aspx" for spec in newest)
+
+
+def test_interrupted_run_is_continued_from_where_it_stopped(serve, tmp_path):
+    """Killed after the newest articles, the next run must reach the older ones although page 1 shows only known ids."""
+    site = build_site(articles=60, seed=11, quirks=False)
+    server = serve(site)
+    kill_after_articles(server, tmp_path, articles=12, sig=signal.SIGKILL)
+    saved = known_ids(tmp_path)
+    assert 0 < len(saved) < len(site.articles)
+    server.clear_log()
+
+    rerun = run_crawl(server.start_url, tmp_path)
+
+    assert rerun.returncode == 0, rerun.log[-2000:]
+    assert {record["articleId"] for record in rerun.records} == {spec.id for spec in site.articles}
+    refetched = {int(path.split("/")[-1].split(".")[0]) for path in article_paths(server)} & saved
+    assert refetched == set()
+
+
+@pytest.mark.parametrize("moment", [0, 1, 7, 25])
+def test_sigkill_at_any_moment_loses_nothing(serve, tmp_path, moment):
+    site = build_site(articles=50, seed=5, quirks=False)
+    server = serve(site)
+    kill_after_articles(server, tmp_path, articles=moment, sig=signal.SIGKILL)
+    after_kill = read_jsonl(tmp_path / "articles.jsonl")
+    assert len({r["articleId"] for r in after_kill}) == len(after_kill)  # never a duplicate, even right after a kill
+
+    rerun = run_crawl(server.start_url, tmp_path)
+
+    assert rerun.returncode == 0, rerun.log[-2000:]
+    records = read_jsonl(tmp_path / "articles.jsonl")
+    ids = [record["articleId"] for record in records]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == {spec.id for spec in site.articles}
+
+
+def test_graceful_stop_finishes_items_in_flight(serve, tmp_path):
+    site = build_site(articles=50, seed=6, quirks=False)
+    server = serve(site)
+    process = kill_after_articles(server, tmp_path, articles=10, sig=signal.SIGTERM)
+    assert process.returncode is not None
+    saved = known_ids(tmp_path)
+    records = read_jsonl(tmp_path / "articles.jsonl")
+    assert {record["articleId"] for record in records} == saved  # the final snapshot was written on the way out
+    assert saved
+
+
+def kill_after_articles(server, data_dir, articles: int, sig: int) -> subprocess.Popen:
+    """Start a crawl and send ``sig`` once it has logged ``articles`` saved items (0: its first page); wait for the exit.
+
+    Synchronised on the crawl's own log ("Scraped from" comes after the last pipeline), not on time.
+    """
+    command = [sys.executable, "-m", "scrapy", "crawl", "commentary", "-a", f"start_url={server.start_url}",
+               "-s", f"DATA_DIR={data_dir}", "-s", "SNAPSHOT_SHARE=0.2"]
+    for name, value in {**FAST_SETTINGS, "LOG_LEVEL": "DEBUG", "CONCURRENT_REQUESTS_PER_DOMAIN": "2"}.items():
+        command += ["-s", f"{name}={value}"]
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True)
+    marker = "Scraped from" if articles else "Crawled (200)"
+    seen = 0
+    try:
+        for line in process.stderr:
+            if marker in line and "robots.txt" not in line:
+                seen += 1
+                if seen >= max(articles, 1):
+                    process.send_signal(sig)
+                    break
+        process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert seen >= max(articles, 1), "the crawl ended before the moment to stop it"
+    return process
+
+
+def known_ids(data_dir) -> set[int]:
+    store = ArticleStore(data_dir)
+    try:
+        return store.known_ids()
+    finally:
+        store.close(snapshot=False)
+
+
+def test_two_runs_on_one_data_dir_refuse(clean_site, serve, tmp_path):
+    server = serve(clean_site)
+    holder = ArticleStore(tmp_path)
+    try:
+        second = run_crawl(server.start_url, tmp_path)
+    finally:
+        holder.close()
+    assert second.returncode == 3
+    assert "another crawl is using DATA_DIR" in second.log
+    assert "Traceback" not in second.log
+    assert [r for r in server.requests if r.path != "/robots.txt"] == []
+
+
+def test_unwritable_data_dir_is_a_clear_error(clean_site, serve, tmp_path):
+    server = serve(clean_site)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    result = run_crawl(server.start_url, blocker / "data")
+    assert result.returncode == 3
+    assert "cannot use DATA_DIR" in result.log and "Traceback" not in result.log
+
+
+def test_disk_full_keeps_the_existing_file_and_exits_non_zero(serve, tmp_path):
+    """RLIMIT_FSIZE makes every write past the limit fail with EFBIG, as a full disk would."""
+    site = build_site(articles=20, seed=8, quirks=False)
+    server = serve(site)
+    first = run_crawl(server.start_url, tmp_path)
+    before = (tmp_path / "articles.jsonl").read_bytes()
+    for _ in range(5):
+        site.add_article()
+    limit = (tmp_path / "state.sqlite3").stat().st_size + 4096
+    limited = [
+        sys.executable, "-c",
+        "import resource, signal, sys, runpy;"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN);"
+        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}));"
+        "sys.argv = ['scrapy'] + sys.argv[1:]; runpy.run_module('scrapy', run_name='__main__')",
+        "crawl", "commentary", "-a", f"start_url={server.start_url}", "-s", f"DATA_DIR={tmp_path}",
+        "-s", "SNAPSHOT_SHARE=0",
+    ]
+    for name, value in FAST_SETTINGS.items():
+        limited += ["-s", f"{name}={value}"]
+    completed = subprocess.run(limited, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0
+    assert completed.returncode == 3, completed.stderr[-3000:]
+    assert "data folder failure" in completed.stderr or "Stopping the crawl" in completed.stderr
+    assert (tmp_path / "articles.jsonl").read_bytes() == before
