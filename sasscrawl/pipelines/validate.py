@@ -1,6 +1,7 @@
 """Drop any record that does not match the shipped JSON Schema, saying why: it is never written."""
 
 from itemadapter import ItemAdapter
+from jsonschema.exceptions import best_match
 from scrapy.exceptions import DropItem
 
 from sasscrawl.schemas import article_validator
@@ -17,7 +18,7 @@ class ValidatePipeline:
 
     def process_item(self, item):
         record = ItemAdapter(item).asdict()
-        error = next(iter(sorted(self.validator.iter_errors(record), key=lambda e: list(e.absolute_path))), None)
+        error = best_match(self.validator.iter_errors(record))
         if error is not None:
             self.stats.inc_value("sasscrawl/articles/invalid")
             where = "/".join(str(part) for part in error.absolute_path) or "(record)"
