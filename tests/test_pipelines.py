@@ -39,10 +39,13 @@ def test_valid_record_passes(crawler, record):
 
 def test_invalid_record_is_dropped_with_its_reason_and_counted(crawler, record):
     record["datePublished"] = "30 January 2026"
+    del record["headline"]
     with pytest.raises(DropItem) as dropped:
         ValidatePipeline.from_crawler(crawler).process_item(Article(record))
-    assert "datePublished" in str(dropped.value) and "does not match" in str(dropped.value)
+    assert "datePublished: Not valid under any schema" in str(dropped.value)
+    assert "headline: Missing required field" in str(dropped.value)
     assert crawler.stats.get_value("sasscrawl/articles/invalid") == 1
+    assert crawler.stats.get_value("spidermon/validation/fields/errors") == 2  # what the monitor reads
 
 
 def test_same_article_twice_in_a_run_passes_once(crawler, record):

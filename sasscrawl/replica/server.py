@@ -1,11 +1,16 @@
 """Serve a ``ReplicaSite`` over real HTTP on a local port, logging every request.
 
 Tests crawl the replica through real sockets, then read ``server.requests`` to prove what the
-crawler did and did not fetch (which hosts, which paths, which User-Agent).
+crawler did and did not fetch (which hosts, which paths, which User-Agent). A response's ``Wire``
+(see ``wire``) makes the server misbehave the way networks do: reset mid-body, short body,
+trickle, chunked oversized stream.
 """
 
 from __future__ import annotations
 
+import os
+import socket
+import struct
 import sys
 import threading
 import time
@@ -13,8 +18,10 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .site import ReplicaSite
+from .wire import Wire
 
 POLL_INTERVAL_SECONDS = 0.05
+FILLER_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -30,7 +37,8 @@ class ReplicaServer:
     """A threaded HTTP/1.1 server for ``site`` in a daemon thread.
 
     ``with ReplicaServer(site) as server: ...`` or ``start()``/``stop()``. ``port=0`` picks a
-    free port. Stalled responses wait on an event that ``stop()`` sets, so stopping never hangs.
+    free port. Stalled responses, trickles and streamed bodies wait on or check an event that
+``stop()`` sets, so stopping never hangs.
     """
 
     def __init__(self, site: ReplicaSite, host: str = "127.0.0.1", port: int = 0):
@@ -146,13 +154,58 @@ class _Handler(BaseHTTPRequestHandler):
         if response.delay and replica._stopping.wait(response.delay):
             self.close_connection = True
             return
+        wire = response.wire
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
+        if wire.chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(len(response.body) + wire.filler))
         self.end_headers()
-        if send_body:
-            self.wfile.write(response.body)
+        if not send_body:
+            return
+        try:
+            self._send_body(response.body, wire, replica._stopping)
+        except ConnectionError:  # the client gave up (a size limit, a timeout): normal here
+            self.close_connection = True
+            return
+        if wire.cut_after is not None:
+            self._hang_up(reset=wire.reset)
+
+    def _send_body(self, body: bytes, wire: Wire, stopping: threading.Event) -> None:
+        """Write the body as ``wire`` says; a stopping server ends a trickle or a stream at once."""
+        if wire.cut_after is not None:
+            body = body[:wire.cut_after]
+        step, pause = wire.trickle or (len(body) or 1, 0.0)
+        for start in range(0, len(body), step):
+            self._write(body[start:start + step], wire.chunked)
+            if pause and stopping.wait(pause):
+                raise ConnectionAbortedError("server stopping")
+        filler = b" " * FILLER_CHUNK
+        for start in range(0, wire.filler, FILLER_CHUNK):
+            if stopping.is_set():
+                raise ConnectionAbortedError("server stopping")
+            self._write(filler[:wire.filler - start], wire.chunked)
+        if wire.chunked:
+            self.wfile.write(b"0\r\n\r\n")
+
+    def _write(self, data: bytes, chunked: bool) -> None:
+        if chunked:
+            data = b"%x\r\n%s\r\n" % (len(data), data)
+        self.wfile.write(data)
+        self.wfile.flush()
+
+    def _hang_up(self, reset: bool) -> None:
+        """Close the connection now: with a FIN, or with a TCP reset (SO_LINGER 0) if ``reset``.
+
+        The descriptor is detached and closed at once: the socket's file objects would otherwise
+        keep it open, and the server's own shutdown would send a FIN before the reset.
+        """
+        if reset:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        os.close(self.connection.detach())
+        self.close_connection = True
 
     def log_message(self, format: str, *args: object) -> None:
         """Silent: a crawl makes thousands of requests and the log lives in ``requests``."""

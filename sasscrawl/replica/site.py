@@ -63,15 +63,19 @@ import random
 import re
 import threading
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from . import content, images
+from . import faults as fault_mode
+from .faults import FAULTS, FaultPlan
 from .pages import (
     ArticlePage, Element, HotLink, Link, ListingEntry, ListingPage, Section, Sidebars, el, escape_text,
     render_article, render_listing,
 )
+from .wire import XML_CONTENT_TYPE, Response, status_page, text_response, xml_response
 
 LAST_PUBLICATION_DATE = dt.date(2026, 1, 30)
 FIRST_ARTICLE_ID = 1000
@@ -84,7 +88,6 @@ SIBLING_NAME = "Reports"
 ESCAPED_HEADLINE = 'China\'s R&D push: "quality" over quantity'
 XXE_CANARY_URL_PATH = "/xxe-canary.txt"
 XXE_CANARY_TEXT = "sasscrawl replica XXE canary: an entity was resolved\n"
-XML_CONTENT_TYPE = "text/xml; charset=utf-8"
 
 LINK_SPELLINGS = ("relative", "site_absolute", "bare_query", "fragment", "absolute", "redirect_alias")
 LISTING_SPELLINGS = LINK_SPELLINGS[:5]
@@ -95,6 +98,7 @@ BAD_INPUTS = (
     "flaky_503", "always_500", "stall",
 )
 FLAKY_FAILURES = 2
+DEFAULT_STALL_SECONDS = 30.0
 
 _HEADLINE_OVERRIDES = {
     "gbk": "上海社会科学院 Commentary test",
@@ -102,15 +106,15 @@ _HEADLINE_OVERRIDES = {
     "bare_ampersand": "Tom & Jerry: what rivals learn from cooperation",
     "no_headline": "",
 }
-_AUTHORS_OVERRIDES = {"unclosed_tags": "Cai Fang", "xxe_file": "", "xxe_http": "", "billion_laughs": ""}
+_HEADLINE_OVERRIDES.update(fault_mode.HEADLINE_OVERRIDES)
+_AUTHORS_OVERRIDES = {"unclosed_tags": "Cai Fang", "xxe_file": "", "xxe_http": "", "billion_laughs": "",
+                      **fault_mode.AUTHORS_OVERRIDES}
 _STATUS_OVERRIDES = {"not_found": 404, "gone": 410, "always_500": 500}
 # Chinese paragraphs for the GBK/GB2312 pages; "镕" exists in GBK but not in GB2312.
 _CHINESE_PARAGRAPHS = {
     "gbk": ("上海社会科学院成立于1958年，是中国最早建立的社会科学研究机构之一。朱镕基曾多次到访。",),
     "gb2312": ("上海社会科学院是中国重要的社会科学研究机构，致力于经济、社会和文化研究。",),
 }
-_REASONS = {301: "Moved Permanently", 404: "Not Found", 405: "Method Not Allowed", 410: "Gone",
-            500: "Internal Server Error", 503: "Service Unavailable"}
 
 _LISTING_PATH = re.compile(r"/(\d+)/default\.aspx")
 _ARTICLE_PATH = re.compile(r"/(\d+)/(\d+)\.aspx")
@@ -168,16 +172,6 @@ class SiteQuirks:
 
 
 @dataclass(frozen=True)
-class Response:
-    """What the server sends. ``delay``: seconds to stall before sending (the stall quirk)."""
-
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-    delay: float = 0.0
-
-
-@dataclass(frozen=True)
 class _SectionIndex:
     chain: list[ArticleSpec]
     chain_ids: list[int]
@@ -201,11 +195,12 @@ class ReplicaSite:
 
     def __init__(self, *, seed: int, section: Section, sibling: Section | None, parent: Section,
                  specs: list[ArticleSpec], quirks: SiteQuirks | None, page_size: int,
-                 rng: random.Random, headlines_taken: set[str]):
+                 rng: random.Random, headlines_taken: set[str], faults: FaultPlan | None = None):
         self.seed = seed
         self.section = section.id
         self.page_size = page_size
         self.quirks = quirks
+        self.faults = faults
         self.start_path = f"/{section.id}/default.aspx"
         self._sections = {s.id: s for s in (section, sibling) if s}
         self._parent = parent
@@ -215,7 +210,7 @@ class ReplicaSite:
         self._by_id = {spec.id: spec for spec in specs}
         self._by_section = {sid: [s for s in specs if s.section == sid] for sid in self._sections}
         self._image_paths = {path for spec in specs for path in spec.image_paths}
-        self._failures_served: dict[int, int] = {}
+        self._answers: dict[tuple, int] = {}
         self._image_faults: dict[str, tuple[int, float]] = {}
         self._indexes: dict[str, _SectionIndex] = {}
 
@@ -241,7 +236,8 @@ class ReplicaSite:
         """Ids a correct crawl must output (rules in the module docstring)."""
         with self._lock:
             return {a.id for a in self._by_section[self.section]
-                    if a.status == 200 and a.headline and a.fault != "stall"}
+                    if a.status == 200 and a.headline and a.fault != "stall"
+                    and (a.fault not in FAULTS or FAULTS[a.fault].saved)}
 
     def page_count(self) -> int:
         """Number of non-empty listing pages of the crawled section."""
@@ -308,29 +304,44 @@ class ReplicaSite:
     def response(self, method: str, path_with_query: str, host: str) -> Response:
         """Answer one request; ``host`` is the request's Host header (for absolute links)."""
         if method not in ("GET", "HEAD"):
-            return _status_page(405, [("Allow", "GET, HEAD")])
+            return status_page(405, [("Allow", "GET, HEAD")])
         url = urlsplit(path_with_query)
         with self._lock:
-            return self._route(url.path, parse_qs(url.query), host)
+            return self._route(url.path, parse_qs(url.query), host, path_with_query)
 
-    def _route(self, path: str, query: dict[str, list[str]], host: str) -> Response:
+    def _count(self, key: tuple) -> int:
+        """Count one more answer for ``key`` (an article, image or listing page); the count, from 1."""
+        self._answers[key] = self._answers.get(key, 0) + 1
+        return self._answers[key]
+
+    def _route(self, path: str, query: dict[str, list[str]], host: str, path_with_query: str) -> Response:
         if path == "/robots.txt":
-            return _text(f"User-agent: *\nDisallow: /{self.section}/print/\n")
+            return text_response(f"User-agent: *\nDisallow: /{self.section}/print/\n")
         if path in self._image_faults:
             status, stall_seconds = self._image_faults[path]
-            return dataclasses.replace(_status_page(status), delay=stall_seconds)
+            return dataclasses.replace(status_page(status), delay=stall_seconds)
         if path in self._image_paths:
             content_type, data = images.render_image(
                 self.seed, path, exif_orientation=bool(self.quirks) and path == self.quirks.exif_image_path)
-            return Response(200, [("Content-Type", content_type)], data)
+            served = Response(200, [("Content-Type", content_type)], data)
+            if self.faults and path == self.faults.flaky_image_path:
+                return fault_mode.image_response(self._count(("image", path)), served)
+            return served
+        if self.faults and "escaping_images" in self.faults.names and fault_mode.HOSTILE_IMAGE_MARKER in path:
+            return fault_mode.hostile_image(self.seed, path_with_query)
+        if self.faults and path == fault_mode.EVIL_DTD_PATH:
+            return fault_mode.evil_dtd(host)
         if self.quirks and path == XXE_CANARY_URL_PATH:
-            return _text(XXE_CANARY_TEXT)
+            return text_response(XXE_CANARY_TEXT)
         if match := _LISTING_PATH.fullmatch(path):
             return self._listing_response(match[1], query, host)
         if match := _ARTICLE_PATH.fullmatch(path):
-            spec = self._by_id.get(int(match[2]))
+            article_id = int(match[2])
+            if self.faults and article_id == self.faults.duplicate_id:
+                article_id = self.faults.article_ids["duplicate_urls"]
+            spec = self._by_id.get(article_id)
             if spec and spec.section == match[1]:
-                return self._article_response(spec, host)
+                return self._article_response(spec, host, query)
         if self.quirks and (match := _PRINT_PATH.fullmatch(path)):
             spec = self._by_id.get(int(match[2]))
             if spec and spec.section == match[1] == self.section:
@@ -338,24 +349,25 @@ class ReplicaSite:
         if self.quirks and (match := _ALIAS_PATH.fullmatch(path)):
             spec = self._by_id.get(int(query["id"][0])) if query.get("id", [""])[0].isdigit() else None
             if spec and spec.section == match[1]:
-                return _status_page(301, [("Location", f"/{spec.section}/{spec.id}.aspx")])
-        return _status_page(404)
+                return status_page(301, [("Location", f"/{spec.section}/{spec.id}.aspx")])
+        return status_page(404)
 
-    def _article_response(self, spec: ArticleSpec, host: str) -> Response:
+    def _article_response(self, spec: ArticleSpec, host: str, query: dict[str, list[str]]) -> Response:
         if spec.status != 200:
-            return _status_page(spec.status)
-        if spec.fault == "flaky_503":
-            served = self._failures_served.get(spec.id, 0)
-            if served < FLAKY_FAILURES:
-                self._failures_served[spec.id] = served + 1
-                return _status_page(503)
+            return status_page(spec.status)
+        answer = self._count(("article", spec.id))
+        if spec.fault == "flaky_503" and answer <= FLAKY_FAILURES:
+            return status_page(503)
         xml = render_article(self._article_page(spec))
+        if self.faults and spec.fault in FAULTS:
+            return fault_mode.article_response(self.faults, spec.fault, xml, answer, query,
+                                               f"/{spec.section}/{spec.id}.aspx", host, _other_host(host))
         return _deliver(spec, xml, host, self.quirks)
 
     def _print_response(self, spec: ArticleSpec) -> Response:
         """The printer-friendly copy: the article's data in the article format, faults left out."""
         if spec.status != 200:
-            return _status_page(spec.status)
+            return status_page(spec.status)
         xml = render_article(self._article_page(spec)).replace("/normal/view.xsl", "/normal/print.xsl", 1)
         return Response(200, [("Content-Type", XML_CONTENT_TYPE)], xml.encode())
 
@@ -384,15 +396,20 @@ class ReplicaSite:
         if section_id == self._parent.id:
             entries = tuple(ListingEntry(Link(f"../{s.id}/default.aspx", s.name)) for s in self._sections.values())
             page = ListingPage(self._parent, entries, pager=(), related=(), sidebars=None)
-            return _xml(render_listing(page))
+            return xml_response(render_listing(page))
         if section_id not in self._sections:
-            return _status_page(404)
+            return status_page(404)
         number = query.get("page", ["1"])[0]
         if not number.isdigit() or int(number) < 1:
-            return _status_page(404)
+            return status_page(404)
         number = int(number)
         index = self._index(section_id)
         on_page = index.listed_newest_first[(number - 1) * self.page_size:number * self.page_size]
+        faulty = bool(self.faults) and section_id == self.section
+        answer = self._count(("listing", section_id, number))
+        if faulty and not on_page and "pagination_repeats_last" in self.faults.names:
+            last = -(-len(index.listed_newest_first) // self.page_size)
+            on_page = index.listed_newest_first[(last - 1) * self.page_size:last * self.page_size]
         quirky = bool(self.quirks) and section_id == self.section
         spelling = LISTING_SPELLINGS[(number - 1) % len(LISTING_SPELLINGS)] if quirky else "relative"
         entries = tuple(
@@ -400,9 +417,20 @@ class ReplicaSite:
                          spec.date_published[:10], f"print/{spec.id}.aspx" if quirky else None)
             for spec in on_page
         )
-        page = ListingPage(self._sections[section_id], entries, _pager(number),
-                           self._related_links(host) if quirky else (), index.sidebars)
-        return _xml(render_listing(page))
+        related = self._related_links(host) if quirky else ()
+        if faulty:
+            related += fault_mode.listing_links(self.faults, section_id, number, answer, host, _other_host(host))
+            self._vanish(on_page)
+        page = ListingPage(self._sections[section_id], entries, _pager(number), related, index.sidebars)
+        response = xml_response(render_listing(page))
+        return fault_mode.listing_response(self.faults, number, answer, response) if faulty else response
+
+    def _vanish(self, listed: list[ArticleSpec]) -> None:
+        """The vanishing fault articles just listed answer 404/410 from now on."""
+        for spec in listed:
+            if spec.fault in fault_mode.VANISHING_STATUS and spec.status == 200:
+                spec.status = fault_mode.VANISHING_STATUS[spec.fault]
+                self._indexes.clear()
 
     def _related_links(self, host: str) -> tuple[Link, ...]:
         quirks = self.quirks
@@ -435,12 +463,15 @@ class ReplicaSite:
 
 
 def build_site(articles: int = 30, seed: int = 0, section: str = "103002", quirks: bool = True, *,
-               page_size: int = 10, stall_seconds: float = 30.0, xxe_canary_path: str = "/etc/hostname") -> ReplicaSite:
+               page_size: int = 10, stall_seconds: float = DEFAULT_STALL_SECONDS, xxe_canary_path: str = "/etc/hostname",
+               faults: Iterable[str] = ()) -> ReplicaSite:
     """Generate a replica of ``articles`` ordinary articles, plus the bad inputs if ``quirks``.
 
     Same arguments, same site, byte for byte. Cheap enough for 5,000 articles: only metadata is
     generated here; bodies, pages and images are rendered per request.
-    ``stall_seconds`` falsy leaves the stall article out.
+    ``stall_seconds`` falsy leaves the stall article out. ``faults`` switches on fault-mode faults
+    by name (see ``faults.FAULTS``): one extra article per article fault; ``stall_seconds`` is
+    then also the stall_once fault's stall, and ``xxe_canary_path`` the file hostile pages try to leak.
     """
     if articles < (MIN_ARTICLES_WITH_QUIRKS if quirks else 1):
         raise ValueError(f"need at least {MIN_ARTICLES_WITH_QUIRKS if quirks else 1} articles")
@@ -451,12 +482,18 @@ def build_site(articles: int = 30, seed: int = 0, section: str = "103002", quirk
     main = Section(section, SECTION_NAME, parent_id, PARENT_NAME)
     sibling_id = "103001" if section != "103001" else "103003"
     sibling = Section(sibling_id, SIBLING_NAME, parent_id, PARENT_NAME) if quirks else None
-    faults = [kind for kind in BAD_INPUTS if kind != "stall" or stall_seconds] if quirks else []
+    bad_inputs = [kind for kind in BAD_INPUTS if kind != "stall" or stall_seconds] if quirks else []
+    switched_on = frozenset(faults)
+    if unknown := switched_on - FAULTS.keys():
+        raise ValueError(f"unknown faults: {', '.join(sorted(unknown))}")
+    article_faults = [name for name in FAULTS if name in switched_on and FAULTS[name].target == fault_mode.ARTICLE]
 
     plans = [_Plan(section) for _ in range(articles)]
     if quirks:
         plans[-1].min_images = plans[-4].min_images = 1  # the EXIF and PNG articles of _arrange_quirks
-        plans[2:2] = [_Plan(section, fault=kind) for kind in faults]
+        plans[2:2] = [_Plan(section, fault=kind) for kind in bad_inputs]
+    plans[2:2] = [_Plan(section, fault=name, min_images=int(name == "flaky_image")) for name in article_faults]
+    if quirks:
         for k in range(SIBLING_SECTION_SIZE, 0, -1):
             plans.insert(k * len(plans) // (SIBLING_SECTION_SIZE + 1), _Plan(sibling.id))
     _assign_dates(rng, plans)
@@ -472,9 +509,22 @@ def build_site(articles: int = 30, seed: int = 0, section: str = "103002", quirk
         site_quirks = _arrange_quirks(
             [s for s in specs if s.section == section and s.fault is None],
             [s for s in specs if s.section == sibling.id],
-            {s.fault: s.id for s in specs if s.fault}, stall_seconds, xxe_canary_path)
+            {s.fault: s.id for s in specs if s.fault in BAD_INPUTS}, stall_seconds, xxe_canary_path)
+    fault_plan = None
+    if switched_on:
+        carriers = {s.fault: s for s in specs if s.fault in FAULTS}
+        fault_plan = FaultPlan(
+            names=switched_on,
+            article_ids={name: spec.id for name, spec in carriers.items()},
+            duplicate_id=fault_mode.DUPLICATE_ID_OFFSET + carriers["duplicate_urls"].id
+            if "duplicate_urls" in carriers else None,
+            flaky_image_path=carriers["flaky_image"].image_paths[0] if "flaky_image" in carriers else None,
+            canary_path=xxe_canary_path,
+            stall_seconds=stall_seconds or DEFAULT_STALL_SECONDS,
+        )
     return ReplicaSite(seed=seed, section=main, sibling=sibling, parent=Section(parent_id, PARENT_NAME),
-                       specs=specs, quirks=site_quirks, page_size=page_size, rng=rng, headlines_taken=taken)
+                       specs=specs, quirks=site_quirks, page_size=page_size, rng=rng, headlines_taken=taken,
+                       faults=fault_plan)
 
 
 def _assign_dates(rng: random.Random, plans: list[_Plan]) -> None:
@@ -505,6 +555,7 @@ def _generate_article(rng: random.Random, article_id: int, plan: _Plan, headline
         image_paths=tuple(f"{folder}/{batch}.{n:03d}.jpeg" for n in range(1, image_count + 1)),
         views=int(rng.lognormvariate(4.2, 0.8)),
         in_sidebars=fault is None,
+        in_chain=fault not in fault_mode.VANISHING_STATUS,
         status=_STATUS_OVERRIDES.get(fault, 200),
         fault=fault,
     )
@@ -619,16 +670,3 @@ def _cut_inside_body(data: bytes) -> bytes:
     paragraph = data.rindex(b'<p style="line-height:', body_start, middle)
     return data[:paragraph + len(b'<p style="line-height:') + 1]
 
-
-def _xml(text: str) -> Response:
-    return Response(200, [("Content-Type", XML_CONTENT_TYPE)], text.encode())
-
-
-def _text(text: str) -> Response:
-    return Response(200, [("Content-Type", "text/plain; charset=utf-8")], text.encode())
-
-
-def _status_page(status: int, headers: list[tuple[str, str]] | None = None) -> Response:
-    reason = _REASONS[status]
-    body = f"<html><head><title>{status} {reason}</title></head><body><h1>{reason}</h1></body></html>"
-    return Response(status, [("Content-Type", "text/html; charset=utf-8"), *(headers or [])], body.encode())

@@ -1,0 +1,58 @@
+"""Keep expected failures to clear lines, without tracebacks.
+
+Two kinds of log record carry a traceback that helps nobody:
+
+* Scrapy's robots.txt middleware logs a failed robots.txt download with a full
+  traceback. An unreachable host or a timeout is the network's doing (or a
+  mistyped ``start_url``), not a bug, and the message already says what
+  happened.
+* Spidermon reports a failed monitor with the assertion's traceback. The
+  assertion message is the finding; the frames are Spidermon's and ours.
+
+Every other error, and every real bug (an exception that is not an assertion
+or a network failure), keeps its traceback.
+"""
+
+import logging
+import re
+
+
+from scrapy.exceptions import DownloadConnectionRefusedError, DownloadFailedError, DownloadTimeoutError
+from scrapy import signals
+from twisted.internet import error as twisted_errors
+
+NETWORK_ERRORS = (DownloadFailedError, DownloadConnectionRefusedError, DownloadTimeoutError, ConnectionError,
+                  TimeoutError, twisted_errors.ConnectError, twisted_errors.DNSLookupError,
+                  twisted_errors.TimeoutError)
+NETWORK_LOGGERS = ("scrapy.downloadermiddlewares.robotstxt",)
+ASSERTION_TRACEBACK = re.compile(r"Traceback \(most recent call last\):\n.*?\nAssertionError: ", re.DOTALL)
+
+
+class _DropNetworkTracebacks(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], NETWORK_ERRORS):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+class _DropAssertionTracebacks(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and record.msg.startswith("[Spidermon]"):
+            record.msg = ASSERTION_TRACEBACK.sub("", record.msg)
+        return True
+
+
+class QuietTracebacks:
+    def __init__(self, crawler):
+        for name in NETWORK_LOGGERS:
+            logging.getLogger(name).addFilter(_DropNetworkTracebacks())
+        # Spidermon logs its report through the spider's logger, named after the spider.
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def spider_opened(self, spider):
+        spider.logger.logger.addFilter(_DropAssertionTracebacks())

@@ -1,0 +1,67 @@
+"""What the replica server sends for one request, and how its bytes go on the wire.
+
+Most answers are plain: a status, headers and a body sent whole with its Content-Length. The
+fault mode (``faults``) also needs what real networks do to answers: a connection reset half-way
+through the body, a body shorter than its Content-Length, a slow trickle, an oversized body
+streamed with chunked transfer coding. ``Wire`` says which; ``server`` carries it out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+XML_CONTENT_TYPE = "text/xml; charset=utf-8"
+
+_REASONS = {301: "Moved Permanently", 302: "Found", 307: "Temporary Redirect", 308: "Permanent Redirect",
+            404: "Not Found", 405: "Method Not Allowed", 410: "Gone", 429: "Too Many Requests",
+            500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+
+
+@dataclass(frozen=True)
+class Wire:
+    """How to send a response when not plainly; the defaults send it plainly.
+
+    ``cut_after``: send only this many body bytes, then hang up (Content-Length still promises all).
+    ``reset``: hang up with a TCP reset (SO_LINGER 0) instead of a FIN.
+    ``trickle``: (bytes, seconds): send the body that many bytes at a time, pausing between.
+    ``chunked``: chunked transfer coding instead of a Content-Length.
+    ``filler``: after the body, stream this many spaces (an oversized page not held in memory).
+    """
+
+    cut_after: int | None = None
+    reset: bool = False
+    trickle: tuple[int, float] | None = None
+    chunked: bool = False
+    filler: int = 0
+
+
+PLAIN = Wire()
+
+
+@dataclass(frozen=True)
+class Response:
+    """What the server sends. ``delay``: seconds to stall before sending (a stalled page)."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    delay: float = 0.0
+    wire: Wire = field(default=PLAIN)
+
+
+def xml_response(text: str) -> Response:
+    return Response(200, [("Content-Type", XML_CONTENT_TYPE)], text.encode())
+
+
+def text_response(text: str) -> Response:
+    return Response(200, [("Content-Type", "text/plain; charset=utf-8")], text.encode())
+
+
+def status_page(status: int, headers: list[tuple[str, str]] | None = None) -> Response:
+    reason = _REASONS[status]
+    body = f"<html><head><title>{status} {reason}</title></head><body><h1>{reason}</h1></body></html>"
+    return Response(status, [("Content-Type", "text/html; charset=utf-8"), *(headers or [])], body.encode())
+
+
+def redirect(status: int, location: str) -> Response:
+    return status_page(status, [("Location", location)])

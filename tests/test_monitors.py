@@ -1,0 +1,164 @@
+"""Each Spidermon monitor fails on a replica built to trip it, and passes on the normal one."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+import pytest
+
+from harness import PROJECT_ROOT, run_crawl
+from sasscrawl import settings
+from sasscrawl.replica import build_site
+
+ARTICLE_PATH = re.compile(r"^/103002/\d+\.aspx$")
+
+
+class ChangedLayout:
+    """The replica with every article page rewritten, as a redesign of the site would."""
+
+    def __init__(self, site, rewrite):
+        self._site = site
+        self._rewrite = rewrite
+
+    def __getattr__(self, name):
+        return getattr(self._site, name)
+
+    def response(self, method, path, host):
+        response = self._site.response(method, path, host)
+        if response.status == 200 and ARTICLE_PATH.match(urlsplit(path).path):
+            return dataclasses.replace(response, body=self._rewrite(response.body))
+        return response
+
+
+def byline_renamed(body: bytes) -> bytes:
+    return re.sub(rb"<(/?)h5\b", rb"<\1h6", body)
+
+
+def body_moved_out_of_cdata_p(body: bytes) -> bytes:
+    return re.sub(rb"<p>(<!\[CDATA\[.*?\]\]>)</p>", rb"<section>\1</section>", body, flags=re.DOTALL)
+
+
+def headline_gone(body: bytes) -> bytes:
+    return re.sub(rb"<h1>.*?</h1>", b"<h1 />", body)
+
+
+def perv_to_id_zero(body: bytes) -> bytes:
+    return re.sub(rb'id="perv" href="[^"]*"', b'id="perv" href="../103002/0.aspx"', body)
+
+
+def failed_monitors(result) -> list[str]:
+    return result.stats.get("sasscrawl/monitors/failed", [])
+
+
+@pytest.fixture
+def site():
+    return build_site(articles=20, seed=12, quirks=False)
+
+
+def test_monitors_pass_on_the_normal_replica(site, serve, tmp_path):
+    result = run_crawl(serve(site).start_url, tmp_path)
+    assert result.returncode == 0
+    assert result.stats["sasscrawl/monitors/ran"] is True
+    assert failed_monitors(result) == []
+    assert "[Spidermon] OK" in result.log
+
+
+@pytest.mark.parametrize("rewrite, field", [(byline_renamed, "Article/authors"),
+                                            (body_moved_out_of_cdata_p, "Article/articleBody")])
+def test_layout_change_fails_the_coverage_monitor_naming_the_field(site, serve, tmp_path, rewrite, field):
+    result = run_crawl(serve(ChangedLayout(site, rewrite)).start_url, tmp_path)
+    assert result.returncode == 1
+    failures = failed_monitors(result)
+    assert len(failures) == 1 and failures[0].startswith("Field coverage/")
+    assert f"{field} (expected" in failures[0]
+    assert "Run problem: monitor failed: Field coverage" in result.log
+    assert field in "".join(result.summary["problems"])
+
+
+def test_a_few_articles_are_judged_only_by_the_every_article_rules(serve, tmp_path):
+    small = build_site(articles=3, seed=13, quirks=False)
+    bylines_gone = run_crawl(serve(ChangedLayout(small, byline_renamed)).start_url, tmp_path / "a")
+    assert bylines_gone.returncode == 0  # "most articles have an author" needs more than three to judge
+    bodies_gone = run_crawl(serve(ChangedLayout(small, body_moved_out_of_cdata_p)).start_url, tmp_path / "b")
+    assert bodies_gone.returncode == 1  # every article has a body, however few there are
+    assert "Article/articleBody (expected 1.0, got 0.00)" in failed_monitors(bodies_gone)[0]
+
+
+def test_no_article_parsed_fails_the_results_monitor(site, serve, tmp_path):
+    result = run_crawl(serve(ChangedLayout(site, headline_gone)).start_url, tmp_path)
+    assert result.returncode == 1
+    assert any(failure.startswith("Crawl results/Articles parsed when the section has articles")
+               and "no article could be parsed" in failure for failure in failed_monitors(result))
+
+
+def test_failing_pages_fail_the_results_monitor(serve, tmp_path):
+    quirky = build_site(articles=30, seed=3, stall_seconds=0)
+    result = run_crawl(serve(quirky).start_url, tmp_path, settings={"FAILED_PAGES_MAX_SHARE": "0.01"})
+    assert result.returncode == 1
+    assert [f for f in failed_monitors(result) if f.startswith("Crawl results/Failed pages within")]
+
+
+def test_invalid_records_fail_the_validation_monitor(site, serve, tmp_path):
+    result = run_crawl(serve(ChangedLayout(site, perv_to_id_zero)).start_url, tmp_path)
+    assert result.returncode == 1
+    # Every page with a perv link said previousArticleId 0: those records are never written.
+    assert [record["previousArticleId"] for record in result.records] == [None]  # the oldest has no perv link
+    assert result.stat("sasscrawl/articles/invalid") == len(site.articles) - 1
+    assert "previousArticleId" in result.log
+    assert any(failure.startswith("Item Validation Monitor/") for failure in failed_monitors(result))
+
+
+def test_unexpected_errors_fail_their_monitor(site, serve, tmp_path):
+    pipelines = {**settings.ITEM_PIPELINES, "exploding_pipeline.ExplodingPipeline": 350}
+    result = run_crawl(serve(site).start_url, tmp_path,
+                       settings={"ITEM_PIPELINES": json.dumps(pipelines)},
+                       env={"PYTHONPATH": str(PROJECT_ROOT / "tests" / "plugins")})
+    assert result.returncode == 1
+    assert result.stat("sasscrawl/log/unexpected_errors") > 0
+    assert any(failure.startswith("Unexpected errors/") for failure in failed_monitors(result))
+
+
+class _Webhook(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.server.received.append(self.rfile.read(int(self.headers["Content-Length"])).decode())
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def webhook():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Webhook)
+    server.received = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_alert_is_sent_through_a_spidermon_action_when_a_monitor_fails(site, serve, tmp_path, webhook):
+    result = run_crawl(serve(ChangedLayout(site, byline_renamed)).start_url, tmp_path, settings={
+        "ALERT_ACTIONS": "spidermon.contrib.actions.discord.notifiers.SendDiscordMessageSpiderFinished",
+        "SPIDERMON_DISCORD_WEBHOOK_URL": f"http://127.0.0.1:{webhook.server_address[1]}/hook",
+    })
+    assert result.returncode == 1
+    assert len(webhook.received) == 1
+    message = json.loads(webhook.received[0])["content"]
+    assert "finished with errors" in message and "Field coverage" in message
+
+
+def test_no_alert_when_the_monitors_pass(site, serve, tmp_path, webhook):
+    result = run_crawl(serve(site).start_url, tmp_path, settings={
+        "ALERT_ACTIONS": "spidermon.contrib.actions.discord.notifiers.SendDiscordMessageSpiderFinished",
+        "SPIDERMON_DISCORD_WEBHOOK_URL": f"http://127.0.0.1:{webhook.server_address[1]}/hook",
+    })
+    assert result.returncode == 0
+    assert webhook.received == []

@@ -1,0 +1,160 @@
+"""Deploy to a real Scrapyd with scrapyd-deploy, schedule jobs over its HTTP API, read what they wrote.
+
+Scrapyd runs on 127.0.0.1 from this environment (it comes with the test extra). The
+project is deployed from a copy, with the ``local`` target of scrapy.cfg pointed
+at the test's port: scrapyd-deploy writes build files beside scrapy.cfg.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from harness import PROJECT_ROOT
+from sasscrawl.replica import build_site
+
+BIN = Path(sys.executable).parent
+PROJECT_FILES = ("sasscrawl", "scrapy.cfg", "pyproject.toml", "README.md")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def call(url: str, data: list[tuple[str, str]] | None = None) -> dict:
+    body = urllib.parse.urlencode(data).encode() if data is not None else None
+    with urllib.request.urlopen(url, data=body, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def wait_until(condition, timeout: float, what: str):
+    """Poll an HTTP API until ``condition()`` is truthy: Scrapyd offers no way to be told."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := condition():
+            return result
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def scrapyd(tmp_path_factory):
+    home = tmp_path_factory.mktemp("scrapyd")
+    port = free_port()
+    (home / "scrapyd.conf").write_text(
+        "[scrapyd]\nbind_address = 127.0.0.1\n"
+        f"http_port = {port}\neggs_dir = {home}/eggs\nlogs_dir = {home}/logs\nitems_dir =\n"
+        f"dbs_dir = {home}/dbs\nmax_proc = 2\npoll_interval = 0.2\n"
+    )
+    server = subprocess.Popen([BIN / "scrapyd"], cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+
+    def ready():
+        try:
+            return call(url + "daemonstatus.json")["status"] == "ok"
+        except OSError:
+            return False
+
+    try:
+        wait_until(ready, 30, "Scrapyd to listen")
+        project = tmp_path_factory.mktemp("project")
+        for name in PROJECT_FILES:
+            source = PROJECT_ROOT / name
+            if source.is_dir():
+                shutil.copytree(source, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy(source, project / name)
+        config = project / "scrapy.cfg"
+        config.write_text(config.read_text().replace("http://localhost:6800/", url))
+        deploy = subprocess.run([BIN / "scrapyd-deploy", "local"], cwd=project, capture_output=True, text=True,
+                                timeout=120)
+        assert deploy.returncode == 0, deploy.stderr
+        assert '"status": "ok"' in deploy.stdout and '"spiders": 1' in deploy.stdout
+        yield url, home
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def run_job(scrapyd, arguments: list[tuple[str, str]]) -> str:
+    """Schedule ``commentary`` with these arguments, wait for it to finish, return its log."""
+    url, home = scrapyd
+    job = call(url + "schedule.json", [("project", "sasscrawl"), ("spider", "commentary"), *arguments])["jobid"]
+
+    def finished():
+        jobs = call(url + "listjobs.json?project=sasscrawl")["finished"]
+        return any(entry["id"] == job for entry in jobs)
+
+    wait_until(finished, 120, f"job {job}")
+    return (home / "logs" / "sasscrawl" / "commentary" / f"{job}.log").read_text("utf-8")
+
+
+FAST = [("setting", "DOWNLOAD_DELAY=0"), ("setting", "AUTOTHROTTLE_ENABLED=False"),
+        ("setting", "CONCURRENT_REQUESTS_PER_DOMAIN=8")]
+
+
+def test_scheduled_job_crawls_the_replica(scrapyd, serve, tmp_path):
+    site = build_site(articles=12, seed=21, quirks=False)
+    server = serve(site)
+    log = run_job(scrapyd, [("start_url", server.start_url), ("setting", f"DATA_DIR={tmp_path}"), *FAST])
+    records = [json.loads(line) for line in (tmp_path / "articles.jsonl").read_text("utf-8").splitlines()]
+    assert sorted(record["articleId"] for record in records) == sorted(spec.id for spec in site.articles)
+    assert "[Spidermon] OK" in log and "healthy" in log
+
+    server.clear_log()
+    log = run_job(scrapyd, [("start_url", server.start_url), ("setting", f"DATA_DIR={tmp_path}"), ("refresh", "2"),
+                            *FAST])
+    assert "articles new 0, changed 0, unchanged 2" in log  # the same arguments as on the command line
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ([("start_url", "http://127.0.0.1:1/103002/default.aspx"), ("colour", "blue")],
+     "Not crawling: unknown spider argument(s) colour; known: start_url, refresh"),
+    ([("start_url", "ftp://example.test/103002/default.aspx")], "Not crawling: start_url must be an http(s) URL"),
+    ([("start_url", "http://127.0.0.1:1/default.aspx")], "Not crawling: start_url must point into a section folder"),
+])
+def test_bad_job_arguments_fail_fast_with_one_clear_line(scrapyd, tmp_path, arguments, message):
+    log = run_job(scrapyd, [*arguments, ("setting", f"DATA_DIR={tmp_path}")])
+    assert log.count(message) == 1
+    assert "Crawl results/Run started: arguments, data folder and start page usable... FAIL" in log
+    assert "Traceback (most recent call last)" not in log
+    assert "downloader/request_count" not in log  # nothing was fetched
+    assert not (tmp_path / "articles.jsonl").exists()
+
+
+def test_unreachable_start_page_is_reported_by_the_monitors(scrapyd, tmp_path):
+    port = free_port()
+    log = run_job(scrapyd, [("start_url", f"http://127.0.0.1:{port}/103002/default.aspx"),
+                            ("setting", f"DATA_DIR={tmp_path}"), ("setting", "RETRY_TIMES=0")])
+    assert "the start page could not be fetched" in log
+    assert "Traceback (most recent call last)" not in log
+
+
+def test_the_shipped_scrapyd_cron_line_schedules_a_job(scrapyd, serve, tmp_path):
+    url, home = scrapyd
+    crontab = PROJECT_ROOT / "deploy" / "cron" / "scrapyd-schedule.crontab"
+    job_line = next(line for line in crontab.read_text().splitlines() if line.strip() and not line.startswith("#"))
+    command = job_line.split(None, 5)[5].replace("http://localhost:6800/", url)
+    command = command.replace("/var/lib/sasscrawl", str(tmp_path))
+    site = build_site(articles=5, seed=22, quirks=False)
+    command = command.replace("-d spider=commentary", f"-d spider=commentary -d start_url={serve(site).start_url} "
+                              "-d setting=DOWNLOAD_DELAY=0 -d setting=AUTOTHROTTLE_ENABLED=False")
+    done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (0, "")
+
+    def written():
+        path = tmp_path / "articles.jsonl"
+        return path.exists() and len(path.read_text().splitlines()) == len(site.articles)
+
+    wait_until(written, 120, "the scheduled job's articles")
