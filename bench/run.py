@@ -1,0 +1,319 @@
+"""Measure sasscrawl side by side with generic tools, print the table, write it as JSON.
+
+``python -m bench`` (``--quick`` for small sizes). Replica sites are quirk-free and served from a
+separate process on 127.0.0.1 (``served_replica``); every crawl is a real subprocess
+(``crawls``). Figures are medians over ``--repeats`` runs, and runs being compared take turns
+(A, B, A, B, ...) so that drift in the machine's speed affects both alike.
+
+1. Throughput: requests per second of ``scrapy crawl commentary`` (pages and images, politeness
+   lifted, fresh data folder) against the bare spider fetching the very URLs the crawl fetched,
+   with the same settings. Seconds run from the first request the server sees to the crawl's exit,
+   so interpreter start-up is left out but the project's final writes are not.
+2. Parse cost: CPU time per article page of the parser alone against trafilatura (``parse_cost``).
+3. Requests: what a full crawl asked the server for against the minimum (robots.txt, the listing
+   pages that hold articles, the articles, their distinct images); then a rerun on the unchanged
+   site.
+4. Memory: peak RSS of a full crawl of a small and a large site.
+5. Re-extraction from the archive: articles per second of ``scrapy reextract``'s work (``reextraction``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bench import machine, parse_cost, reextraction
+from bench.crawls import CrawlRun, bare_crawl, project_crawl
+from bench.served_replica import REQUEST_KINDS, ROBOTS_PATH, ServedReplica, SiteFacts, request_kind
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+MIB = 2**20
+BUSY_LOAD = 0.5
+"""A one-minute load average above this before the run means other work shares the two cores."""
+
+TARGETS = {
+    "throughput_ratio": 0.85,
+    "parse_times_faster": 10.0,
+    "useful_request_share": 0.98,
+    "rerun_requests": 5,
+    "peak_rss_ratio": 1.25,
+}
+
+
+FULL_DEFAULTS = {"articles": 2000, "memory_sizes": (500, 5000), "repeats": 3, "parse_pages": 200}
+"""About 8 minutes on the two-core machine, mostly the three 5,000-article crawls."""
+QUICK_DEFAULTS = {"articles": 300, "memory_sizes": (100, 1000), "repeats": 2, "parse_pages": 50}
+
+
+@dataclass(frozen=True)
+class Plan:
+    articles: int
+    memory_sizes: tuple[int, int]
+    repeats: int
+    parse_pages: int
+    concurrency: int
+    quick: bool
+
+
+def parse_plan(argv: list[str] | None) -> Plan:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, help="site size for throughput and requests (default 2000)")
+    parser.add_argument("--memory-sizes", type=int, nargs=2, metavar=("SMALL", "LARGE"),
+                        help="site sizes whose peak RSS is compared (default 500 5000)")
+    parser.add_argument("--repeats", type=int, help="runs of each measurement; medians are reported (default 3)")
+    parser.add_argument("--parse-pages", type=int, help="replica article pages for the parse cost (default 200)")
+    parser.add_argument("--concurrency", type=int, default=16,
+                        help="CONCURRENT_REQUESTS(_PER_DOMAIN) of both crawls (default 16)")
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes and 2 repeats (about a minute); results are not written to latest.json")
+    options = parser.parse_args(argv)
+    defaults = QUICK_DEFAULTS if options.quick else FULL_DEFAULTS
+    plan = Plan(
+        articles=options.articles or defaults["articles"],
+        memory_sizes=tuple(options.memory_sizes or defaults["memory_sizes"]),
+        repeats=options.repeats or defaults["repeats"],
+        parse_pages=options.parse_pages or defaults["parse_pages"],
+        concurrency=options.concurrency,
+        quick=options.quick,
+    )
+    if plan.repeats < 1 or plan.articles < 1 or plan.parse_pages < 1 or min(plan.memory_sizes) < 1:
+        parser.error("sizes and repeats must be positive")
+    return plan
+
+
+def main(argv: list[str] | None = None) -> None:
+    plan = parse_plan(argv)
+    started_at = datetime.now(timezone.utc)
+    load_at_start = round(os.getloadavg()[0], 2)
+    if load_at_start > BUSY_LOAD:
+        _progress(f"the machine is busy (load average {load_at_start}): wall-clock figures will be noisy")
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="sasscrawl-bench-") as scratch:
+        crawls = measure_crawls(plan, Path(scratch))
+        memory = measure_memory(plan, Path(scratch))
+        _progress(f"re-extraction from the archive of a {plan.articles}-article crawl")
+        archive = reextraction.measure(plan.articles, plan.repeats, Path(scratch), plan.concurrency)
+    _progress("parse cost: sasscrawl and trafilatura over the same pages")
+    parse = parse_cost.measure(plan.parse_pages, plan.repeats)
+    results = {
+        "startedAt": started_at.isoformat(timespec="seconds"),
+        "durationSeconds": round(time.monotonic() - started, 1),
+        "machine": {**machine.describe(), "load_average_at_start": load_at_start},
+        "plan": asdict(plan),
+        "throughput": crawls["throughput"],
+        "parse": parse,
+        "requests": crawls["requests"],
+        "memory": memory,
+        "reextraction": archive,
+    }
+    results["targets"] = evaluate(results)
+    table = render_table(results)
+    results["table"] = table
+    print(table)
+    print(f"\nResults: {write_results(results, started_at, plan.quick)}")
+
+
+def measure_crawls(plan: Plan, scratch: Path) -> dict:
+    """Measures 1 and 3: project crawl, incremental rerun and bare spider, in turns, on one site."""
+    project_runs: list[CrawlRun] = []
+    bare_runs: list[CrawlRun] = []
+    rerun_requests: list[list[str]] = []
+    with ServedReplica(plan.articles) as replica:
+        facts = replica.facts
+        for repeat in range(1, plan.repeats + 1):
+            folder = scratch / f"crawl-{repeat}"
+            folder.mkdir()
+            project = project_crawl(replica, folder / "data", folder / "crawl.log", plan.concurrency)
+            _check_complete(folder / "data", facts)
+            rerun = project_crawl(replica, folder / "data", folder / "rerun.log", plan.concurrency)
+            urls = [facts.origin + request.path for request in project.requests if request.path != ROBOTS_PATH]
+            bare = bare_crawl(replica, urls, folder / "bare", plan.concurrency)
+            shutil.rmtree(folder)
+            project_runs.append(project)
+            bare_runs.append(bare)
+            rerun_requests.append([request.path for request in rerun.requests])
+            _progress(f"throughput {repeat}/{plan.repeats}, {plan.articles} articles: "
+                      f"sasscrawl {project.requests_per_second:.0f} req/s, bare spider {bare.requests_per_second:.0f} "
+                      f"req/s; rerun {len(rerun.requests)} requests")
+    project_rate = statistics.median(run.requests_per_second for run in project_runs)
+    bare_rate = statistics.median(run.requests_per_second for run in bare_runs)
+    project_cpu = statistics.median(run.cpu_seconds for run in project_runs)
+    bare_cpu = statistics.median(run.cpu_seconds for run in bare_runs)
+    return {
+        "throughput": {
+            "articles": plan.articles,
+            "concurrency": plan.concurrency,
+            "requests": len(project_runs[0].requests),
+            "sasscrawl_requests_per_second": round(project_rate, 1),
+            "bare_requests_per_second": round(bare_rate, 1),
+            "ratio": round(project_rate / bare_rate, 3),
+            "cpu_seconds": {"sasscrawl": round(project_cpu, 2), "bare": round(bare_cpu, 2)},
+            "cpu_ratio": round(bare_cpu / project_cpu, 3),
+            "runs": {"sasscrawl": [_run_facts(run) for run in project_runs],
+                     "bare": [_run_facts(run) for run in bare_runs]},
+        },
+        "requests": {
+            "full_crawl": _request_accounting(project_runs[0], facts),
+            "rerun": {"articles": plan.articles, "requests": statistics.median_low(map(len, rerun_requests)),
+                      "paths": rerun_requests[0]},
+        },
+    }
+
+
+def measure_memory(plan: Plan, scratch: Path) -> dict:
+    """Measure 4: full crawls of a small and a large site, in turns, each into a fresh data folder."""
+    runs: dict[int, list[CrawlRun]] = {size: [] for size in plan.memory_sizes}
+    with ServedReplica(plan.memory_sizes[0]) as small, ServedReplica(plan.memory_sizes[1]) as large:
+        for repeat in range(1, plan.repeats + 1):
+            for replica in (small, large):
+                folder = scratch / f"memory-{replica.articles}-{repeat}"
+                folder.mkdir()
+                run = project_crawl(replica, folder / "data", folder / "crawl.log", plan.concurrency)
+                _check_complete(folder / "data", replica.facts)
+                shutil.rmtree(folder)
+                runs[replica.articles].append(run)
+                _progress(f"memory {repeat}/{plan.repeats}, {replica.articles} articles: "
+                          f"peak RSS {run.peak_rss_bytes / MIB:.0f} MiB, {len(run.requests)} requests "
+                          f"in {run.crawl_seconds:.1f} s")
+    small_size, large_size = plan.memory_sizes
+    peak = {size: statistics.median(run.peak_rss_bytes for run in size_runs) for size, size_runs in runs.items()}
+    return {
+        "sizes": {str(size): {"peak_rss_mib": round(peak[size] / MIB, 1),
+                              "runs": [_run_facts(run) for run in runs[size]]} for size in plan.memory_sizes},
+        "ratio": round(peak[large_size] / peak[small_size], 3),
+    }
+
+
+def _check_complete(data_dir: Path, facts: SiteFacts) -> None:
+    """A benchmark of a crawl that missed articles would flatter it: refuse to report one."""
+    saved = sum(1 for _ in open(data_dir / "articles.jsonl", encoding="utf-8"))
+    if saved != facts.articles:
+        raise SystemExit(f"the crawl saved {saved} of the site's {facts.articles} articles: not benchmarking it")
+
+
+def _run_facts(run: CrawlRun) -> dict:
+    return {"requests": len(run.requests), "crawl_seconds": round(run.crawl_seconds, 3),
+            "process_seconds": round(run.process_seconds, 3), "cpu_seconds": round(run.cpu_seconds, 2),
+            "requests_per_second": round(run.requests_per_second, 1),
+            "peak_rss_mib": round(run.peak_rss_bytes / MIB, 1)}
+
+
+def _request_accounting(run: CrawlRun, facts: SiteFacts) -> dict:
+    """Requests made against needed, per kind, and the listing pages beyond those that hold articles."""
+    made = Counter(request_kind(request.path) for request in run.requests)
+    start_path = urlsplit(facts.start_url).path
+    holding_articles = {start_path, *(f"{start_path}?page={n}" for n in range(2, facts.needed["listing"] + 1))}
+    return {
+        "articles": facts.articles,
+        "made": sum(made.values()),
+        "minimum": facts.minimum_requests,
+        "useful_share": round(facts.minimum_requests / sum(made.values()), 4),
+        "by_kind": {kind: {"made": made[kind], "needed": facts.needed[kind]} for kind in REQUEST_KINDS},
+        "extra_listing_paths": [request.path for request in run.requests
+                                if request_kind(request.path) == "listing" and request.path not in holding_articles],
+    }
+
+
+def evaluate(results: dict) -> dict:
+    """Each target: the measured value, the bound, and whether it was met (None: not measured)."""
+    parse = results["parse"]
+    fields = parse["fields"]
+    return {
+        "throughput_ratio": _target(results["throughput"]["ratio"], ">=", TARGETS["throughput_ratio"]),
+        "parse_times_faster": _target(parse["times_faster"]["trafilatura"]["replica"], ">=",
+                                      TARGETS["parse_times_faster"]),
+        "parse_times_faster_real_page": _target(parse["times_faster"]["trafilatura"]["real"], ">=",
+                                                TARGETS["parse_times_faster"]),
+        "more_fields": _target(fields["sasscrawl"]["median"], ">", fields["trafilatura_metadata"]["median"]),
+        "useful_request_share": _target(results["requests"]["full_crawl"]["useful_share"], ">=",
+                                        TARGETS["useful_request_share"]),
+        "rerun_requests": _target(results["requests"]["rerun"]["requests"], "<=", TARGETS["rerun_requests"]),
+        "peak_rss_ratio": _target(results["memory"]["ratio"], "<=", TARGETS["peak_rss_ratio"]),
+        "reextraction": {"value": results["reextraction"]["articles_per_second"], "bound": None, "met": None},
+    }
+
+
+def _target(value, comparison: str, bound) -> dict:
+    met = value >= bound if comparison == ">=" else value > bound if comparison == ">" else value <= bound
+    return {"value": value, "comparison": comparison, "bound": bound, "met": met}
+
+
+def render_table(results: dict) -> str:
+    """The Markdown table the README quotes, with the machine and the run under it."""
+    throughput, parse, requests, memory = (results[key] for key in ("throughput", "parse", "requests", "memory"))
+    targets = results["targets"]
+    ms, faster, fields = parse["ms_per_page"], parse["times_faster"], parse["fields"]
+    full, rerun = requests["full_crawl"], requests["rerun"]
+    small, large = (int(size) for size in memory["sizes"])
+    rss = {size: memory["sizes"][str(size)]["peak_rss_mib"] for size in (small, large)}
+
+    def verdict(name: str) -> str:
+        return {True: "met", False: "**missed**", None: ""}[targets[name]["met"]]
+
+    rows = [
+        (f"1. Full-crawl throughput, {throughput['articles']:,} articles, pages + images",
+         f"{throughput['sasscrawl_requests_per_second']:.0f} req/s",
+         f"{throughput['bare_requests_per_second']:.0f} req/s (bare Scrapy spider, same URLs)",
+         f"{throughput['ratio']:.2f} of bare (CPU time: {throughput['cpu_ratio']:.2f})", "≥ 0.85",
+         verdict("throughput_ratio")),
+        ("2. Parse CPU per article page (replica pages)",
+         f"{ms['sasscrawl']['replica']:.2f} ms",
+         f"{ms['trafilatura']['replica']:.2f} ms trafilatura.extract; "
+         f"{ms['trafilatura_metadata']['replica']:.2f} ms with metadata",
+         f"{faster['trafilatura']['replica']:.1f}× faster ({faster['trafilatura_metadata']['replica']:.1f}×)",
+         "≥ 10×", verdict("parse_times_faster")),
+        ("2. Parse CPU, real page 5554",
+         f"{ms['sasscrawl']['real']:.2f} ms",
+         f"{ms['trafilatura']['real']:.2f} ms; {ms['trafilatura_metadata']['real']:.2f} ms with metadata",
+         f"{faster['trafilatura']['real']:.1f}× faster ({faster['trafilatura_metadata']['real']:.1f}×)",
+         "≥ 10×", verdict("parse_times_faster_real_page")),
+        ("2. Fields extracted per page (non-empty, median)",
+         f"{fields['sasscrawl']['median']:g}",
+         f"{fields['trafilatura_metadata']['median']:g} (trafilatura with metadata; 1 without)",
+         "", "more", verdict("more_fields")),
+        (f"3. Requests per full crawl, {full['articles']:,} articles",
+         f"{full['made']:,}", f"{full['minimum']:,} minimum",
+         f"{full['useful_share']:.3f} useful", "≥ 0.98", verdict("useful_request_share")),
+        (f"3. Requests, rerun on the unchanged {rerun['articles']:,}-article site",
+         f"{rerun['requests']:g}", "", "", "≤ 5", verdict("rerun_requests")),
+        (f"4. Peak RSS of a full crawl, {large:,} vs {small:,} articles",
+         f"{rss[large]:.0f} MiB", f"{rss[small]:.0f} MiB", f"{memory['ratio']:.2f}×", "≤ 1.25×",
+         verdict("peak_rss_ratio")),
+        ("5. Re-extraction from the archive", results["reextraction"]["note"]
+         if results["reextraction"]["articles_per_second"] is None
+         else f"{results['reextraction']['articles_per_second']:.0f} articles/s", "", "", "", ""),
+    ]
+    header = ("measure", "sasscrawl", "baseline", "result", "target", "")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    plan = results["plan"]
+    lines += ["", f"Medians of {plan['repeats']} runs, concurrency {plan['concurrency']}, "
+                  f"{results['durationSeconds'] / 60:.1f} min in all. Machine: {machine.summary(results['machine'])}; "
+                  f"load average {results['machine']['load_average_at_start']} at the start."]
+    return "\n".join(lines)
+
+
+def write_results(results: dict, started_at: datetime, quick: bool) -> Path:
+    """``results/<UTC timestamp>.json``, and ``latest.json`` for a full run (quick runs are marked, not latest)."""
+    RESULTS_DIR.mkdir(exist_ok=True)
+    text = json.dumps(results, indent=2, ensure_ascii=False) + "\n"
+    path = RESULTS_DIR / f"{started_at:%Y%m%dT%H%M%SZ}{'-quick' if quick else ''}.json"
+    path.write_text(text, encoding="utf-8")
+    if not quick:
+        (RESULTS_DIR / "latest.json").write_text(text, encoding="utf-8")
+    return path
+
+
+def _progress(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
