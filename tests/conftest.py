@@ -1,8 +1,11 @@
-"""Shared fixtures: replica sites served over real HTTP on 127.0.0.1."""
+"""Shared fixtures: replica sites served over real HTTP on 127.0.0.1, and the fault suite's tally."""
 
 import pytest
 
+from fault_tally import FaultTally
 from sasscrawl.replica import ReplicaServer, build_site
+
+TALLY = pytest.StashKey[FaultTally]()
 
 
 @pytest.fixture
@@ -25,3 +28,19 @@ def serve():
 def clean_site():
     """A quirk-free replica: every article reachable, no faults."""
     return build_site(articles=25, seed=7, quirks=False)
+
+
+@pytest.fixture(scope="session")
+def fault_tally(request, tmp_path_factory):
+    """The fault suite's figures for this session, printed and saved as JSON at its end."""
+    return request.config.stash.setdefault(TALLY, FaultTally(tmp_path_factory.getbasetemp() / "fault-summary.json"))
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    tally = config.stash.get(TALLY, None)
+    if tally is None:
+        return
+    tally.write_json()
+    terminalreporter.write_sep("=", "fault and attack suite")
+    terminalreporter.write_line(tally.render())
+    terminalreporter.write_line(f"(saved as {tally.json_path})")

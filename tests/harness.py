@@ -53,15 +53,21 @@ class CrawlResult:
         return json.loads(runs[-1].read_text("utf-8"))
 
 
-def run_crawl(start_url: str, data_dir: Path, *spider_args: str, settings: dict | None = None,
-              timeout: float = 120, env: dict | None = None) -> CrawlResult:
-    """Run ``scrapy crawl commentary`` exactly as a user would, from the project folder."""
+def crawl_command(start_url: str, data_dir: Path, *spider_args: str, settings: dict | None = None) -> list[str]:
+    """The ``scrapy crawl commentary`` command line, with FAST_SETTINGS under ``settings``."""
     command = [sys.executable, "-m", "scrapy", "crawl", "commentary", "-a", f"start_url={start_url}",
                "-s", f"DATA_DIR={data_dir}"]
     for argument in spider_args:
         command += ["-a", argument]
     for name, value in {**FAST_SETTINGS, **(settings or {})}.items():
         command += ["-s", f"{name}={value}"]
+    return command
+
+
+def run_crawl(start_url: str, data_dir: Path, *spider_args: str, settings: dict | None = None,
+              timeout: float = 120, env: dict | None = None) -> CrawlResult:
+    """Run ``scrapy crawl commentary`` exactly as a user would, from the project folder."""
+    command = crawl_command(start_url, data_dir, *spider_args, settings=settings)
     completed = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout,
                                env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
     return CrawlResult(completed.returncode, completed.stderr + completed.stdout, data_dir)

@@ -151,14 +151,17 @@ SCRIPT_PAYLOADS = (
 """The last one closes the CDATA section early: the ``<script>`` then sits in the XML itself."""
 
 DANGEROUS_URLS = (
-    "javascript:alert('pwned-21')", " JaVaScRiPt:alert('pwned-22')", "java&#x09;script:alert('pwned-23')",
-    "&#106;avascript:alert('pwned-24')", "vbscript:msgbox('pwned-25')", "data:text/html;base64,cHduZWQtMjY=",
+    "javascript:alert('pwned-21')", " JaVaScRiPt:alert('pwned-22')", "java\tscript:alert('pwned-23')",
+    "\njavascript:alert('pwned-24')", "vbscript:msgbox('pwned-25')", "data:text/html;base64,cHduZWQtMjY=",
     "data:image/svg+xml,<svg onload=alert('pwned-27')>", "jar:http://example.invalid/pwned-28!/",
-    "file://{canary}",
+    "http://127.0.0.1:99999/pwned-29", "http://127.0.0.1@example.invalid/pwned-30", "file://{canary}",
 )
-"""In ``<a href>`` and ``<img src>`` in the body, in the image list and as the source link."""
+"""In ``<a href>`` and ``<img src>`` in the body; the first, the sixth and the canary also in the image
+list; the first as the source link. A tab or newline inside ``javascript:`` is dropped by browsers."""
+_IMAGE_LIST_URLS = (0, 5, -1)
 
 HANDLER_PAYLOADS = (
+    "<p><a href=\"&#106;avascript:alert('pwned-36')\">entity-encoded scheme</a></p>",
     "<p onclick=\"alert('pwned-31')\" onmouseover=\"alert('pwned-32')\" "
     "style=\"background:url(javascript:alert('pwned-33'))\">Handlers paragraph.</p>",
     "<p><a href=\"http://example.invalid/fine\" onclick=\"alert('pwned-34')\">A fine link</a> "
@@ -233,10 +236,6 @@ class FaultPlan:
     stall_seconds: float
 
     @property
-    def listing_faults(self) -> frozenset[str]:
-        return frozenset(name for name in self.names if FAULTS[name].target == LISTING)
-
-    @property
     def saved_ids(self) -> set[int]:
         return {article_id for name, article_id in self.article_ids.items() if FAULTS[name].saved}
 
@@ -244,13 +243,10 @@ class FaultPlan:
     def lost_ids(self) -> set[int]:
         return {article_id for name, article_id in self.article_ids.items() if not FAULTS[name].saved}
 
-    def fault_of(self, article_id: int) -> str | None:
-        return next((name for name, id_ in self.article_ids.items() if id_ == article_id), None)
-
     def expected_headline(self, name: str, headline: str) -> str:
         """The headline a correct parser reads from the article carrying ``name``."""
         if name == "invalid_utf8":
-            return normalised(headline + " " + _INVALID_RUN.decode("utf-8", "replace"))
+            return " ".join((headline + " " + _INVALID_RUN.decode("utf-8", "replace")).split())
         return headline
 
     def escaping_image_urls(self, origin_host: str, other_host: str) -> list[str]:
@@ -270,10 +266,6 @@ class FaultPlan:
         }
         return {name: payloads.get(name, (FAULTS[name].description,))
                 for name in sorted(self.names) if FAULTS[name].group == HOSTILE}
-
-
-def normalised(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _absolute(href: str, host: str) -> str:
@@ -462,10 +454,10 @@ def _after_article(xml: str, markup: str) -> str:
 def _dangerous(xml: str, canary: str) -> str:
     """Dangerous URLs as body links and images, in the image list's empty slots and as the source link."""
     urls = [url.format(canary=canary.removeprefix("file://")) for url in DANGEROUS_URLS]
-    links = " ".join(f'<a href="{url}">link</a> <img src="{url}" />' for url in urls)
+    links = " ".join(f'<a href="{escape_attr(url)}">link</a> <img src="{escape_attr(url)}" />' for url in urls)
     xml = _end_of_body(xml, f"<p>Dangerous: {links}</p>" + "".join(HANDLER_PAYLOADS))
-    for url in urls[:3]:
-        xml = xml.replace("<li />", f"<li>{escape_text(url)}</li>", 1)
+    for index in _IMAGE_LIST_URLS:
+        xml = xml.replace("<li />", f"<li>{escape_text(urls[index])}</li>", 1)
     byline = xml.index("<h5")
     body = xml.index("<p><![CDATA[", byline)
     source = xml.find('<a href="', byline, body)
