@@ -5,7 +5,10 @@ chosen by a web server, so every path segment is decoded once and re-encoded
 with a small safe alphabet: ``/`` inside a segment, ``..``, ``.``, NUL and other
 odd bytes cannot act on the file system, and distinct URLs give distinct paths
 (the encoding is injective; ``@`` marks the query, ``~`` a hashed overlong name
-or path). Names stay under 255 bytes and whole paths under 4096, the limits of
+or path). Escapes of reserved characters are not decoded but kept, as ``%25XX``:
+RFC 3986 makes ``a%3Bb`` and ``a;b`` different resources, so they get different
+files, while ``%41`` and ``A`` (unreserved) are one resource and share one.
+Names stay under 255 bytes and whole paths under 4096, the limits of
 Linux file systems. One clash is left to the disk: ``/a`` as a file and
 ``/a/b.jpg`` need ``a`` to be both; the second image then fails with its error.
 """
@@ -14,14 +17,20 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 from PIL import Image, UnidentifiedImageError
 
 MIRROR_FOLDER = "images"
+FAILED_IMAGE = {"path": None, "sha256": None, "size": None, "contentType": None, "width": None, "height": None,
+                "status": "failed"}
+"""An ``images`` entry's facts when the image could not be had (its ``error`` says why)."""
 MAX_NAME_BYTES = 150
 MAX_PATH_BYTES = 3000
 _SAFE = "-._!$&'()+,;="  # besides ASCII letters and digits; never '%', '@', '~', '/'
+_RESERVED = frozenset(b":/?#[]@!$&'()*+,;=%")  # RFC 3986 gen-delims and sub-delims, and '%' itself
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 
 
 def _encode(raw: bytes | str) -> str:
@@ -37,7 +46,12 @@ def _bounded(name: str) -> str:
 
 
 def _segment(raw: str) -> str:
-    encoded = _encode(unquote_to_bytes(raw))
+    pieces, start = [], 0
+    for escape in _ESCAPE.finditer(raw):
+        if int(escape[1], 16) in _RESERVED:
+            pieces += [_encode(unquote_to_bytes(raw[start:escape.start()])), "%25" + escape[1].upper()]
+            start = escape.end()
+    encoded = "".join(pieces) + _encode(unquote_to_bytes(raw[start:]))
     if encoded in (".", ".."):
         encoded = encoded.replace(".", "%2E")
     return encoded or "%"  # an empty segment (a//b) must stay distinct from none

@@ -28,6 +28,10 @@ RETRY_TIMES = 3
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
 REDIRECT_MAX_TIMES = 10
+RETRY_AFTER_MAX = 60
+"""The longest wait, in seconds, that a Retry-After header on a 429 or 503 answer is honoured for."""
+# The site's pages are XML rendered by XSLT: a meta refresh in an article body is data, not a redirect to follow.
+METAREFRESH_ENABLED = False
 # Unattended runs need no live control ports; turn them on with -s when debugging.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
@@ -43,9 +47,38 @@ SNAPSHOT_SHARE = 0.1
 FAILED_PAGES_MAX_SHARE = 0.2
 """A run in which more than this share of fetched pages failed (or could not be parsed) exits non-zero."""
 
+# --- archive (see sasscrawl/archive.py) ---------------------------------------
+ARCHIVE = ""
+"""'warc' writes every response to DATA_DIR/warc/ (the spider argument -a archive=warc does the same)."""
+WARC_MAX_FILE_SIZE = 1024 * 1024 * 1024
+"""A WARC file rolls over to the next once it is this large."""
+WARC_MAX_RECORD_SIZE = DOWNLOAD_MAXSIZE
+"""A longer response is archived cut to this size and marked WARC-Truncated: length."""
+
 DOWNLOADER_MIDDLEWARES = {
     "sasscrawl.middlewares.SectionScopeMiddleware": 50,
+    # Responses pass them just before Scrapy's RetryMiddleware (550) and RedirectMiddleware (600).
+    "sasscrawl.network.RetryAfterMiddleware": 560,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "sasscrawl.network.RetryingHttpCompressionMiddleware": 590,
+    "sasscrawl.network.RedirectLoopMiddleware": 610,
+    # Passes requests marked for Splash through it (snapshots, when SPLASH_URL is set).
+    "sasscrawl.splash_compat.SplashMiddleware": 725,
+    # Next to the downloader: sees responses before decompression, redirects and retries.
+    "sasscrawl.middlewares.WarcCaptureMiddleware": 950,
 }
+
+SPIDER_MIDDLEWARES = {
+    "sasscrawl.splash_compat.SplashDeduplicateArgsMiddleware": 100,
+}
+# Splash requests for a page must not count as duplicates of the page itself.
+REQUEST_FINGERPRINTER_CLASS = "sasscrawl.splash_compat.SplashRequestFingerprinter"
+
+# --- snapshots through Splash: off unless SPLASH_URL is set (e.g. http://127.0.0.1:8050) -------
+SPLASH_WAIT = 0.5
+"""Seconds Splash lets a page settle before it renders it."""
+SPLASH_TIMEOUT = 60
+"""Seconds Splash may spend on one rendering."""
 
 ITEM_PIPELINES = {
     "sasscrawl.pipelines.validate.ValidatePipeline": 100,

@@ -34,6 +34,8 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 ARTICLES_FILE = "articles.jsonl"
+IMAGE_FACTS = ("path", "sha256", "size", "contentType", "width", "height")
+MIRRORED = ("downloaded", "cached")
 STATE_FILE = "state.sqlite3"
 LOCK_FILE = ".lock"
 
@@ -48,7 +50,8 @@ CREATE TABLE IF NOT EXISTS articles (
 );
 CREATE TABLE IF NOT EXISTS pending (
     url TEXT PRIMARY KEY,
-    article_id INTEGER
+    article_id INTEGER,
+    failures INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS gone (
     id INTEGER PRIMARY KEY,
@@ -96,9 +99,13 @@ class ArticleStore:
                 f"another crawl is using DATA_DIR {self.data_dir} (it holds {self.data_dir / LOCK_FILE}); "
                 "wait for it to finish or use another DATA_DIR"
             ) from None
+        self._unsaved: list[tuple[str, tuple]] = []
         try:
             self.db = self._open_state()
-            if self._counter("changes") != self._counter("snapshot_changes") or not self.articles_path.exists():
+            self._count = self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
+            self._changes = self._counter("changes")
+            self._snapshot_changes = self._counter("snapshot_changes")
+            if self._changes != self._snapshot_changes or not self.articles_path.exists():
                 self.snapshot()
         except BaseException:
             self._unlock()
@@ -181,11 +188,15 @@ class ArticleStore:
         return {row[0] for row in self.db.execute("SELECT id FROM articles")}
 
     def count(self) -> int:
-        return self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
+        return self._count
 
     def content_hash(self, article_id: int) -> str | None:
         row = self.db.execute("SELECT content_hash FROM articles WHERE id = ?", (article_id,)).fetchone()
         return row[0] if row else None
+
+    def record(self, article_id: int) -> dict | None:
+        row = self.db.execute("SELECT record FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return json.loads(row[0]) if row else None
 
     def is_complete(self, article_id: int, content_hash: str) -> bool:
         """Saved with this text and every image mirrored: nothing to do for it."""
@@ -208,12 +219,18 @@ class ArticleStore:
 
         Returns ``new``, ``changed`` (its text changed) or ``updated`` (same text, images now mirrored).
         """
-        with _transaction(self.db):
+        with self._transaction():
             existed = self.db.execute("SELECT content_hash FROM articles WHERE id = ?", (record["articleId"],)).fetchone()
             self._upsert(self.db, record)
             self.db.execute("DELETE FROM pending WHERE article_id = ?", (record["articleId"],))
             self.db.execute("DELETE FROM gone WHERE id = ?", (record["articleId"],))
-            self._set_counter("changes", self._counter("changes") + 1)
+            self.db.executemany("INSERT OR REPLACE INTO images (url, info) VALUES (?, ?)", [
+                (image["url"], json.dumps({name: image.get(name) for name in IMAGE_FACTS}))
+                for image in record.get("images", ()) if image.get("status") in MIRRORED
+            ])
+            self._set_counter("changes", self._changes + 1)
+        self._changes += 1
+        self._count += not existed
         self.snapshot_if_due()
         if not existed:
             return "new"
@@ -222,30 +239,53 @@ class ArticleStore:
     # --- frontier --------------------------------------------------------------
 
     def add_pending(self, entries: Iterable[tuple[str, int | None]]) -> None:
-        """Remember URLs a run decided to fetch: ``(url, article id or None for a listing)``."""
-        with _transaction(self.db):
-            self.db.executemany("INSERT OR IGNORE INTO pending (url, article_id) VALUES (?, ?)", entries)
+        """Remember URLs a run decided to fetch: ``(url, article id or None for a listing)``.
 
-    def pending(self) -> list[tuple[str, int | None]]:
-        return list(self.db.execute("SELECT url, article_id FROM pending ORDER BY article_id IS NULL, article_id DESC"))
+        Frontier changes ride on the next article's transaction (or the close): one
+        durable commit per saved article. An article's links are therefore durable
+        no later than the article itself; a kill can only cost re-fetching a listing.
+        """
+        self._unsaved += [("INSERT OR IGNORE INTO pending (url, article_id) VALUES (?, ?)", entry) for entry in entries]
+
+    def pending(self) -> list[tuple[str, int | None, int]]:
+        """The frontier: ``(url, article id or None, runs in which fetching it failed)``."""
+        self.flush()
+        return list(self.db.execute(
+            "SELECT url, article_id, failures FROM pending ORDER BY article_id IS NULL, article_id DESC"))
 
     def finish_pending(self, url: str) -> None:
-        with _transaction(self.db):
-            self.db.execute("DELETE FROM pending WHERE url = ?", (url,))
+        self._unsaved.append(("DELETE FROM pending WHERE url = ?", (url,)))
+
+    def record_failure(self, url: str) -> None:
+        """Fetching this frontier URL failed in this run: the next run will know it failed before."""
+        self._unsaved.append(("UPDATE pending SET failures = failures + 1 WHERE url = ?", (url,)))
 
     def finish_article(self, article_id: int) -> None:
         """The article was fetched and found unchanged: off the frontier."""
-        with _transaction(self.db):
-            self.db.execute("DELETE FROM pending WHERE article_id = ?", (article_id,))
+        self._unsaved.append(("DELETE FROM pending WHERE article_id = ?", (article_id,)))
 
     def mark_gone(self, article_id: int, status: int) -> None:
         """An article that answered 404/410: off the frontier until a refresh asks again."""
+        self._unsaved.append(("INSERT OR REPLACE INTO gone (id, status, seen_at) VALUES (?, ?, ?)",
+                              (article_id, status, time.time())))
+        self._unsaved.append(("DELETE FROM pending WHERE article_id = ?", (article_id,)))
+
+    def flush(self) -> None:
+        """Make the frontier changes so far durable now."""
+        with self._transaction():
+            pass
+
+    @contextmanager
+    def _transaction(self):
+        """A transaction that first applies the frontier changes waiting for one."""
         with _transaction(self.db):
-            self.db.execute("INSERT OR REPLACE INTO gone (id, status, seen_at) VALUES (?, ?, ?)",
-                            (article_id, status, time.time()))
-            self.db.execute("DELETE FROM pending WHERE article_id = ?", (article_id,))
+            for sql, parameters in self._unsaved:
+                self.db.execute(sql, parameters)
+            yield
+        self._unsaved.clear()
 
     def gone_ids(self) -> set[int]:
+        self.flush()
         return {row[0] for row in self.db.execute("SELECT id FROM gone")}
 
     # --- images ----------------------------------------------------------------
@@ -254,20 +294,16 @@ class ArticleStore:
         row = self.db.execute("SELECT info FROM images WHERE url = ?", (url,)).fetchone()
         return json.loads(row[0]) if row else None
 
-    def save_image(self, url: str, info: dict) -> None:
-        with _transaction(self.db):
-            self.db.execute("INSERT OR REPLACE INTO images (url, info) VALUES (?, ?)", (url, json.dumps(info)))
 
     # --- snapshot --------------------------------------------------------------
 
     def snapshot_if_due(self) -> None:
-        pending_changes = self._counter("changes") - self._counter("snapshot_changes")
-        if pending_changes >= max(self.snapshot_min_changes, self.snapshot_share * self.count()):
+        if self._changes - self._snapshot_changes >= max(self.snapshot_min_changes, self.snapshot_share * self._count):
             self.snapshot()
 
     def snapshot(self) -> None:
         """Rewrite ``articles.jsonl`` from the journal by atomic replacement."""
-        changes = self._counter("changes")
+        changes = self._changes
         temporary = self.articles_path.with_name(f".{ARTICLES_FILE}.tmp")
         try:
             with temporary.open("wb") as out:
@@ -284,8 +320,9 @@ class ArticleStore:
                 f"cannot write {self.articles_path} ({error.strerror or error}); the previous file is untouched "
                 f"and every saved article is kept in {self.state_path.name}"
             ) from error
-        with _transaction(self.db):
+        with self._transaction():
             self._set_counter("snapshot_changes", changes)
+        self._snapshot_changes = changes
 
     def records(self) -> Iterator[dict]:
         for (record,) in self.db.execute("SELECT record FROM articles ORDER BY id"):
@@ -293,7 +330,8 @@ class ArticleStore:
 
     def close(self, snapshot: bool = True) -> None:
         try:
-            if snapshot and self._counter("changes") != self._counter("snapshot_changes"):
+            self.flush()
+            if snapshot and self._changes != self._snapshot_changes:
                 self.snapshot()
         finally:
             self.db.close()

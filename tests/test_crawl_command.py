@@ -50,7 +50,7 @@ def test_unknown_spider_argument_exits_two_with_one_clear_line(clean_site, serve
     server = serve(clean_site)
     result = run_crawl(server.start_url, tmp_path, "refersh=all")
     assert result.returncode == 2
-    assert "Not crawling: unknown spider argument(s) refersh; known: start_url, refresh" in result.log
+    assert "Not crawling: unknown spider argument(s) refersh; known: start_url, refresh, archive" in result.log
     assert "Traceback (most recent call last)" not in result.log
     assert server.requests == []
     assert not (tmp_path / "articles.jsonl").exists()

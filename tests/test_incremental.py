@@ -221,3 +221,20 @@ def test_disk_full_keeps_the_existing_file_and_exits_non_zero(serve, tmp_path):
     assert completed.returncode == 3, completed.stderr[-3000:]
     assert "data folder failure" in completed.stderr or "Stopping the crawl" in completed.stderr
     assert (tmp_path / "articles.jsonl").read_bytes() == before
+
+
+def test_a_page_that_keeps_failing_fails_only_the_run_it_broke_in(serve, tmp_path):
+    """Scheduled reruns stay green for a page that was broken before; the log still names it each time."""
+    site = build_site(articles=30, seed=3, stall_seconds=0)
+    server = serve(site)
+    strict = {"FAILED_PAGES_MAX_SHARE": "0.01", "RETRY_TIMES": "0"}
+    first = run_crawl(server.start_url, tmp_path, settings=strict)
+    assert first.returncode == 1 and first.stat("sasscrawl/pages/failed") >= 2
+
+    again = run_crawl(server.start_url, tmp_path, settings=strict)
+    assert again.returncode == 0, again.summary["problems"]
+    assert again.stat("sasscrawl/pages/failed") == 0
+    assert again.stat("sasscrawl/pages/failed_again") >= 2
+    broken = site.quirks.bad_inputs["always_500"]
+    assert f"Failed to fetch {server.origin}/103002/{broken}.aspx after retries: HTTP 500 (failing since 1 earlier run)" \
+        in again.log

@@ -415,12 +415,12 @@ def test_frontier_add_list_finish(tmp_path, stores):
     store.add_pending([("http://en.sass.cn/103002/5.aspx", 5), ("http://en.sass.cn/103002/default.aspx", None),
                        ("http://en.sass.cn/103002/9.aspx", 9), ("http://en.sass.cn/103002/7.aspx", 7)])
     store.add_pending([("http://en.sass.cn/103002/9.aspx", 9)])  # already there: not duplicated
-    assert store.pending() == [("http://en.sass.cn/103002/9.aspx", 9), ("http://en.sass.cn/103002/7.aspx", 7),
-                               ("http://en.sass.cn/103002/5.aspx", 5), ("http://en.sass.cn/103002/default.aspx", None)]
+    assert store.pending() == [("http://en.sass.cn/103002/9.aspx", 9, 0), ("http://en.sass.cn/103002/7.aspx", 7, 0),
+                               ("http://en.sass.cn/103002/5.aspx", 5, 0), ("http://en.sass.cn/103002/default.aspx", None, 0)]
 
     store.finish_pending("http://en.sass.cn/103002/default.aspx")
     store.finish_article(7)
-    assert store.pending() == [("http://en.sass.cn/103002/9.aspx", 9), ("http://en.sass.cn/103002/5.aspx", 5)]
+    assert store.pending() == [("http://en.sass.cn/103002/9.aspx", 9, 0), ("http://en.sass.cn/103002/5.aspx", 5, 0)]
 
 
 def test_frontier_persists_across_runs(tmp_path, stores):
@@ -429,7 +429,7 @@ def test_frontier_persists_across_runs(tmp_path, stores):
     store.add_pending([("http://en.sass.cn/103002/5.aspx", 5), ("http://en.sass.cn/103002/list_2.aspx", None)])
     store.finish_pending("http://en.sass.cn/103002/list_2.aspx")
     store.close()
-    assert stores(tmp_path).pending() == [("http://en.sass.cn/103002/5.aspx", 5)]
+    assert stores(tmp_path).pending() == [("http://en.sass.cn/103002/5.aspx", 5, 0)]
 
 
 def test_mark_gone_takes_article_off_frontier_and_save_brings_it_back(tmp_path, stores, make):
@@ -437,7 +437,7 @@ def test_mark_gone_takes_article_off_frontier_and_save_brings_it_back(tmp_path, 
     store = stores(tmp_path)
     store.add_pending([("http://en.sass.cn/103002/8.aspx", 8), ("http://en.sass.cn/103002/6.aspx", 6)])
     store.mark_gone(8, 404)
-    assert store.pending() == [("http://en.sass.cn/103002/6.aspx", 6)]
+    assert store.pending() == [("http://en.sass.cn/103002/6.aspx", 6, 0)]
     assert store.gone_ids() == {8}
     store.mark_gone(8, 410)
     assert store.gone_ids() == {8}
@@ -445,7 +445,7 @@ def test_mark_gone_takes_article_off_frontier_and_save_brings_it_back(tmp_path, 
     store.add_pending([("http://en.sass.cn/103002/8.aspx", 8)])
     store.save(make(8))
     assert store.gone_ids() == set()
-    assert store.pending() == [("http://en.sass.cn/103002/6.aspx", 6)]
+    assert store.pending() == [("http://en.sass.cn/103002/6.aspx", 6, 0)]
 
 
 def test_save_closes_the_articles_frontier_entries(tmp_path, stores, make):
@@ -454,7 +454,7 @@ def test_save_closes_the_articles_frontier_entries(tmp_path, stores, make):
     store.add_pending([("http://en.sass.cn/103002/3.aspx", 3), ("http://en.sass.cn/103002/3.aspx?x=1", 3),
                        ("http://en.sass.cn/103002/4.aspx", 4), ("http://en.sass.cn/103002/default.aspx", None)])
     store.save(make(3))
-    assert store.pending() == [("http://en.sass.cn/103002/4.aspx", 4), ("http://en.sass.cn/103002/default.aspx", None)]
+    assert store.pending() == [("http://en.sass.cn/103002/4.aspx", 4, 0), ("http://en.sass.cn/103002/default.aspx", None, 0)]
 
 
 def test_records_with_failed_images(tmp_path, stores, make):
@@ -476,16 +476,36 @@ def test_records_with_failed_images(tmp_path, stores, make):
 # --- image index ---------------------------------------------------------------------
 
 
-def test_image_index_roundtrip_and_persistence(tmp_path, stores):
-    """A mirrored image is known across runs, so it is not downloaded again."""
-    url = "http://en.sass.cn/upload/images/2026/2/2/x.001.jpeg"
+def test_image_index_is_saved_with_the_article_and_persists(tmp_path, stores, make):
+    """A mirrored image is known across runs (so it is not downloaded again) once its article is saved."""
+    record = make(5)
+    url = record["images"][0]["url"]
     info = {"path": "images/en.sass.cn/upload/images/2026/2/2/x.001.jpeg", "sha256": "ab" * 32, "size": 1234,
             "contentType": "image/jpeg", "width": 800, "height": 600}
+    record["images"] = [{"url": url, **info, "status": "downloaded", "error": None}]
     store = ArticleStore(tmp_path)
     assert store.image(url) is None
-    store.save_image(url, info)
+    store.save(record)
     assert store.image(url) == info
-    store.save_image(url, {**info, "size": 99})
+    record["images"][0] = {"url": url, **info, "size": 99, "status": "cached", "error": None}
+    store.save(record)
     assert store.image(url)["size"] == 99
+    failed = {"url": "http://en.sass.cn/upload/other.jpeg", "path": None, "sha256": None, "size": None,
+              "contentType": None, "width": None, "height": None, "status": "failed", "error": "HTTP 404"}
+    store.save({**record, "images": [failed]})
+    assert store.image(failed["url"]) is None  # a failed image is not mirrored
     store.close()
     assert stores(tmp_path).image(url) == {**info, "size": 99}
+
+
+def test_failures_are_remembered_per_frontier_url(tmp_path, stores):
+    """A URL that failed is retried next run, which then knows it failed before (and how often)."""
+    store = ArticleStore(tmp_path)
+    store.add_pending([("http://en.sass.cn/103002/5.aspx", 5), ("http://en.sass.cn/103002/6.aspx", 6)])
+    store.record_failure("http://en.sass.cn/103002/5.aspx")
+    store.close()
+    store = ArticleStore(tmp_path)
+    store.record_failure("http://en.sass.cn/103002/5.aspx")
+    store.close()
+    assert stores(tmp_path).pending() == [("http://en.sass.cn/103002/6.aspx", 6, 0),
+                                          ("http://en.sass.cn/103002/5.aspx", 5, 2)]

@@ -24,6 +24,7 @@ def summarise(stats: dict, finish_reason: str, failed_pages_max_share: float, no
     articles = {name: stats.get(f"sasscrawl/articles/{name}", 0)
                 for name in ("new", "changed", "updated", "unchanged", "failed", "gone", "invalid", "duplicate")}
     images = {name: stats.get(f"sasscrawl/images/{name}", 0) for name in ("downloaded", "cached", "failed", "bytes")}
+    snapshots = {name: stats.get(f"sasscrawl/snapshots/{name}", 0) for name in ("rendered", "failed")}
     problems = run_problems(stats, failed_pages_max_share)
     return {
         "startedAt": started.astimezone(timezone.utc).isoformat(timespec="seconds"),
@@ -32,6 +33,7 @@ def summarise(stats: dict, finish_reason: str, failed_pages_max_share: float, no
         "finishReason": finish_reason,
         "articles": articles,
         "images": images,
+        "snapshots": snapshots,
         "requests": stats.get("downloader/request_count", 0),
         "responses": stats.get("downloader/response_count", 0),
         "pagesFailed": stats.get("sasscrawl/pages/failed", 0),
@@ -59,9 +61,11 @@ class RunSummary:
         a, i = summary["articles"], summary["images"]
         logger.info(
             "Run summary %s: articles new %d, changed %d, unchanged %d, failed %d, gone %d; "
-            "images downloaded %d, cached %d, failed %d, %d bytes; %d requests in %.1f s; %s",
+            "images downloaded %d, cached %d, failed %d, %d bytes; snapshots rendered %d, failed %d; "
+            "%d requests in %.1f s; %s",
             run_id, a["new"], a["changed"], a["unchanged"], a["failed"], a["gone"],
-            i["downloaded"], i["cached"], i["failed"], i["bytes"], summary["requests"], summary["durationSeconds"],
+            i["downloaded"], i["cached"], i["failed"], i["bytes"], summary["snapshots"]["rendered"],
+            summary["snapshots"]["failed"], summary["requests"], summary["durationSeconds"],
             "problems: " + "; ".join(summary["problems"]) if summary["problems"] else "healthy",
         )
         for problem in summary["problems"]:

@@ -26,22 +26,19 @@ from scrapy import Request
 from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.files import FilesPipeline, FSFilesStore
 
-from sasscrawl.mirror import MIRROR_FOLDER, describe_image, mirror_path
+from sasscrawl.mirror import FAILED_IMAGE, MIRROR_FOLDER, describe_image, mirror_path
 
 logger = logging.getLogger(__name__)
-
-
-FAILED = {"path": None, "sha256": None, "size": None, "contentType": None, "width": None, "height": None,
-          "status": "failed"}
 
 
 class MirrorStore(FSFilesStore):
     """FilesPipeline's file-system store, made safe for a mirror that runs unattended.
 
     Writes go to a temporary file that is renamed into place, so a kill never
-    leaves a torn image; nothing is written outside the mirror folder; and the
-    folder is created on first write, not at start-up, so an unusable DATA_DIR is
-    reported once by the spider instead of crashing the pipeline's construction.
+    leaves a torn image and a failed write leaves nothing; nothing is written
+    outside the mirror folder; and the folder is created on first write, not at
+    start-up, so an unusable DATA_DIR is reported once by the spider instead of
+    crashing the pipeline's construction.
     """
 
     def __init__(self, basedir: str):
@@ -53,9 +50,14 @@ class MirrorStore(FSFilesStore):
         if not target.is_relative_to(self.mirror_root):
             raise OSError(f"refusing to write outside the mirror: {path}")
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name[:200]}.part")
-        temporary.write_bytes(buf.getvalue())
-        os.replace(temporary, target)
+        # No mirror name starts with '~' (see sasscrawl.mirror): the temporary file is never another image's file.
+        temporary = target.with_name(f"~{target.name}.part")
+        try:
+            temporary.write_bytes(buf.getvalue())
+            os.replace(temporary, target)
+        except OSError:
+            temporary.unlink(missing_ok=True)
+            raise
 
 
 class ImageMirrorPipeline(FilesPipeline):
@@ -99,7 +101,6 @@ class ImageMirrorPipeline(FilesPipeline):
         except OSError as error:
             return self._failed(request.url, f"cannot write {relative}: {error.strerror or error}")
         info_record = {"path": relative, **described}
-        self.index.save_image(request.url, info_record)
         self.crawler.stats.inc_value("sasscrawl/images/downloaded")
         self.crawler.stats.inc_value("sasscrawl/images/bytes", len(body))
         return {**info_record, "status": "downloaded", "error": None}
@@ -111,7 +112,7 @@ class ImageMirrorPipeline(FilesPipeline):
         self.crawler.stats.inc_value("sasscrawl/images/failed")
         logger.warning("Image not mirrored: %s (%s)", url, error)
         self.errors[url] = error
-        return {**FAILED, "error": error}
+        return {**FAILED_IMAGE, "error": error}
 
     def item_completed(self, results, item, info):
         adapter = ItemAdapter(item)
@@ -119,7 +120,7 @@ class ImageMirrorPipeline(FilesPipeline):
         for image, (_, result) in zip(adapter["images"], results):
             url = image["url"]
             if not isinstance(result, dict):  # media_failed noted why
-                result = {**FAILED, "error": self.errors.get(url, "download failed")}
+                result = {**FAILED_IMAGE, "error": self.errors.get(url, "download failed")}
             images.append({"url": url, **result})
         adapter["images"] = images
         return item

@@ -52,6 +52,11 @@ bare_ampersand, unclosed_tags, truncated (its headline precedes the cut), flaky_
 xxe_http and billion_laughs (their ``<h5>`` holds only the entity reference, so the expected
 ``authors_raw`` is ""), plus both reachability quirks; it excludes no_headline, not_found,
 gone, always_500, stall and anything ``remove_article()`` removed.
+
+``build_site(faults=...)`` adds the fault and attack mode, with or without quirks: network
+faults and hostile pages by name, each article fault on an extra article of its own, the ground
+truth in ``site.faults`` (see ``faults``). ``expected_article_ids()`` then also leaves out the
+fault articles no valid copy of is ever served.
 """
 
 from __future__ import annotations
@@ -68,7 +73,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from . import content, images
+from . import content, images, stylesheets
 from . import faults as fault_mode
 from .faults import FAULTS, FaultPlan
 from .pages import (
@@ -315,6 +320,9 @@ class ReplicaSite:
         return self._answers[key]
 
     def _route(self, path: str, query: dict[str, list[str]], host: str, path_with_query: str) -> Response:
+        if path in stylesheets.ASSETS:
+            content_type, data = stylesheets.ASSETS[path]
+            return Response(200, [("Content-Type", content_type)], data)
         if path == "/robots.txt":
             return text_response(f"User-agent: *\nDisallow: /{self.section}/print/\n")
         if path in self._image_faults:

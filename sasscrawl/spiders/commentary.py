@@ -10,13 +10,20 @@ article not yet seen on a listing in this run and not already saved: pages past
 the end (empty, or repeating the sidebar lists) end the walk, and on a rerun an
 unchanged first page costs one request. Everything the run decides to fetch is
 written to the store's frontier first, so a killed run is continued by the next.
+A listing page left in the frontier means an earlier walk was cut short: that
+run walks the pagination to its end whatever is saved, since articles saved
+meanwhile through perv/next would otherwise end the walk before the older pages.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
+import os
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
@@ -24,8 +31,10 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import deferred_from_coro
 
 from sasscrawl.items import Article
-from sasscrawl.parser import NotAnArticle, Page, links_in_scope
+from sasscrawl.middlewares import OutOfScope
+from sasscrawl.parser import NotAnArticle, Page, links_in_scope, stylesheet_references
 from sasscrawl.section import OutOfScopeStartURL, Section
+from sasscrawl.splash_compat import SplashRequest
 from sasscrawl.store import ArticleStore, StoreError
 
 logger = logging.getLogger(__name__)
@@ -34,10 +43,33 @@ ARTICLE_PRIORITY = 10
 """Articles before listings, so the queue stays short whatever the section's size."""
 
 GONE_STATUSES = (404, 410)
+ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
+"""The reason Scrapy's RobotsTxtMiddleware gives when it refuses a request."""
+
+
+SNAPSHOT_FOLDER = "snapshots"
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
 
 
 class SpiderArgumentError(ValueError):
     pass
+
+
+ARCHIVE_FORMATS = ("warc",)
+
+
+def parse_archive(value: str | None) -> str | None:
+    """``-a archive=warc`` (or the ARCHIVE setting): keep every response in a WARC archive."""
+    if not value:
+        return None
+    if value.strip().lower() in ARCHIVE_FORMATS:
+        return value.strip().lower()
+    raise SpiderArgumentError(f"archive must be one of {', '.join(ARCHIVE_FORMATS)}, got {value!r}")
 
 
 def parse_refresh(value: str | None) -> int | str | None:
@@ -54,11 +86,12 @@ def parse_refresh(value: str | None) -> int | str | None:
 class CommentarySpider(scrapy.Spider):
     name = "commentary"
     default_start_url = "http://en.sass.cn/103002/default.aspx"
-    arguments = ("start_url", "refresh")
+    arguments = ("start_url", "refresh", "archive")
     # Scrapyd passes its job id as a spider argument.
     tolerated_arguments = ("_job",)
 
-    def __init__(self, start_url: str | None = None, refresh: str | None = None, **kwargs):
+    def __init__(self, start_url: str | None = None, refresh: str | None = None, archive: str | None = None,
+                 **kwargs):
         unknown = sorted(set(kwargs) - set(self.tolerated_arguments))
         super().__init__(**{key: kwargs[key] for key in kwargs if key not in unknown})
         self.start_url = (start_url or self.default_start_url).strip()
@@ -71,12 +104,30 @@ class CommentarySpider(scrapy.Spider):
                 )
             self.section = Section.from_start_url(self.start_url)
             self.refresh = parse_refresh(refresh)
+            self.archive_argument = parse_archive(archive)
         except (SpiderArgumentError, OutOfScopeStartURL) as error:
             self.argument_error = str(error)
+        self.archive: str | None = None
+        self.snapshots = False
+        self.known_at_start: set[int] = set()
+        self.earlier_failures: dict[str, int] = {}
+        self.requested_assets: set[str] = set()
         self.requested_ids: set[int] = set()
         self.requested_listings: set[str] = set()
         self.listed_ids: set[int] = set()
         self.skip_ids: set[int] = set()
+        self.resume_walk = False
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.snapshots = bool(crawler.settings.get("SPLASH_URL"))
+        if not spider.argument_error:
+            try:
+                spider.archive = spider.archive_argument or parse_archive(crawler.settings.get("ARCHIVE"))
+            except SpiderArgumentError as error:
+                spider.argument_error = f"ARCHIVE setting: {error}"
+        return spider
 
     def _open_store(self) -> bool:
         """Open the data folder before anything is fetched; a failure ends the run at once, in one log line."""
@@ -102,10 +153,15 @@ class CommentarySpider(scrapy.Spider):
         refresh_ids = set(self.store.newest_ids(None if self.refresh == "all" else self.refresh)) if self.refresh else set()
         gone = self.store.gone_ids() if self.refresh != "all" else set()
         self.skip_ids = (known - refresh_ids) | gone
+        self.known_at_start = known
         self.crawler.stats.set_value("sasscrawl/articles/known_at_start", len(known))
+        pending = self.store.pending()
+        self.resume_walk = any(article_id is None for _, article_id, _ in pending)
+        self.earlier_failures = {url: failures for url, _, failures in pending if failures}
         logger.info(
-            "Crawling %s: %d articles already saved, %d to re-check, frontier of %d URLs from earlier runs",
-            self.start_url, len(known), len(refresh_ids), len(self.store.pending()),
+            "Crawling %s: %d articles already saved, %d to re-check, frontier of %d URLs from earlier runs%s",
+            self.start_url, len(known), len(refresh_ids), len(pending),
+            "; resuming an interrupted walk of the pagination" if self.resume_walk else "",
         )
         yield scrapy.Request(self.start_url, callback=self.parse_page, errback=self.page_failed,
                              dont_filter=True, meta={"sasscrawl_page": True, "start_page": True})
@@ -114,10 +170,9 @@ class CommentarySpider(scrapy.Spider):
         for record in self.store.records_with_failed_images():
             self.crawler.stats.inc_value("sasscrawl/images/retried_articles")
             yield Article(record)  # again through the pipelines: the image mirror retries what failed
-        pending = self.store.pending()
         for request in self._follow(
-            [article_id for _, article_id in pending if article_id is not None],
-            [url for url, article_id in pending if article_id is None],
+            [article_id for _, article_id, _ in pending if article_id is not None],
+            [url for url, article_id, _ in pending if article_id is None],
             remember=False,
         ):
             yield request
@@ -135,12 +190,15 @@ class CommentarySpider(scrapy.Spider):
             stats.inc_value("sasscrawl/pages/rejected/unreadable")
             logger.error("Unreadable page %s: neither XML nor HTML", response.url)
             return
+        if self.archive and page.stylesheet_url:
+            yield from self._archive_assets([page.stylesheet_url])
         links = links_in_scope(page.links(), self.section)
         if page.is_article or self.section.article_id(response.url) is not None:
             yield from self._article(page, response)
             listings = links.listings
         else:
-            unseen = [i for i in links.articles if i not in self.listed_ids and i not in self.skip_ids]
+            unseen = [i for i in links.articles
+                      if i not in self.listed_ids and (self.resume_walk or i not in self.skip_ids)]
             self.listed_ids.update(links.articles)
             listings = links.listings if unseen else []
             if not unseen:
@@ -156,13 +214,64 @@ class CommentarySpider(scrapy.Spider):
         try:
             record = page.article(datetime.now(timezone.utc))
         except NotAnArticle as error:
-            self.crawler.stats.inc_value("sasscrawl/pages/failed")
-            self.crawler.stats.inc_value("sasscrawl/articles/failed")
             self.crawler.stats.inc_value(f"sasscrawl/pages/rejected/{error.reason}")
-            logger.error("Dropped page %s: %s", response.url, error)
+            self._page_failed(response.request, f"Dropped page {response.url}: {error}")
             return
         self.crawler.stats.inc_value("sasscrawl/articles/parsed")
+        requested_id = response.meta.get("article_id")
+        if requested_id is not None and requested_id != record["articleId"]:
+            # Another id's URL serves this article: the frontier keeps it under its own id until it is saved.
+            self.crawler.stats.inc_value("sasscrawl/articles/served_under_other_id")
+            logger.info("%s serves article %d", response.url, record["articleId"])
+            with self._storing():
+                self.store.add_pending([(self.section.article_url(record["articleId"]), record["articleId"])])
+                self.store.finish_pending(response.meta["frontier_url"])
+        if record["articleId"] in self.known_at_start:
+            record["snapshot"] = (self.store.record(record["articleId"]) or {}).get("snapshot")
+        elif self.snapshots:
+            yield self._snapshot_request(record)
+            return
         yield Article(record)
+
+    def _snapshot_request(self, record: dict):
+        """A new article is first rendered through Splash; the record waits for it in the request."""
+        return SplashRequest(
+            record["url"], callback=self.snapshot_rendered, errback=self.snapshot_failed, endpoint="render.json",
+            args={"html": 1, "png": 1, "wait": self.crawler.settings.getfloat("SPLASH_WAIT"),
+                  "timeout": self.crawler.settings.getfloat("SPLASH_TIMEOUT")},
+            priority=ARTICLE_PRIORITY + 1,
+            meta={"article": record, "max_retry_times": 1},
+        )
+
+    def snapshot_rendered(self, response):
+        record = response.meta["article"]
+        folder = Path(self.crawler.settings["DATA_DIR"]) / SNAPSHOT_FOLDER
+        html, png = response.data.get("html"), response.data.get("png")
+        if not html or not png:
+            return self._without_snapshot(record, "Splash answered without html or png")
+        html_name, png_name = f"{record['articleId']}.html", f"{record['articleId']}.png"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            _write_atomically(folder / html_name, html.encode("utf-8"))
+            _write_atomically(folder / png_name, base64.b64decode(png))
+        except (OSError, ValueError) as error:
+            return self._without_snapshot(record, f"cannot store the snapshot: {error}")
+        self.crawler.stats.inc_value("sasscrawl/snapshots/rendered")
+        record["snapshot"] = {"html": f"{SNAPSHOT_FOLDER}/{html_name}", "png": f"{SNAPSHOT_FOLDER}/{png_name}",
+                              "status": "rendered", "error": None}
+        return Article(record)
+
+    def snapshot_failed(self, failure):
+        reason = (f"HTTP {failure.value.response.status}" if failure.check(HttpError)
+                  else f"{failure.type.__name__}: {failure.getErrorMessage()}")
+        return self._without_snapshot(failure.request.meta["article"], reason)
+
+    def _without_snapshot(self, record: dict, reason: str):
+        """Splash down, slow or failing: the article is saved all the same, its snapshot marked failed."""
+        self.crawler.stats.inc_value("sasscrawl/snapshots/failed")
+        logger.warning("No snapshot of %s: %s", record["url"], reason)
+        record["snapshot"] = {"html": None, "png": None, "status": "failed", "error": reason}
+        return Article(record)
 
     def _follow(self, article_ids, listing_urls, remember: bool = True):
         """Requests for what has not been requested in this run, written to the frontier first."""
@@ -183,14 +292,61 @@ class CommentarySpider(scrapy.Spider):
             with self._storing():
                 self.store.add_pending(requests)
         for url, article_id in requests:
-            self.crawler.stats.inc_value("sasscrawl/articles/requested" if article_id else "sasscrawl/listings/requested")
+            earlier_failures = self.earlier_failures.get(url, 0)
+            kind = "articles" if article_id else "listings"
+            # A retry of a page known to fail is not a new attempt: "no article parsed" must not count it.
+            self.crawler.stats.inc_value(f"sasscrawl/{kind}/{'retried' if earlier_failures else 'requested'}")
             yield scrapy.Request(
                 url,
                 callback=self.parse_page,
                 errback=self.page_failed,
                 priority=ARTICLE_PRIORITY if article_id else 0,
-                meta={"sasscrawl_page": True, "article_id": article_id, "frontier_url": url},
+                meta={"sasscrawl_page": True, "article_id": article_id, "frontier_url": url,
+                      "earlier_failures": earlier_failures},
             )
+
+    def _archive_assets(self, urls):
+        """The site's XSL stylesheets and what they use, once per run, so the archive can render its pages."""
+        for url in urls:
+            if url in self.requested_assets or urlsplit(url).netloc.lower() != self.section.netloc:
+                continue
+            self.requested_assets.add(url)
+            self.crawler.stats.inc_value("sasscrawl/archive/assets_requested")
+            callback = self.parse_stylesheet if urlsplit(url).path.lower().endswith(".xsl") else None
+            yield scrapy.Request(url, callback=callback or self.asset_fetched, errback=self.asset_failed,
+                                 meta={"archive_asset": True})
+
+    def parse_stylesheet(self, response):
+        yield from self._archive_assets(stylesheet_references(response.body, response.url))
+
+    def asset_fetched(self, response):
+        """Nothing to parse: the WARC middleware has archived it."""
+        return None
+
+    def asset_failed(self, failure):
+        self.crawler.stats.inc_value("sasscrawl/archive/assets_failed")
+        logger.warning("Could not archive %s: %s", failure.request.url, failure.getErrorMessage())
+
+    def _page_failed(self, request, message: str) -> None:
+        """Count and log a page that gave nothing, and remember the failure in the frontier.
+
+        A page that already failed in earlier runs is logged as a warning and counted in
+        ``sasscrawl/pages/failed_again``, not in the failed share: a permanently broken page
+        makes the run it first broke in fail, not every scheduled run after it.
+        """
+        stats = self.crawler.stats
+        if request.meta.get("article_id") is not None:
+            stats.inc_value("sasscrawl/articles/failed")
+        earlier = request.meta.get("earlier_failures", 0)
+        if earlier:
+            stats.inc_value("sasscrawl/pages/failed_again")
+            logger.warning("%s (failing since %d earlier run%s)", message, earlier, "" if earlier == 1 else "s")
+        else:
+            stats.inc_value("sasscrawl/pages/failed")
+            logger.error("%s", message)
+        if request.meta.get("frontier_url"):
+            with self._storing():
+                self.store.record_failure(request.meta["frontier_url"])
 
     def page_failed(self, failure):
         request = failure.request
@@ -207,22 +363,21 @@ class CommentarySpider(scrapy.Spider):
             else:
                 with self._storing():
                     self.store.finish_pending(request.meta.get("frontier_url", request.url))
-        elif failure.check(IgnoreRequest) and not failure.check(HttpError):
+        elif failure.check(OutOfScope) or (failure.check(IgnoreRequest) and str(failure.value) == ROBOTS_FORBIDDEN):
+            # Chosen not to fetch. Any other IgnoreRequest (a redirect loop, too many redirects, a body
+            # inflating past DOWNLOAD_MAXSIZE) is a failure, below.
             stats.inc_value("sasscrawl/pages/ignored")
             logger.info("Not fetched %s: %s", request.url, failure.value)
             if not request.meta.get("start_page"):
                 with self._storing():
                     self.store.finish_pending(request.meta.get("frontier_url", request.url))
         else:
-            stats.inc_value("sasscrawl/pages/failed")
             reason = (
                 f"HTTP {failure.value.response.status}" if failure.check(HttpError)
                 else f"{failure.type.__name__}: {failure.getErrorMessage()}"
             )
             stats.inc_value(f"sasscrawl/pages/failed/{reason.split(':')[0].replace(' ', '_')}")
-            if article_id is not None:
-                stats.inc_value("sasscrawl/articles/failed")
-            logger.error("Failed to fetch %s after retries: %s", request.url, reason)
+            self._page_failed(request, f"Failed to fetch {request.url} after retries: {reason}")
         if request.meta.get("start_page"):
             stats.set_value("sasscrawl/start_page_failed", 1)
 

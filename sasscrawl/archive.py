@@ -1,0 +1,248 @@
+"""The WARC archive: what the site served, in the format replay tools read. No Scrapy here.
+
+Each exchange becomes a WARC 1.1 ``request`` record and a ``response`` record
+(linked by ``WARC-Concurrent-To``), written with warcio, which adds the block
+and payload digests. Every record is its own gzip member, so a file cut off by
+a kill loses only its last record, and each archiving run starts new files
+(``sasscrawl-<UTC time>-<pid>-<serial>.warc.gz``) that roll over at a size limit
+instead of appending to what an earlier run left. ``index.cdxj`` beside them,
+rebuilt at the end of a run, lets pywb or any CDXJ reader find a URL.
+
+:func:`reextract` reads the archive back into article records, with no network.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from http import HTTPStatus
+from pathlib import Path
+
+from cdxj_indexer.main import write_cdx_index
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from sasscrawl.mirror import FAILED_IMAGE, describe_image, mirror_path
+from sasscrawl.parser import NotAnArticle, Page
+from sasscrawl.section import article_id_from_url
+
+logger = logging.getLogger(__name__)
+
+WARC_FOLDER = "warc"
+INDEX_FILE = "index.cdxj"
+SOFTWARE = "sasscrawl (Scrapy, warcio)"
+# Scrapy hands over the body with the transfer coding undone; these headers would then lie about it.
+TRANSFER_HEADERS = {"transfer-encoding", "content-length"}
+
+
+def warc_date(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class WarcArchive:
+    """Appends exchanges to rolling, per-record-gzipped WARC files in ``folder``."""
+
+    def __init__(self, folder: str | os.PathLike, max_file_size: int, max_record_size: int):
+        self.folder = Path(folder)
+        self.max_file_size = max_file_size
+        self.max_record_size = max_record_size
+        self.prefix = f"sasscrawl-{datetime.now(timezone.utc):%Y%m%d%H%M%S}-{os.getpid()}"
+        self.serial = 0
+        self.file = None
+        self.writer: WARCWriter | None = None
+        self.files: list[Path] = []
+
+    def _open_next(self) -> None:
+        self.close_file()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.serial += 1
+        path = self.folder / f"{self.prefix}-{self.serial:05d}.warc.gz"
+        self.file = path.open("xb")
+        self.files.append(path)
+        self.writer = WARCWriter(self.file, gzip=True, warc_version="WARC/1.1")
+        info = {"software": SOFTWARE, "format": "WARC File Format 1.1",
+                "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"}
+        self.writer.write_record(self.writer.create_warcinfo_record(path.name, info))
+
+    def write_exchange(self, *, url: str, method: str, request_headers: list[tuple[str, str]], request_body: bytes,
+                       protocol: str, status: int, response_headers: list[tuple[str, str]], body: bytes,
+                       ip_address: str | None, moment: datetime) -> None:
+        if self.writer is None or self.file.tell() >= self.max_file_size:
+            self._open_next()
+        date = warc_date(moment)
+        truncated = len(body) > self.max_record_size
+        payload = body[: self.max_record_size] if truncated else body
+        headers = [(name, value) for name, value in response_headers if name.lower() not in TRANSFER_HEADERS]
+        headers.append(("Content-Length", str(len(payload))))
+        try:
+            reason = HTTPStatus(status).phrase
+        except ValueError:
+            reason = ""
+        warc_headers = {"WARC-Date": date}
+        if ip_address:
+            warc_headers["WARC-IP-Address"] = ip_address
+        if truncated:
+            warc_headers["WARC-Truncated"] = "length"
+        response = self.writer.create_warc_record(
+            url, "response", payload=io.BytesIO(payload), length=len(payload),
+            http_headers=StatusAndHeaders(f"{status} {reason}".strip(), headers, protocol=protocol or "HTTP/1.1"),
+            warc_headers_dict=warc_headers,
+        )
+        target = url.split("://", 1)[-1]
+        path = "/" + target.split("/", 1)[1] if "/" in target else "/"
+        request = self.writer.create_warc_record(
+            url, "request", payload=io.BytesIO(request_body), length=len(request_body),
+            http_headers=StatusAndHeaders(f"{method} {path} {protocol or 'HTTP/1.1'}", request_headers,
+                                          is_http_request=True),
+            warc_headers_dict={"WARC-Date": date,
+                               "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID")},
+        )
+        self.writer.write_record(response)
+        self.writer.write_record(request)
+        self.file.flush()
+
+    def close_file(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = self.writer = None
+
+    def close(self) -> None:
+        self.close_file()
+        write_index(self.folder)
+
+
+def write_index(folder: Path) -> None:
+    """Rebuild ``index.cdxj`` over every WARC file in ``folder``; a damaged file is indexed up to its damage."""
+    lines: list[str] = []
+    for path in sorted(folder.glob("*.warc.gz")):
+        out = io.StringIO()
+        try:
+            write_cdx_index(out, [str(path)], {"dir_root": str(folder)})
+        except (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error) as error:
+            logger.warning("WARC file %s is damaged (%s): indexed up to the damage", path.name, error)
+        lines += [line for line in out.getvalue().splitlines(keepends=True) if line.strip()]
+    temporary = folder / f".{INDEX_FILE}.tmp"
+    temporary.write_text("".join(sorted(lines)), encoding="utf-8")
+    os.replace(temporary, folder / INDEX_FILE)
+
+
+@dataclass(frozen=True)
+class Capture:
+    """Where one response sits in the archive, and what is known about it without reading its body."""
+
+    url: str
+    date: str
+    status: int
+    content_type: str | None
+    path: Path
+    offset: int
+
+
+def intact_length(path: Path) -> int:
+    """How many bytes from the start of a WARC file are whole gzip members: a kill cuts the last one short."""
+    intact = offset = 0
+    decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            while chunk:
+                try:
+                    decompressor.decompress(chunk)
+                except zlib.error:
+                    return intact
+                if not decompressor.eof:
+                    offset += len(chunk)
+                    break
+                offset += len(chunk) - len(decompressor.unused_data)
+                intact = offset
+                chunk = decompressor.unused_data
+                decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    return intact
+
+
+def iter_captures(folder: Path) -> Iterator[Capture]:
+    """Every response record in the folder's WARC files, oldest file first; a damaged file is read up to the damage."""
+    for path in sorted(folder.glob("*.warc.gz")):
+        intact = intact_length(path)
+        with path.open("rb") as stream:
+            records = ArchiveIterator(stream)
+            try:
+                for record in records:
+                    offset = records.get_record_offset()
+                    if offset >= intact:
+                        raise ArchiveLoadFailed(f"record at offset {offset} is cut off")
+                    if record.rec_type != "response" or record.http_headers is None:
+                        continue
+                    yield Capture(
+                        url=record.rec_headers.get_header("WARC-Target-URI"),
+                        date=record.rec_headers.get_header("WARC-Date"),
+                        status=int(record.http_headers.get_statuscode() or 0),
+                        content_type=record.http_headers.get_header("Content-Type"),
+                        path=path,
+                        offset=offset,
+                    )
+            except (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error) as error:
+                logger.warning("Skipping the rest of damaged WARC file %s: %s", path.name, error)
+
+
+def read_payload(capture: Capture) -> bytes:
+    """The response body as served, with transfer and content codings undone."""
+    with capture.path.open("rb") as stream:
+        stream.seek(capture.offset)
+        record = next(iter(ArchiveIterator(stream)))
+        return record.content_stream().read()
+
+
+def latest_captures(folder: Path) -> dict[str, Capture]:
+    latest: dict[str, Capture] = {}
+    for capture in iter_captures(folder):
+        if capture.url not in latest or capture.date >= latest[capture.url].date:
+            latest[capture.url] = capture
+    return latest
+
+
+def reextract(folder: Path) -> Iterator[dict]:
+    """Article records rebuilt from the archive alone, as the live crawl would have made them.
+
+    ``dateDownloaded`` is the capture time; the image facts come from the archived
+    image responses (``failed`` when the archive holds an error or nothing for one).
+    """
+    captures = latest_captures(folder)
+    pages: dict[int, Capture] = {}
+    for capture in captures.values():
+        article_id = article_id_from_url(capture.url)
+        if capture.status == 200 and article_id is not None:
+            if article_id not in pages or capture.date >= pages[article_id].date:
+                pages[article_id] = capture
+    image_facts: dict[str, dict] = {}
+    for article_id in sorted(pages):  # one page in memory at a time, records in the dataset's order
+        capture = pages[article_id]
+        page = Page(read_payload(capture), capture.url)
+        if not page.is_article:
+            continue
+        try:
+            record = page.article(datetime.fromisoformat(capture.date.replace("Z", "+00:00")))
+        except NotAnArticle as error:
+            logger.warning("Archived page %s gives no article: %s", capture.url, error)
+            continue
+        record["images"] = [_image_from_archive(image["url"], captures, image_facts) for image in record["images"]]
+        yield record
+
+
+def _image_from_archive(url: str, captures: dict[str, Capture], cache: dict[str, dict]) -> dict:
+    if url not in cache:
+        capture = captures.get(url)
+        if capture is None:
+            cache[url] = {**FAILED_IMAGE, "error": "not in the archive"}
+        elif capture.status != 200:
+            cache[url] = {**FAILED_IMAGE, "error": f"HTTP {capture.status}"}
+        else:
+            cache[url] = {"path": mirror_path(url), **describe_image(read_payload(capture), capture.content_type),
+                          "status": "downloaded", "error": None}
+    return {"url": url, **cache[url]}

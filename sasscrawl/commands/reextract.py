@@ -1,0 +1,87 @@
+"""``scrapy reextract``: rebuild the dataset from the WARC archive alone, with no network.
+
+When the parser improves, every record can be made again from what was
+captured. By default the records go into the data folder the way a crawl saves
+them (the journal, then an atomic rewrite of ``articles.jsonl``), replacing the
+stored version of each article found in the archive; ``-o FILE`` writes them to
+a new JSON Lines file instead and leaves the data folder alone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from sasscrawl.archive import WARC_FOLDER, reextract
+from sasscrawl.schemas import article_validator
+from sasscrawl.store import ArticleStore, StoreError
+
+logger = logging.getLogger(__name__)
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+
+    def syntax(self):
+        return "[-o FILE] [--warc-dir DIR]"
+
+    def short_desc(self):
+        return "Rebuild article records from the WARC archive, offline"
+
+    def add_options(self, parser):
+        super().add_options(parser)
+        parser.add_argument("-o", "--output", metavar="FILE", help="write the records to FILE (JSON Lines) "
+                            "instead of DATA_DIR/articles.jsonl")
+        parser.add_argument("--warc-dir", metavar="DIR", help="where the WARC files are (default: DATA_DIR/warc)")
+
+    def run(self, args, opts):
+        data_dir = Path(self.settings["DATA_DIR"])
+        warc_dir = Path(opts.warc_dir) if opts.warc_dir else data_dir / WARC_FOLDER
+        if not any(warc_dir.glob("*.warc.gz")):
+            raise UsageError(f"no WARC files in {warc_dir}: crawl with -a archive=warc first", print_help=False)
+        records = self._valid(reextract(warc_dir))
+        try:
+            count = self._write_file(records, Path(opts.output)) if opts.output else self._save(records, data_dir)
+        except StoreError as error:
+            logger.error("Not re-extracted: %s", error)
+            self.exitcode = 3
+            return
+        logger.info("Re-extracted %d articles from %s", count, warc_dir)
+
+    @staticmethod
+    def _valid(records):
+        validator = article_validator()
+        for record in records:
+            errors = list(validator.iter_errors(record))
+            if errors:
+                logger.error("Skipping invalid record for %s: %s", record.get("url"), errors[0].message)
+                continue
+            yield record
+
+    @staticmethod
+    def _save(records, data_dir: Path) -> int:
+        store = ArticleStore(data_dir)
+        count = 0
+        try:
+            for record in records:
+                store.save(record)
+                count += 1
+        finally:
+            store.close()
+        return count
+
+    @staticmethod
+    def _write_file(records, output: Path) -> int:
+        temporary = output.with_name(f".{output.name}.tmp")
+        count = 0
+        with temporary.open("w", encoding="utf-8") as out:
+            for record in records:
+                out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+                count += 1
+        os.replace(temporary, output)
+        return count

@@ -1,0 +1,141 @@
+"""WARC capture, the CDXJ index and offline re-extraction, against the replica over HTTP."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from harness import PROJECT_ROOT, run_crawl
+from sasscrawl.replica import ReplicaServer, build_site
+
+STYLESHEET_FILES = ("/ui/templates/normal/view.xsl", "/ui/templates/normal/common.xsl",
+                    "/ui/templates/normal/list.xsl", "/ui/css/site.css", "/ui/images/logo.png")
+
+
+@pytest.fixture(scope="module")
+def archived(tmp_path_factory):
+    site = build_site(articles=15, seed=31, quirks=False)
+    data_dir = tmp_path_factory.mktemp("data")
+    with ReplicaServer(site) as server:
+        result = run_crawl(server.start_url, data_dir, "archive=warc")
+        requests = server.requests
+    return site, server, result, requests
+
+
+def index_urls(data_dir: Path) -> list[str]:
+    lines = (data_dir / "warc" / "index.cdxj").read_text().splitlines()
+    return [json.loads(line.split(" ", 2)[2])["url"] for line in lines]
+
+
+def warc_files(data_dir: Path) -> list[Path]:
+    return sorted((data_dir / "warc").glob("*.warc.gz"))
+
+
+def reextract(data_dir: Path, *options: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "scrapy", "reextract", "-s", f"DATA_DIR={data_dir}", *options],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_warcs_pass_warcio_check(archived):
+    _, _, result, _ = archived
+    assert result.returncode == 0
+    files = warc_files(result.data_dir)
+    assert files
+    check = subprocess.run([Path(sys.executable).parent / "warcio", "check", "-v", *map(str, files)],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "digest pass" in check.stdout and "digest fail" not in check.stdout
+
+
+def test_every_fetched_url_is_archived_and_indexed(archived):
+    _, server, result, requests = archived
+    indexed = set(index_urls(result.data_dir))
+    fetched = {server.origin + request.path for request in requests}
+    assert fetched <= indexed, fetched - indexed
+    assert server.origin + "/robots.txt" in indexed
+
+
+def test_request_and_response_records_are_warc_1_1_with_digests(archived):
+    _, _, result, _ = archived
+    types = {}
+    with warc_files(result.data_dir)[0].open("rb") as stream:
+        for record in ArchiveIterator(stream):
+            types[record.rec_type] = types.get(record.rec_type, 0) + 1
+            assert record.rec_headers.protocol == "WARC/1.1"
+            if record.rec_type == "response":
+                assert record.rec_headers.get_header("WARC-Payload-Digest").startswith("sha1:")
+                assert record.rec_headers.get_header("WARC-Block-Digest")
+    assert types["warcinfo"] == 1 and types["request"] == types["response"] > 0
+
+
+def test_the_stylesheet_and_what_it_uses_are_archived_once(archived):
+    _, server, result, requests = archived
+    indexed = index_urls(result.data_dir)
+    for path in STYLESHEET_FILES:
+        assert server.origin + path in indexed, path
+        assert [r.path for r in requests].count(path) == 1
+
+
+def test_reextraction_offline_gives_the_live_records(archived, tmp_path):
+    """The server is stopped by now: re-extraction has no network to use."""
+    _, _, result, _ = archived
+    output = tmp_path / "rebuilt.jsonl"
+    done = reextract(result.data_dir, "-o", str(output))
+    assert done.returncode == 0, done.stderr[-2000:]
+    rebuilt = [json.loads(line) for line in output.read_text("utf-8").splitlines()]
+    live = result.records
+    assert [r["articleId"] for r in rebuilt] == [r["articleId"] for r in live]
+    for again, original in zip(rebuilt, live):
+        assert {**again, "dateDownloaded": None} == {**original, "dateDownloaded": None}
+        assert again["dateDownloaded"][:16] == original["dateDownloaded"][:16]  # the capture time
+
+
+def test_reextraction_into_the_data_folder_replaces_the_dataset_atomically(archived, tmp_path):
+    _, _, result, _ = archived
+    copy = tmp_path / "data"
+    copy.mkdir()
+    (copy / "warc").symlink_to(result.data_dir / "warc")
+    done = reextract(copy)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rebuilt = [json.loads(line) for line in (copy / "articles.jsonl").read_text("utf-8").splitlines()]
+    assert len(rebuilt) == len(result.records)
+
+
+def test_too_large_response_is_recorded_truncated(serve, tmp_path):
+    site = build_site(articles=4, seed=32, quirks=False)
+    result = run_crawl(serve(site).start_url, tmp_path, "archive=warc", settings={"WARC_MAX_RECORD_SIZE": "2000"})
+    truncated = []
+    for path in warc_files(tmp_path):
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_headers.get_header("WARC-Truncated"):
+                    truncated.append(record.rec_headers.get_header("WARC-Truncated"))
+                    assert len(record.content_stream().read()) <= 2000
+    assert truncated and set(truncated) == {"length"}
+    assert result.stat("sasscrawl/warc/truncated") == len(truncated)
+    assert "truncated to WARC_MAX_RECORD_SIZE" in result.log
+
+
+def test_cut_off_warc_is_skipped_past_and_never_appended_to(serve, tmp_path):
+    site = build_site(articles=6, seed=33, quirks=False)
+    server = serve(site)
+    assert run_crawl(server.start_url, tmp_path, "archive=warc").returncode == 0
+    [first] = warc_files(tmp_path)
+    data = first.read_bytes()
+    first.write_bytes(data[: len(data) - 700])  # a kill in the middle of the last record
+    cut = first.read_bytes()
+
+    done = reextract(tmp_path, "-o", str(tmp_path / "rebuilt.jsonl"))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Skipping the rest of damaged WARC file" in done.stderr
+    assert len((tmp_path / "rebuilt.jsonl").read_text().splitlines()) >= len(site.articles) - 1
+
+    site.add_article()
+    again = run_crawl(server.start_url, tmp_path, "archive=warc")
+    assert again.returncode == 0
+    assert len(warc_files(tmp_path)) == 2 and first.read_bytes() == cut
