@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import signal
@@ -17,6 +18,7 @@ from PIL import Image
 
 from harness import PROJECT_ROOT, run_crawl
 from sasscrawl.replica import build_site
+from sasscrawl.snapshots import SnapshotFailed, store_snapshot
 
 SPLASH_VENV = PROJECT_ROOT / ".splash-venv"
 
@@ -127,3 +129,20 @@ def test_snapshots_of_new_articles_through_a_real_splash(serve, tmp_path, splash
         with Image.open(io.BytesIO((tmp_path / snapshot["png"]).read_bytes())) as png:
             assert png.format == "PNG" and png.size[0] > 100
     assert result.summary["snapshots"]["rendered"] == len(site.articles)
+
+
+def test_store_snapshot_writes_both_files_and_describes_them(tmp_path):
+    png = io.BytesIO()
+    Image.new("RGB", (4, 3)).save(png, format="PNG")
+    entry = store_snapshot(tmp_path, 5554, "<html>x</html>", base64.b64encode(png.getvalue()).decode())
+    assert entry == {"html": "snapshots/5554.html", "png": "snapshots/5554.png", "status": "rendered", "error": None}
+    assert (tmp_path / entry["png"]).read_bytes() == png.getvalue()
+    assert sorted(path.name for path in (tmp_path / "snapshots").iterdir()) == ["5554.html", "5554.png"]
+
+
+@pytest.mark.parametrize("html, png, reason", [(None, "iVBO", "without html or png"),
+                                               ("<html/>", "not base64!", "cannot store the snapshot")])
+def test_store_snapshot_refuses_what_it_cannot_keep(tmp_path, html, png, reason):
+    with pytest.raises(SnapshotFailed, match=reason):
+        store_snapshot(tmp_path, 1, html, png)
+    assert not (tmp_path / "snapshots").exists() or not any((tmp_path / "snapshots").iterdir())

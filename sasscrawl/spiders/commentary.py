@@ -17,12 +17,9 @@ meanwhile through perv/next would otherwise end the walk before the older pages.
 
 from __future__ import annotations
 
-import base64
 import logging
-import os
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import scrapy
@@ -34,6 +31,7 @@ from sasscrawl.items import Article
 from sasscrawl.middlewares import OutOfScope
 from sasscrawl.parser import NotAnArticle, Page, links_in_scope, stylesheet_references
 from sasscrawl.section import OutOfScopeStartURL, Section
+from sasscrawl.snapshots import SnapshotFailed, failed_snapshot, store_snapshot
 from sasscrawl.splash_compat import SplashRequest
 from sasscrawl.store import ArticleStore, StoreError
 
@@ -47,20 +45,11 @@ ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
 """The reason Scrapy's RobotsTxtMiddleware gives when it refuses a request."""
 
 
-SNAPSHOT_FOLDER = "snapshots"
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+ARCHIVE_FORMATS = ("warc",)
 
 
 class SpiderArgumentError(ValueError):
     pass
-
-
-ARCHIVE_FORMATS = ("warc",)
 
 
 def parse_archive(value: str | None) -> str | None:
@@ -245,20 +234,12 @@ class CommentarySpider(scrapy.Spider):
 
     def snapshot_rendered(self, response):
         record = response.meta["article"]
-        folder = Path(self.crawler.settings["DATA_DIR"]) / SNAPSHOT_FOLDER
-        html, png = response.data.get("html"), response.data.get("png")
-        if not html or not png:
-            return self._without_snapshot(record, "Splash answered without html or png")
-        html_name, png_name = f"{record['articleId']}.html", f"{record['articleId']}.png"
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            _write_atomically(folder / html_name, html.encode("utf-8"))
-            _write_atomically(folder / png_name, base64.b64decode(png))
-        except (OSError, ValueError) as error:
-            return self._without_snapshot(record, f"cannot store the snapshot: {error}")
+            record["snapshot"] = store_snapshot(self.crawler.settings["DATA_DIR"], record["articleId"],
+                                                response.data.get("html"), response.data.get("png"))
+        except SnapshotFailed as error:
+            return self._without_snapshot(record, str(error))
         self.crawler.stats.inc_value("sasscrawl/snapshots/rendered")
-        record["snapshot"] = {"html": f"{SNAPSHOT_FOLDER}/{html_name}", "png": f"{SNAPSHOT_FOLDER}/{png_name}",
-                              "status": "rendered", "error": None}
         return Article(record)
 
     def snapshot_failed(self, failure):
@@ -270,7 +251,7 @@ class CommentarySpider(scrapy.Spider):
         """Splash down, slow or failing: the article is saved all the same, its snapshot marked failed."""
         self.crawler.stats.inc_value("sasscrawl/snapshots/failed")
         logger.warning("No snapshot of %s: %s", record["url"], reason)
-        record["snapshot"] = {"html": None, "png": None, "status": "failed", "error": reason}
+        record["snapshot"] = failed_snapshot(reason)
         return Article(record)
 
     def _follow(self, article_ids, listing_urls, remember: bool = True):

@@ -1,0 +1,46 @@
+"""Rendered snapshots of articles: where they go and what the record says of them. No Scrapy here.
+
+A snapshot is the page as a reader sees it after client-side XSLT, rendered by
+Splash: ``DATA_DIR/snapshots/<articleId>.html`` and ``<articleId>.png``, each
+written to a temporary file and renamed, so a kill never leaves half of one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from pathlib import Path
+
+SNAPSHOT_FOLDER = "snapshots"
+
+
+class SnapshotFailed(Exception):
+    """The rendering could not be stored; the message says why."""
+
+
+def store_snapshot(data_dir: str | os.PathLike, article_id: int, html: str | None, png_base64: str | None) -> dict:
+    """Write Splash's rendering of an article; returns the record's ``snapshot`` value."""
+    if not html or not png_base64:
+        raise SnapshotFailed("Splash answered without html or png")
+    folder = Path(data_dir) / SNAPSHOT_FOLDER
+    names = {"html": f"{article_id}.html", "png": f"{article_id}.png"}
+    try:
+        png = base64.b64decode(png_base64, validate=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_atomically(folder / names["html"], html.encode("utf-8"))
+        _write_atomically(folder / names["png"], png)
+    except (OSError, binascii.Error) as error:
+        raise SnapshotFailed(f"cannot store the snapshot: {error}") from error
+    return {"html": f"{SNAPSHOT_FOLDER}/{names['html']}", "png": f"{SNAPSHOT_FOLDER}/{names['png']}",
+            "status": "rendered", "error": None}
+
+
+def failed_snapshot(reason: str) -> dict:
+    return {"html": None, "png": None, "status": "failed", "error": reason}
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
