@@ -73,3 +73,23 @@ def run_crawl(start_url: str, data_dir: Path, *spider_args: str, settings: dict 
     return CrawlResult(completed.returncode, completed.stderr + completed.stdout, data_dir)
 
 
+def signal_after(process: subprocess.Popen, marker: str, count: int, sig: int, ignore: str | None = None) -> int:
+    """Send ``sig`` to a crawl once its log has shown ``count`` lines with ``marker``, then wait for it to end.
+
+    Synchronised on the crawl's own log (stderr piped as text), never on time. Returns how many such
+    lines it showed: fewer than ``count`` when the crawl ended by itself first.
+    """
+    seen = 0
+    try:
+        for line in process.stderr:
+            if marker in line and (ignore is None or ignore not in line):
+                seen += 1
+                if seen == count:
+                    process.send_signal(sig)
+                    break
+        process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return seen

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from harness import FAST_SETTINGS, PROJECT_ROOT, run_crawl
+from harness import FAST_SETTINGS, PROJECT_ROOT, run_crawl, signal_after
 from sasscrawl.replica import build_site
 from sasscrawl.store import ArticleStore
 
@@ -149,19 +149,7 @@ def kill_after_articles(server, data_dir, articles: int, sig: int) -> subprocess
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                text=True)
     marker = "Scraped from" if articles else "Crawled (200)"
-    seen = 0
-    try:
-        for line in process.stderr:
-            if marker in line and "robots.txt" not in line:
-                seen += 1
-                if seen >= max(articles, 1):
-                    process.send_signal(sig)
-                    break
-        process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    seen = signal_after(process, marker, max(articles, 1), sig, ignore="robots.txt")
     assert seen >= max(articles, 1), "the crawl ended before the moment to stop it"
     return process
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import signal_after
 from sandbox import Sandbox
 from sasscrawl.replica import HOSTILE_PAGES, NETWORK_FAULTS, ReplicaServer, build_site
 from sasscrawl.store import ArticleStore
@@ -92,19 +93,7 @@ def run_until(process: subprocess.Popen, marker: str, moment: int) -> int:
 
     Fewer than ``moment``: the crawl ended by itself first.
     """
-    seen = 0
-    try:
-        for line in process.stderr:
-            if marker in line:
-                seen += 1
-                if seen == moment:
-                    process.send_signal(signal.SIGKILL)
-                    break
-        process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    seen = signal_after(process, marker, moment, signal.SIGKILL)
     assert seen < moment or process.returncode == -signal.SIGKILL
     return seen
 
