@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 WARC_FOLDER = "warc"
 INDEX_FILE = "index.cdxj"
+NOT_IN_ARCHIVE = "not in the archive"
+"""The error of an image the archive holds no response for (a run that found it mirrored already)."""
 SOFTWARE = "sasscrawl (Scrapy, warcio)"
 # Scrapy hands over the body with the transfer coding undone; these headers would then lie about it.
 TRANSFER_HEADERS = {"transfer-encoding", "content-length"}
@@ -115,7 +117,8 @@ class WarcArchive:
 
     def close(self) -> None:
         self.close_file()
-        write_index(self.folder)
+        if self.files:
+            write_index(self.folder)
 
 
 def write_index(folder: Path) -> None:
@@ -199,28 +202,23 @@ def read_payload(capture: Capture) -> bytes:
         return record.content_stream().read()
 
 
-def latest_captures(folder: Path) -> dict[str, Capture]:
-    latest: dict[str, Capture] = {}
-    for capture in iter_captures(folder):
-        if capture.url not in latest or capture.date >= latest[capture.url].date:
-            latest[capture.url] = capture
-    return latest
-
-
 def reextract(folder: Path) -> Iterator[dict]:
     """Article records rebuilt from the archive alone, as the live crawl would have made them.
 
     ``dateDownloaded`` is the capture time; the image facts come from the archived
     image responses (``failed`` when the archive holds an error or nothing for one).
     """
-    captures = latest_captures(folder)
-    pages: dict[int, Capture] = {}
-    for capture in captures.values():
+    captures: dict[str, Capture] = {}  # the newest capture of each URL, whatever its status
+    pages: dict[int, Capture] = {}  # the newest good capture of each article URL
+    for capture in iter_captures(folder):
+        if capture.url not in captures or capture.date >= captures[capture.url].date:
+            captures[capture.url] = capture
         article_id = article_id_from_url(capture.url)
         if capture.status == 200 and article_id is not None:
             if article_id not in pages or capture.date >= pages[article_id].date:
                 pages[article_id] = capture
     image_facts: dict[str, dict] = {}
+    yielded: set[int] = set()
     for article_id in sorted(pages):  # one page in memory at a time, records in the dataset's order
         capture = pages[article_id]
         page = Page(read_payload(capture), capture.url)
@@ -231,6 +229,10 @@ def reextract(folder: Path) -> Iterator[dict]:
         except NotAnArticle as error:
             logger.warning("Archived page %s gives no article: %s", capture.url, error)
             continue
+        if record["articleId"] in yielded:  # the same article archived under another id's URL too
+            logger.warning("Archived page %s repeats article %d: skipped", capture.url, record["articleId"])
+            continue
+        yielded.add(record["articleId"])
         record["images"] = [_image_from_archive(image["url"], captures, image_facts) for image in record["images"]]
         yield record
 
@@ -239,7 +241,7 @@ def _image_from_archive(url: str, captures: dict[str, Capture], cache: dict[str,
     if url not in cache:
         capture = captures.get(url)
         if capture is None:
-            cache[url] = {**FAILED_IMAGE, "error": "not in the archive"}
+            cache[url] = {**FAILED_IMAGE, "error": NOT_IN_ARCHIVE}
         elif capture.status != 200:
             cache[url] = {**FAILED_IMAGE, "error": f"HTTP {capture.status}"}
         else:

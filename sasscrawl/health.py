@@ -48,6 +48,13 @@ def start_problems(stats: dict) -> list[str]:
     return problems
 
 
+def archive_problem(stats: dict) -> str | None:
+    """Responses that reached the crawl but not the WARC archive: the archive has holes."""
+    if failed := stats.get("sasscrawl/warc/failed", 0):
+        return f"{failed} responses could not be written to the WARC archive"
+    return None
+
+
 def run_problems(stats: dict, failed_pages_max_share: float) -> list[str]:
     """Plain-language reasons the run should not count as a success; empty when it is fine.
 
@@ -56,9 +63,8 @@ def run_problems(stats: dict, failed_pages_max_share: float) -> list[str]:
     """
     if stats.get(MONITORS_RAN):
         return [f"monitor failed: {failure}" for failure in stats.get(MONITORS_FAILED, ())]
-    return start_problems(stats) + [
-        problem for problem in (articles_problem(stats), failed_pages_problem(stats, failed_pages_max_share)) if problem
-    ]
+    checks = (articles_problem(stats), failed_pages_problem(stats, failed_pages_max_share), archive_problem(stats))
+    return start_problems(stats) + [problem for problem in checks if problem]
 
 
 def exit_status(stats: dict, failed_pages_max_share: float) -> int:

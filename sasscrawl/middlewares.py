@@ -56,22 +56,27 @@ class WarcCaptureMiddleware:
     def __init__(self, crawler):
         self.crawler = crawler
         self.archive = None
-        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def spider_opened(self, spider):
-        if getattr(spider, "archive", None) == "warc":
+    def _open_archive(self) -> WarcArchive | None:
+        """This run's archive, opened at its first response once the run holds its data folder.
+
+        A run refused its data folder (locked by another, unwritable) archives nothing.
+        """
+        spider = self.crawler.spider
+        if self.archive is None and getattr(spider, "archive", None) == "warc" and spider.store is not None:
             settings = self.crawler.settings
             self.archive = WarcArchive(Path(settings["DATA_DIR"]) / WARC_FOLDER,
                                        max_file_size=settings.getint("WARC_MAX_FILE_SIZE"),
                                        max_record_size=settings.getint("WARC_MAX_RECORD_SIZE"))
+        return self.archive
 
     def process_response(self, request, response):
-        if self.archive is None or "splash" in request.meta:  # a Splash rendering is not what the site served
+        if "splash" in request.meta or self._open_archive() is None:  # a Splash rendering is not what the site served
             return response
         host = urlparse_cached(request).netloc
         request_headers = [("Host", host)] + [

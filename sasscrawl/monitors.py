@@ -24,7 +24,8 @@ from spidermon.contrib.scrapy.monitors import ItemValidationMonitor
 from spidermon.contrib.scrapy.monitors.base import BaseStatMonitor
 from spidermon.core.actions import Action
 
-from sasscrawl.health import MONITORS_FAILED, MONITORS_RAN, articles_problem, failed_pages_problem, start_problems
+from sasscrawl.health import (MONITORS_FAILED, MONITORS_RAN, archive_problem, articles_problem, failed_pages_problem,
+                              start_problems)
 
 
 @monitors.name("Crawl results")
@@ -43,6 +44,11 @@ class CrawlResultsMonitor(Monitor):
     def test_failed_pages_share(self):
         if problem := failed_pages_problem(self.data.stats,
                                            self.data.crawler.settings.getfloat("FAILED_PAGES_MAX_SHARE")):
+            self.fail(problem)
+
+    @monitors.name("Every response archived (with -a archive=warc)")
+    def test_archive_complete(self):
+        if problem := archive_problem(self.data.stats):
             self.fail(problem)
 
 

@@ -31,7 +31,7 @@ REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 def retry_after_seconds(value: str, now: float) -> float | None:
     """``Retry-After`` as seconds from ``now`` (a Unix time): delay-seconds or an HTTP date; None if neither."""
     value = value.strip()
-    if value.isdigit():
+    if value.isdecimal():
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)

@@ -417,7 +417,7 @@ def _section_from_url(url: str) -> str:
 
 def _int_or_none(text: str) -> int | None:
     text = text.replace(",", "").strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isdecimal() else None
 
 
 # --- the body -----------------------------------------------------------------
@@ -470,7 +470,7 @@ def _style_flags(style: str | None) -> tuple[bool | None, bool | None, str | Non
             declarations[name.strip().lower()] = value.strip().lower()
     weight, slant = declarations.get("font-weight"), declarations.get("font-style")
     return (
-        None if weight is None else weight in ("bold", "bolder") or (weight.isdigit() and int(weight) >= 600),
+        None if weight is None else weight in ("bold", "bolder") or (weight.isdecimal() and int(weight) >= 600),
         None if slant is None else slant in ("italic", "oblique"),
         declarations.get("text-align"),
     )
@@ -680,4 +680,4 @@ def _serialise(elements: list) -> str:
 
 def _dimension(value: str | None) -> str | None:
     value = (value or "").strip()
-    return value if value.isdigit() else None
+    return value if value.isdecimal() else None

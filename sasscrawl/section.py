@@ -35,6 +35,10 @@ class Section:
     @classmethod
     def from_start_url(cls, url: str) -> "Section":
         parts = urlsplit(url.strip())
+        try:
+            parts.port
+        except ValueError:
+            raise OutOfScopeStartURL(f"start_url has an invalid port: {url!r}") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise OutOfScopeStartURL(f"start_url must be an http(s) URL with a host, got {url!r}")
         folder = parts.path.rsplit("/", 1)[0] + "/"

@@ -27,10 +27,9 @@ if not hasattr(scrapy.utils.url, "canonicalize_url"):
     scrapy.utils.url.canonicalize_url = canonicalize_url
 
 import scrapy_splash  # noqa: E402 - needs the shim above
-from scrapy_splash import SplashJsonResponse, SplashRequest, SplashRequestFingerprinter  # noqa: E402
+from scrapy_splash import SplashRequest, SplashRequestFingerprinter  # noqa: E402
 
-__all__ = ["SplashDeduplicateArgsMiddleware", "SplashJsonResponse", "SplashMiddleware", "SplashRequest",
-           "SplashRequestFingerprinter"]
+__all__ = ["SplashDeduplicateArgsMiddleware", "SplashMiddleware", "SplashRequest", "SplashRequestFingerprinter"]
 
 
 class SplashMiddleware(scrapy_splash.SplashMiddleware):

@@ -34,6 +34,7 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 ARTICLES_FILE = "articles.jsonl"
+FULL_WALK = "full_walk_due"
 IMAGE_FACTS = ("path", "sha256", "size", "contentType", "width", "height")
 MIRRORED = ("downloaded", "cached")
 STATE_FILE = "state.sqlite3"
@@ -160,6 +161,8 @@ class ArticleStore:
             changes = self._counter("changes", db)
             # With a skipped line the file must be rewritten; otherwise it already matches the journal.
             self._set_counter("snapshot_changes", changes - 1 if skipped else changes, db)
+            # The frontier was in the lost file: the next run walks the whole listing to find what is missing.
+            self._set_counter(FULL_WALK, 1, db)
         logger.warning("Rebuilt %s from %s: %d articles restored, %d lines skipped",
                        self.state_path.name, self.articles_path.name, restored, skipped)
 
@@ -175,13 +178,13 @@ class ArticleStore:
     # --- articles ------------------------------------------------------------
 
     @staticmethod
-    def _upsert(db: sqlite3.Connection, record: dict) -> None:
+    def _upsert(db: sqlite3.Connection, record: dict, text: str | None = None) -> None:
         db.execute(
             "INSERT OR REPLACE INTO articles (id, content_hash, date_published, failed_images, record, saved_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             (record["articleId"], record["contentHash"], record.get("datePublished"),
              sum(1 for image in record.get("images", ()) if image.get("status") == "failed"),
-             json.dumps(record, ensure_ascii=False, separators=(",", ":")), time.time()),
+             text or _serialise(record), time.time()),
         )
 
     def known_ids(self) -> set[int]:
@@ -217,11 +220,18 @@ class ArticleStore:
     def save(self, record: dict) -> str:
         """Journal an article and close its frontier entry.
 
-        Returns ``new``, ``changed`` (its text changed) or ``updated`` (same text, images now mirrored).
+        Returns ``new``, ``changed`` (its text changed), ``updated`` (same text, images now mirrored)
+        or ``unchanged`` (this very record is saved already: nothing is written).
         """
+        text = _serialise(record)
+        existed = self.db.execute("SELECT content_hash, record FROM articles WHERE id = ?",
+                                  (record["articleId"],)).fetchone()
+        if existed and existed[1] == text:
+            # The very record again (an image retry that failed again): nothing to write, nothing to snapshot.
+            self._unsaved.append(("DELETE FROM pending WHERE article_id = ?", (record["articleId"],)))
+            return "unchanged"
         with self._transaction():
-            existed = self.db.execute("SELECT content_hash FROM articles WHERE id = ?", (record["articleId"],)).fetchone()
-            self._upsert(self.db, record)
+            self._upsert(self.db, record, text)
             self.db.execute("DELETE FROM pending WHERE article_id = ?", (record["articleId"],))
             self.db.execute("DELETE FROM gone WHERE id = ?", (record["articleId"],))
             self.db.executemany("INSERT OR REPLACE INTO images (url, info) VALUES (?, ?)", [
@@ -284,6 +294,15 @@ class ArticleStore:
             yield
         self._unsaved.clear()
 
+    @property
+    def full_walk_due(self) -> bool:
+        """The frontier was lost with a damaged state file: the listing must be walked to its end once."""
+        return bool(self._counter(FULL_WALK))
+
+    def full_walk_done(self) -> None:
+        with self._transaction():
+            self._set_counter(FULL_WALK, 0)
+
     def gone_ids(self) -> set[int]:
         self.flush()
         return {row[0] for row in self.db.execute("SELECT id FROM gone")}
@@ -340,6 +359,11 @@ class ArticleStore:
     def _unlock(self) -> None:
         fcntl.flock(self._lock, fcntl.LOCK_UN)
         self._lock.close()
+
+
+def _serialise(record: dict) -> str:
+    """A record as its JSON line: UTF-8 text, no \\u escapes, no spaces."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
 @contextmanager

@@ -226,3 +226,26 @@ def test_a_page_that_keeps_failing_fails_only_the_run_it_broke_in(serve, tmp_pat
     broken = site.quirks.bad_inputs["always_500"]
     assert f"Failed to fetch {server.origin}/103002/{broken}.aspx after retries: HTTP 500 (failing since 1 earlier run)" \
         in again.log
+
+
+def test_a_rebuilt_journal_walks_the_whole_listing_once(serve, tmp_path):
+    """A damaged state file loses the frontier: the next run must still find what the snapshot lacked."""
+    site = build_site(articles=40, seed=14, quirks=False)
+    server = serve(site)
+    assert run_crawl(server.start_url, tmp_path).returncode == 0
+    lines = (tmp_path / "articles.jsonl").read_text("utf-8").splitlines()
+    oldest = {json.loads(line)["articleId"] for line in lines[:5]}  # sorted by id: the oldest, deep in the listing
+    (tmp_path / "articles.jsonl").write_text("\n".join(lines[5:]) + "\n", "utf-8")
+    (tmp_path / "state.sqlite3").write_bytes(b"garbage, as after a crash mid-write" * 100)
+    for suffix in ("-wal", "-shm"):
+        (tmp_path / f"state.sqlite3{suffix}").unlink(missing_ok=True)
+
+    rerun = run_crawl(server.start_url, tmp_path)
+
+    assert rerun.returncode == 0, rerun.log[-2000:]
+    assert "is corrupt" in rerun.log
+    assert {record["articleId"] for record in rerun.records} == {spec.id for spec in site.articles}
+    assert rerun.summary["articles"]["new"] == len(oldest)
+    server.clear_log()
+    third = run_crawl(server.start_url, tmp_path)  # walked once: back to the cheap rerun
+    assert third.summary["requests"] == 2

@@ -42,3 +42,8 @@ def test_section_from_start_url():
 def test_bad_start_urls_are_refused(url):
     with pytest.raises(OutOfScopeStartURL):
         Section.from_start_url(url)
+
+
+def test_start_url_with_a_bad_port_is_refused():
+    with pytest.raises(OutOfScopeStartURL, match="invalid port"):
+        Section.from_start_url("http://en.sass.cn:abc/103002/default.aspx")

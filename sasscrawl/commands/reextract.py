@@ -3,8 +3,11 @@
 When the parser improves, every record can be made again from what was
 captured. By default the records go into the data folder the way a crawl saves
 them (the journal, then an atomic rewrite of ``articles.jsonl``), replacing the
-stored version of each article found in the archive; ``-o FILE`` writes them to
-a new JSON Lines file instead and leaves the data folder alone.
+stored version of each article found in the archive, unless the stored one was
+downloaded later; what the archive cannot say is kept from the stored record
+(its snapshot, and images mirrored by an earlier run, so not archived again).
+``-o FILE`` writes the archive's records alone to a new JSON Lines file and
+leaves the data folder alone.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from sasscrawl.archive import WARC_FOLDER, reextract
+from sasscrawl.archive import NOT_IN_ARCHIVE, WARC_FOLDER, reextract
 from sasscrawl.schemas import article_validator
 from sasscrawl.store import ArticleStore, StoreError
 
@@ -69,7 +72,12 @@ class Command(ScrapyCommand):
         count = 0
         try:
             for record in records:
-                store.save(record)
+                stored = store.record(record["articleId"])
+                if stored and stored["dateDownloaded"] > record["dateDownloaded"]:
+                    logger.info("Keeping article %d as saved: downloaded after its archived capture",
+                                record["articleId"])
+                    continue
+                store.save(_completed_from_store(record, stored, store))
                 count += 1
         finally:
             store.close()
@@ -85,3 +93,13 @@ class Command(ScrapyCommand):
                 count += 1
         os.replace(temporary, output)
         return count
+
+
+def _completed_from_store(record: dict, stored: dict | None, store: ArticleStore) -> dict:
+    """What the archive cannot say, from the data folder: the snapshot, and images a run found mirrored."""
+    if stored and record["snapshot"] is None:
+        record["snapshot"] = stored["snapshot"]
+    for index, image in enumerate(record["images"]):
+        if image["error"] == NOT_IN_ARCHIVE and (mirrored := store.image(image["url"])):
+            record["images"][index] = {"url": image["url"], **mirrored, "status": "cached", "error": None}
+    return record

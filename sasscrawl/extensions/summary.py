@@ -70,8 +70,8 @@ class RunSummary:
         )
         for problem in summary["problems"]:
             logger.error("Run problem: %s", problem)
-        if self.crawler.stats.get_value("sasscrawl/argument_error"):
-            return  # nothing ran; leave the data folder alone
+        if getattr(spider, "store", None) is None:
+            return  # the run never held the data folder (bad arguments, locked, unwritable): leave it alone
         try:
             self.runs_dir.mkdir(parents=True, exist_ok=True)
             temporary = self.runs_dir / f".{run_id}.json.tmp"

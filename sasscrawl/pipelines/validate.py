@@ -49,4 +49,5 @@ class ValidatePipeline(ItemValidationPipeline):
         self.stats.add_dropped_item()
         self.crawler.stats.inc_value("sasscrawl/articles/invalid")
         reasons = "; ".join(f"{field or '(record)'}: {', '.join(messages)}" for field, messages in errors.items())
-        raise DropItem(f"Invalid record for {ItemAdapter(item).get('url')}: {reasons}", log_level="ERROR")
+        # A warning: the validation monitor, not the unexpected-errors one, judges invalid records.
+        raise DropItem(f"Invalid record for {ItemAdapter(item).get('url')}: {reasons}", log_level="WARNING")

@@ -427,7 +427,7 @@ def _page(xml: str, *, content_type: str = XML_CONTENT_TYPE, delay: float = 0.0,
 
 def _number(query: dict[str, list[str]], name: str) -> int:
     value = query.get(name, ["0"])[0]
-    return int(value) if value.isdigit() else 0
+    return int(value) if value.isdecimal() else 0
 
 
 def _utf16(xml: str) -> bytes:

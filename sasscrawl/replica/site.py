@@ -355,7 +355,7 @@ class ReplicaSite:
             if spec and spec.section == match[1] == self.section:
                 return self._print_response(spec)
         if self.quirks and (match := _ALIAS_PATH.fullmatch(path)):
-            spec = self._by_id.get(int(query["id"][0])) if query.get("id", [""])[0].isdigit() else None
+            spec = self._by_id.get(int(query["id"][0])) if query.get("id", [""])[0].isdecimal() else None
             if spec and spec.section == match[1]:
                 return status_page(301, [("Location", f"/{spec.section}/{spec.id}.aspx")])
         return status_page(404)
@@ -408,7 +408,7 @@ class ReplicaSite:
         if section_id not in self._sections:
             return status_page(404)
         number = query.get("page", ["1"])[0]
-        if not number.isdigit() or int(number) < 1:
+        if not number.isdecimal() or int(number) < 1:
             return status_page(404)
         number = int(number)
         index = self._index(section_id)

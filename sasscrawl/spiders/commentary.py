@@ -18,7 +18,6 @@ meanwhile through perv/next would otherwise end the walk before the older pages.
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
@@ -67,7 +66,7 @@ def parse_refresh(value: str | None) -> int | str | None:
         return None
     if value.strip().lower() == "all":
         return "all"
-    if value.strip().isdigit():
+    if value.strip().isdecimal():
         return int(value)
     raise SpiderArgumentError(f"refresh must be 'all' or a whole number of articles, got {value!r}")
 
@@ -145,8 +144,11 @@ class CommentarySpider(scrapy.Spider):
         self.known_at_start = known
         self.crawler.stats.set_value("sasscrawl/articles/known_at_start", len(known))
         pending = self.store.pending()
-        self.resume_walk = any(article_id is None for _, article_id, _ in pending)
+        self.resume_walk = any(article_id is None for _, article_id, _ in pending) or self.store.full_walk_due
         self.earlier_failures = {url: failures for url, _, failures in pending if failures}
+        for _, article_id, _ in pending:
+            if article_id in self.skip_ids:  # saved since (or gone): an interrupted refresh left it behind
+                self.store.finish_article(article_id)
         logger.info(
             "Crawling %s: %d articles already saved, %d to re-check, frontier of %d URLs from earlier runs%s",
             self.start_url, len(known), len(refresh_ids), len(pending),
@@ -168,24 +170,24 @@ class CommentarySpider(scrapy.Spider):
 
     def parse_page(self, response):
         stats = self.crawler.stats
-        stats.inc_value("sasscrawl/pages/parsed")
         page = Page(response.body, response.url)
         for flag in ("recovered", "truncated", "doctype_removed"):
             if getattr(page, flag):
                 stats.inc_value(f"sasscrawl/pages/{flag}")
                 logger.warning("Page %s: %s", response.url, flag.replace("_", " "))
         if page.root is None:
-            stats.inc_value("sasscrawl/pages/failed")
             stats.inc_value("sasscrawl/pages/rejected/unreadable")
-            logger.error("Unreadable page %s: neither XML nor HTML", response.url)
+            self._page_failed(response.request, f"Unreadable page {response.url}: neither XML nor HTML")
             return
         if self.archive and page.stylesheet_url:
             yield from self._archive_assets([page.stylesheet_url])
         links = links_in_scope(page.links(), self.section)
-        if page.is_article or self.section.article_id(response.url) is not None:
+        as_listing = not (page.is_article or self.section.article_id(response.url) is not None)
+        if not as_listing:
             yield from self._article(page, response)
             listings = links.listings
         else:
+            stats.inc_value("sasscrawl/pages/parsed")
             unseen = [i for i in links.articles
                       if i not in self.listed_ids and (self.resume_walk or i not in self.skip_ids)]
             self.listed_ids.update(links.articles)
@@ -194,10 +196,10 @@ class CommentarySpider(scrapy.Spider):
                 stats.inc_value("sasscrawl/listings/exhausted")
                 logger.debug("No unseen article on %s: not following its pagination", response.url)
         yield from self._follow(links.articles, listings)
-        if response.meta.get("frontier_url") and response.meta.get("article_id") is None:
-            # A listing is done once its links are in the frontier; an article once it is saved.
-            with self._storing():
-                self.store.finish_pending(response.meta["frontier_url"])
+        if response.meta.get("frontier_url") and (as_listing or response.meta.get("article_id") is None):
+            # A listing is done once its links are in the frontier (whatever the URL looked like, and also
+            # when a listing-looking URL led to an article); an article page once its article is saved.
+            self.store.finish_pending(response.meta["frontier_url"])
 
     def _article(self, page: Page, response):
         try:
@@ -206,15 +208,15 @@ class CommentarySpider(scrapy.Spider):
             self.crawler.stats.inc_value(f"sasscrawl/pages/rejected/{error.reason}")
             self._page_failed(response.request, f"Dropped page {response.url}: {error}")
             return
+        self.crawler.stats.inc_value("sasscrawl/pages/parsed")
         self.crawler.stats.inc_value("sasscrawl/articles/parsed")
         requested_id = response.meta.get("article_id")
         if requested_id is not None and requested_id != record["articleId"]:
             # Another id's URL serves this article: the frontier keeps it under its own id until it is saved.
             self.crawler.stats.inc_value("sasscrawl/articles/served_under_other_id")
             logger.info("%s serves article %d", response.url, record["articleId"])
-            with self._storing():
-                self.store.add_pending([(self.section.article_url(record["articleId"]), record["articleId"])])
-                self.store.finish_pending(response.meta["frontier_url"])
+            self.store.add_pending([(self.section.article_url(record["articleId"]), record["articleId"])])
+            self.store.finish_pending(response.meta["frontier_url"])
         if record["articleId"] in self.known_at_start:
             record["snapshot"] = (self.store.record(record["articleId"]) or {}).get("snapshot")
         elif self.snapshots:
@@ -270,18 +272,17 @@ class CommentarySpider(scrapy.Spider):
             self.requested_listings.add(canonical)
             requests.append((canonical, None))
         if remember and requests:
-            with self._storing():
-                self.store.add_pending(requests)
+            self.store.add_pending(requests)
         for url, article_id in requests:
             earlier_failures = self.earlier_failures.get(url, 0)
-            kind = "articles" if article_id else "listings"
+            kind = "articles" if article_id is not None else "listings"
             # A retry of a page known to fail is not a new attempt: "no article parsed" must not count it.
             self.crawler.stats.inc_value(f"sasscrawl/{kind}/{'retried' if earlier_failures else 'requested'}")
             yield scrapy.Request(
                 url,
                 callback=self.parse_page,
                 errback=self.page_failed,
-                priority=ARTICLE_PRIORITY if article_id else 0,
+                priority=ARTICLE_PRIORITY if article_id is not None else 0,
                 meta={"sasscrawl_page": True, "article_id": article_id, "frontier_url": url,
                       "earlier_failures": earlier_failures},
             )
@@ -326,8 +327,7 @@ class CommentarySpider(scrapy.Spider):
             stats.inc_value("sasscrawl/pages/failed")
             logger.error("%s", message)
         if request.meta.get("frontier_url"):
-            with self._storing():
-                self.store.record_failure(request.meta["frontier_url"])
+            self.store.record_failure(request.meta["frontier_url"])
 
     def page_failed(self, failure):
         request = failure.request
@@ -339,19 +339,16 @@ class CommentarySpider(scrapy.Spider):
             logger.warning("Gone (%d): %s", status, request.url)
             if article_id is not None:
                 stats.inc_value("sasscrawl/articles/gone")
-                with self._storing():
-                    self.store.mark_gone(article_id, status)
+                self.store.mark_gone(article_id, status)
             else:
-                with self._storing():
-                    self.store.finish_pending(request.meta.get("frontier_url", request.url))
+                self.store.finish_pending(request.meta.get("frontier_url", request.url))
         elif failure.check(OutOfScope) or (failure.check(IgnoreRequest) and str(failure.value) == ROBOTS_FORBIDDEN):
             # Chosen not to fetch. Any other IgnoreRequest (a redirect loop, too many redirects, a body
             # inflating past DOWNLOAD_MAXSIZE) is a failure, below.
             stats.inc_value("sasscrawl/pages/ignored")
             logger.info("Not fetched %s: %s", request.url, failure.value)
             if not request.meta.get("start_page"):
-                with self._storing():
-                    self.store.finish_pending(request.meta.get("frontier_url", request.url))
+                self.store.finish_pending(request.meta.get("frontier_url", request.url))
         else:
             reason = (
                 f"HTTP {failure.value.response.status}" if failure.check(HttpError)
@@ -361,13 +358,6 @@ class CommentarySpider(scrapy.Spider):
             self._page_failed(request, f"Failed to fetch {request.url} after retries: {reason}")
         if request.meta.get("start_page"):
             stats.set_value("sasscrawl/start_page_failed", 1)
-
-    @contextmanager
-    def _storing(self):
-        try:
-            yield
-        except StoreError as error:
-            self.store_failed(error)
 
     def store_failed(self, error: StoreError) -> None:
         """The data folder failed (disk full, permissions): stop cleanly, once, and say why."""
@@ -380,8 +370,11 @@ class CommentarySpider(scrapy.Spider):
     def closed(self, reason):
         if self.store is not None:
             try:
+                healthy_store = not self.crawler.stats.get_value("sasscrawl/store_error")
+                if reason == "finished" and self.resume_walk and healthy_store:
+                    self.store.full_walk_done()
                 # After a failed write the disk is suspect: leave articles.jsonl as it was; the next run catches up.
-                self.store.close(snapshot=not self.crawler.stats.get_value("sasscrawl/store_error"))
+                self.store.close(snapshot=healthy_store)
             except StoreError as error:
                 self.crawler.stats.set_value("sasscrawl/store_error", str(error))
                 logger.error("%s", error)
