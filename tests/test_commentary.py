@@ -153,7 +153,7 @@ def test_gone_articles_are_logged_and_counted(crawl):
     site, _, result, _ = crawl
     assert result.stat("sasscrawl/pages/gone/404") == 1
     assert result.stat("sasscrawl/pages/gone/410") == 1
-    assert f"Gone (404): http://127.0.0.1" in result.log
+    assert "Gone (404): http://127.0.0.1" in result.log
 
 
 def test_server_errors_and_timeouts_are_retried_then_counted(crawl):
@@ -166,7 +166,7 @@ def test_server_errors_and_timeouts_are_retried_then_counted(crawl):
     assert paths.count(broken) == 3 and paths.count(stalled) == 3  # RETRY_TIMES=2
     assert result.stat("sasscrawl/pages/failed/HTTP_500") == 1
     assert result.stat("sasscrawl/pages/failed/DownloadTimeoutError") == 1
-    assert f"Failed to fetch http://127.0.0.1" in result.log
+    assert "Failed to fetch http://127.0.0.1" in result.log
     assert paths.count(flaky) == 3  # 503, 503, then 200
 
 

@@ -45,6 +45,13 @@ class MirrorStore(FSFilesStore):
         self.basedir = str(Path(basedir).resolve())
         self.mirror_root = Path(self.basedir) / MIRROR_FOLDER
 
+    def stored_size(self, path: str) -> int | None:
+        """The size of a mirrored file, or None when it is not there: one stat, no read."""
+        try:
+            return (Path(self.basedir) / path).stat().st_size
+        except OSError:
+            return None
+
     def persist_file(self, path, buf, info, meta=None, headers=None):
         target = (Path(self.basedir) / path).resolve()
         if not target.is_relative_to(self.mirror_root):
@@ -66,7 +73,6 @@ class ImageMirrorPipeline(FilesPipeline):
     def __init__(self, store_uri, *, crawler):
         super().__init__(store_uri, crawler=crawler)
         self.crawler = crawler
-        self.data_dir = Path(store_uri).resolve()
         self.errors: dict[str, str] = {}
 
     @classmethod
@@ -85,10 +91,10 @@ class ImageMirrorPipeline(FilesPipeline):
 
     def media_to_download(self, request, info, *, item=None):
         known = self.index.image(request.url)
-        if known and (self.data_dir / known["path"]).is_file() and (self.data_dir / known["path"]).stat().st_size == known["size"]:
-            self.crawler.stats.inc_value("sasscrawl/images/cached")
-            return {**known, "status": "cached", "error": None}
-        return None
+        if known is None or self.store.stored_size(known["path"]) != known["size"]:
+            return None  # never mirrored, or the file went missing or changed size: download it (again)
+        self.crawler.stats.inc_value("sasscrawl/images/cached")
+        return {**known, "status": "cached", "error": None}
 
     def media_downloaded(self, response, request, info, *, item=None):
         if response.status != 200:
