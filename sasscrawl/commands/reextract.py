@@ -21,7 +21,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from sasscrawl.archive import NOT_IN_ARCHIVE, WARC_FOLDER, reextract
-from sasscrawl.schemas import article_validator
+from sasscrawl.schemas import article_errors
 from sasscrawl.store import ArticleStore, StoreError
 
 logger = logging.getLogger(__name__)
@@ -58,9 +58,8 @@ class Command(ScrapyCommand):
 
     @staticmethod
     def _valid(records):
-        validator = article_validator()
         for record in records:
-            errors = list(validator.iter_errors(record))
+            errors = article_errors(record)
             if errors:
                 logger.error("Skipping invalid record for %s: %s", record.get("url"), errors[0].message)
                 continue
