@@ -36,6 +36,7 @@ from sasscrawl.section import Section, article_id_from_url
 SITE_TZ = timezone(timedelta(hours=8))
 """The site publishes Beijing time without an offset."""
 
+_SITE_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2})")
 DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y/%m/%d %H:%M", "%Y/%m/%d")
 
 _XML_PARSER_OPTIONS = dict(
@@ -100,6 +101,11 @@ def _squash(text: str) -> str:
 
 def parse_site_date(raw: str) -> str | None:
     """``2026-01-30 12:00`` → ``2026-01-30T12:00:00+08:00``; None when unparseable."""
+    if match := _SITE_DATE.fullmatch(raw):  # the site's own format, without strptime's cost
+        try:
+            return datetime(*map(int, match.groups()), tzinfo=SITE_TZ).isoformat()
+        except ValueError:
+            return None
     for fmt in DATE_FORMATS:
         try:
             return datetime.strptime(raw, fmt).replace(tzinfo=SITE_TZ).isoformat()
@@ -127,11 +133,18 @@ def safe_http_url(base: str, href: str | None) -> str | None:
     """``href`` made absolute, if it is an http(s) URL; ``javascript:``, ``data:`` and the like give None.
 
     So do URLs with user info (``http://a@b/``: the host a reader sees is not the one fetched) and
-    with an invalid port: nothing the crawl could fetch, or should.
+    with an invalid port: nothing the crawl could fetch, or should. Control characters are dropped
+    first, as browsers do.
     """
-    href = (href or "").strip()
+    href = _CONTROL_CHARS.sub("", href).strip() if href else ""
     if not href:
         return None
+    folder = _folder(base) if href[0] not in "?#" else None
+    return _safe_join(folder or base, href)
+
+
+@lru_cache(maxsize=4096)
+def _safe_join(base: str, href: str) -> str | None:
     try:
         url = urljoin(base, href)
         parts = urlsplit(url)
@@ -141,6 +154,25 @@ def safe_http_url(base: str, href: str | None) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
         return None
     return url
+
+
+def join_url(base: str, href: str) -> str:
+    """``urljoin``, cached; see :func:`_folder` for why the cache serves every page of a folder."""
+    folder = _folder(base) if href and href[0] not in "?#" else None
+    return _urljoin(folder or base, href)
+
+
+_urljoin = lru_cache(maxsize=4096)(urljoin)
+
+
+def _folder(base: str) -> str | None:
+    """``http://h/103002/5554.aspx`` → ``http://h/103002/``: all that a reference with a path (not a
+    query or fragment alone) takes from its base, so a cache keyed on it is shared by the pages of a
+    folder. None for a base with a query, a fragment or no path."""
+    if "?" in base or "#" in base:
+        return None
+    authority, slash = base.find("//"), base.rfind("/")
+    return base[:slash + 1] if authority >= 0 and slash > authority + 1 else None
 
 
 def _is_truncated(body: bytes) -> bool:
@@ -325,7 +357,7 @@ class _ArticleExtractor:
         self.div = self.root.find("body/div")
         if self.div is None:
             self.div = self.root
-        self.site_root = urljoin(page.url, page.relative_path)
+        self.site_root = join_url(page.url, page.relative_path)
 
     def record(self, downloaded_at: datetime) -> dict:
         headline = _own_text(self.div.find(".//h1"))
@@ -344,7 +376,7 @@ class _ArticleExtractor:
         main_image = list_images[0] if list_images else (figures[0]["url"] if figures else None)
         record = {
             "articleId": article_id,
-            "url": urljoin(self.site_root, f"{section_id}/{article_id}.aspx"),
+            "url": join_url(self.site_root, f"{section_id}/{article_id}.aspx"),
             "headline": headline,
             "alternativeHeadline": _own_text(self.div.find(".//h2")) or None,
             "datePublished": parse_site_date(date_published_raw) if date_published_raw else None,
@@ -364,7 +396,7 @@ class _ArticleExtractor:
             "mainImage": {"url": main_image} if main_image else None,
             "images": [{"url": url} for url in images],
             "snapshot": None,
-            "wordCount": len(body.text.split()),
+            "wordCount": body.word_count,
             "inLanguage": "en",
             "previousArticleId": self._neighbour("perv"),
             "nextArticleId": self._neighbour("next"),
@@ -405,7 +437,7 @@ class _ArticleExtractor:
 
     def _neighbour(self, link_id: str) -> int | None:
         href = _LINK_BY_ID(self.root, id=link_id)
-        return article_id_from_url(urljoin(self.page.url, href)) if href else None
+        return article_id_from_url(join_url(self.page.url, href)) if href else None
 
 
 def _section_from_url(url: str) -> str:
@@ -420,15 +452,10 @@ def _int_or_none(text: str) -> int | None:
 
 
 # --- the body -----------------------------------------------------------------
-
-
-class _Run(NamedTuple):
-    """A piece of inline text with the emphasis it is shown with (a tuple: made for every text node)."""
-
-    text: str
-    bold: bool
-    italic: bool
-    href: str | None
+#
+# Made for speed: the body is most of the parser's cost, and the parser most of a crawl's own.
+# The walk touches each element once, runs are plain tuples, a block is made only when text or
+# an image arrives, and the output is built with lxml's C element factory.
 
 
 class _Image(NamedTuple):
@@ -438,32 +465,36 @@ class _Image(NamedTuple):
     alt: str | None
 
 
-@dataclass
+# A run is a piece of inline text with the emphasis it is shown with: (text, (bold, italic, href)),
+# plain tuples because one is made for every text node, and one emphasis is shared by many runs.
+
+
 class _Block:
-    """A paragraph-level piece of the body: its runs, images and alignment."""
+    """A paragraph-level piece of the body: its runs, images and alignment; ``text`` and ``words`` once walked."""
 
-    centred: bool
-    heading: bool
-    runs: list[_Run] = field(default_factory=list)
-    images: list[_Image] = field(default_factory=list)
-    is_caption: bool = False
+    __slots__ = ("centred", "heading", "runs", "images", "is_caption", "text", "words")
 
-    @cached_property
-    def text(self) -> str:
-        return _squash("".join(run.text for run in self.runs))
+    def __init__(self, centred: bool, heading: bool):
+        self.centred = centred
+        self.heading = heading
+        self.runs: list[tuple[str, tuple[bool, bool, str | None]]] = []
+        self.images: list[_Image] = []
+        self.is_caption = False
+        self.text = ""
+        self.words = 0
 
-    def visible_runs(self) -> list[_Run]:
-        return [run for run in self.runs if not run.text.isspace()]
+    def visible_runs(self) -> list[tuple[str, tuple[bool, bool, str | None]]]:
+        return [run for run in self.runs if not run[0].isspace()]
 
 
 @lru_cache(maxsize=1024)
-def _style_flags(style: str | None) -> tuple[bool | None, bool | None, str | None]:
+def _style_flags(style: str) -> tuple[bool | None, bool | None, str | None]:
     """(bold, italic, text-align) that a ``style`` attribute sets, None where it is silent.
 
     The body repeats a few styles many times, so each distinct one is read once.
     """
     declarations = {}
-    for declaration in (style or "").split(";"):
+    for declaration in _CONTROL_CHARS.sub("", style).split(";"):
         name, _, value = declaration.partition(":")
         if value:
             declarations[name.strip().lower()] = value.strip().lower()
@@ -475,6 +506,26 @@ def _style_flags(style: str | None) -> tuple[bool | None, bool | None, str | Non
     )
 
 
+_PLAIN = (False, False, None)
+_SILENT_STYLE = (None, None, None)
+_EMPHASIS_TAGS = _HEADING_TAGS | {"b", "strong", "a"} | _ITALIC_TAGS
+
+_C0_AND_DEL = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
+_NONCHARACTER_UTF8 = re.compile(rb"\xef\xbf[\xbe\xbf]")
+
+
+def _holds_control_chars(element) -> bool:
+    """Whether the text under ``element`` holds a character ``_CONTROL_CHARS`` removes.
+
+    Checked once on the UTF-8 bytes, which is several times quicker than a regular expression
+    over every piece of text; the rare body that holds one is scrubbed piece by piece.
+    """
+    text = etree.tostring(element, method="text", encoding="utf-8")
+    return (len(text.translate(None, _C0_AND_DEL)) != len(text) or _C1_UTF8.search(text) is not None
+            or _NONCHARACTER_UTF8.search(text) is not None)
+
+
 class _Body:
     """The CDATA body HTML, read into blocks and classified the way the site's styles mean it."""
 
@@ -483,8 +534,9 @@ class _Body:
         self.standfirst: str | None = None
         self.subheadings: list[str] = []
         self.figures: list[dict] = []
+        self.word_count = 0
         texts: list[str] = []
-        out: list = []
+        out = etree.Element("div")
         blocks = self._blocks(html)
         for index, block in enumerate(blocks):
             if block.is_caption:
@@ -495,40 +547,40 @@ class _Body:
                 caption, credit = self._caption(caption_block)
                 for image in block.images:
                     self.figures.append({"url": image.src, "caption": caption, "credit": credit})
-                    out.append(self._figure_html(image, caption, credit))
+                    self._figure_html(out, image, caption, credit)
                 if caption or credit:
                     caption_block.is_caption = True  # not body text
                 continue
             if not text:
                 continue
             visible = block.visible_runs()
-            all_bold = bool(visible) and all(run.bold for run in visible)
-            all_italic = bool(visible) and all(run.italic for run in visible)
+            all_bold = bool(visible) and all(emphasis[0] for _, emphasis in visible)
+            all_italic = bool(visible) and all(emphasis[1] for _, emphasis in visible)
             if self.standfirst is None and not texts and all_bold and all_italic:
                 self.standfirst = text
-                out.append(E.p(E.strong(E.em(text))))
-            elif block.heading or (all_bold and not all_italic and self._short(text)):
+                _element(_element(_element(out, "p"), "strong"), "em").text = text
+            elif block.heading or (all_bold and not all_italic and self._short(block)):
                 self.subheadings.append(text)
-                out.append(E.h2(text))
-            elif not any(run.bold or run.italic or run.href for run in visible):
-                out.append(E.p(text))  # the usual paragraph: no emphasis, no link
+                _element(out, "h2").text = text
+            elif not any(emphasis != _PLAIN for _, emphasis in visible):
+                _element(out, "p").text = text  # the usual paragraph: no emphasis, no link
             else:
-                out.append(self._paragraph_html(block.runs))
+                self._paragraph_html(out, block.runs)
             texts.append(text)
+            self.word_count += block.words
             for image in block.images:
                 self.figures.append({"url": image.src, "caption": None, "credit": None})
-                out.append(self._figure_html(image, None, None))
+                self._figure_html(out, image, None, None)
         self.text = "\n\n".join(texts)
         self.html = _serialise(out)
 
     @staticmethod
-    def _short(text: str) -> bool:
-        return len(text.split()) <= SUBHEADING_MAX_WORDS and not _SENTENCE_END.search(text)
+    def _short(block: _Block) -> bool:
+        return block.words <= SUBHEADING_MAX_WORDS and not _SENTENCE_END.search(block.text)
 
     def _blocks(self, html: str) -> list[_Block]:
         """Walk the body iteratively (deep nesting must not exhaust the stack) into blocks."""
-        html = _CONTROL_CHARS.sub("", html)
-        if not html.strip():
+        if not html or html.isspace():
             return []
         try:
             root = etree.fromstring(html, _HTML)
@@ -537,58 +589,85 @@ class _Body:
         container = root.find("body")
         if container is None:
             return []
-        blocks: list[_Block] = [_Block(False, False)]
-        # Each stack entry: (bold, italic, href, centred, heading) in force inside an element.
-        stack: list[tuple] = [(False, False, None, False, False)]
+        # Raw, or decoded from a character reference (&#x1b;): text must not hold control characters.
+        scrub = _CONTROL_CHARS.sub if _holds_control_chars(container) else None
+        page_url = self.page_url
+        blocks: list[_Block] = []
+        block = None  # the block receiving runs; None: the next run or image opens one as `opening` says
+        opening = (False, False)  # (centred, heading)
+        state = ((False, False, None), False, False)  # ((bold, italic, href), centred, heading) in force
+        stack = [state]  # the state inside each open element
         skip_depth = 0
         for event, element in etree.iterwalk(container, events=("start", "end")):
-            tag = element.tag if isinstance(element.tag, str) else None
             if event == "start":
-                if skip_depth or tag is None or tag in _SKIPPED_TAGS:
+                tag = element.tag
+                if skip_depth or tag in _SKIPPED_TAGS or tag.__class__ is not str:
                     skip_depth += 1
                     continue
-                bold, italic, href, centred, heading = stack[-1]
-                weight, slant, align = _style_flags(element.get("style"))
-                if weight is not None:
-                    bold = weight
-                if slant is not None:
-                    italic = slant
-                if tag in _BOLD_TAGS:
-                    bold = True
-                elif tag in _ITALIC_TAGS:
-                    italic = True
-                elif tag == "a":
-                    href = safe_http_url(self.page_url, element.get("href"))
+                emphasis, centred, heading = state
+                style = element.get("style")
+                weight, slant, align = _style_flags(style) if style else _SILENT_STYLE
+                if weight is not None or slant is not None or tag in _EMPHASIS_TAGS:
+                    bold, italic, href = emphasis
+                    if weight is not None:
+                        bold = weight
+                    if slant is not None:
+                        italic = slant
+                    if tag in _BOLD_TAGS:
+                        bold = True
+                    elif tag in _ITALIC_TAGS:
+                        italic = True
+                    elif tag == "a":
+                        href = safe_http_url(page_url, element.get("href"))
+                    emphasis = (bold, italic, href)
                 if tag in _BLOCK_TAGS:
                     centred = (align == "center" if align is not None else centred) or (
                         (element.get("align") or "").lower() == "center"
                     )
                     heading = tag in _HEADING_TAGS
-                    blocks.append(_Block(centred, heading))
-                stack.append((bold, italic, href, centred, heading))
+                    block = None
+                    opening = (centred, heading)
+                    state = (emphasis, centred, heading)
+                elif emphasis is not state[0]:
+                    state = (emphasis, centred, heading)
+                stack.append(state)
                 if tag == "img":
-                    src = safe_http_url(self.page_url, element.get("src"))
+                    src = safe_http_url(page_url, element.get("src"))
                     if src:
-                        blocks[-1].images.append(_Image(src, _dimension(element.get("width")),
-                                                       _dimension(element.get("height")),
-                                                       normalise_text(element.get("alt")) or None))
+                        if block is None:
+                            block = _Block(*opening)
+                            blocks.append(block)
+                        block.images.append(_Image(src, _dimension(element.get("width")),
+                                                   _dimension(element.get("height")),
+                                                   normalise_text(element.get("alt")) or None))
                 elif tag == "br":
-                    blocks[-1].runs.append(_Run(" ", bold, italic, href))
-                if element.text:
-                    # Character references (&#x1b;) decode only now: drop what they made that text must not hold.
-                    blocks[-1].runs.append(_Run(_CONTROL_CHARS.sub("", element.text), bold, italic, href))
+                    if block is None:
+                        block = _Block(*opening)
+                        blocks.append(block)
+                    block.runs.append((" ", emphasis))
+                text = element.text
             else:
                 if skip_depth:
                     skip_depth -= 1
+                    if skip_depth:
+                        continue
                 else:
                     stack.pop()
-                    if tag in _BLOCK_TAGS:
-                        parent = stack[-1]
-                        blocks.append(_Block(parent[3], parent[4]))
-                if element.tail and not skip_depth:
-                    bold, italic, href, _, _ = stack[-1]
-                    blocks[-1].runs.append(_Run(_CONTROL_CHARS.sub("", element.tail), bold, italic, href))
-        return [block for block in blocks if block.runs or block.images]
+                    state = stack[-1]
+                    if element.tag in _BLOCK_TAGS:
+                        block = None
+                        opening = state[1:]
+                text = element.tail
+            if text:
+                if block is None:
+                    block = _Block(*opening)
+                    blocks.append(block)
+                block.runs.append((scrub("", text) if scrub else text, state[0]))
+        for block in blocks:
+            words = "".join([run[0] for run in block.runs]).split()
+            block.text = " ".join(words)
+            block.words = len(words)
+        return blocks
 
     @staticmethod
     def _caption(block: _Block | None) -> tuple[str | None, str | None]:
@@ -597,39 +676,38 @@ class _Body:
             return None, None
         runs = block.visible_runs()
         split = len(runs)
-        while split > 0 and runs[split - 1].italic:
+        while split > 0 and runs[split - 1][1][1]:
             split -= 1
         if split == 0:  # wholly italic: a caption, not a credit
             return block.text, None
-        caption = _squash("".join(run.text for run in runs[:split]))
-        credit = _squash(" ".join(run.text for run in runs[split:])) or None
+        caption = _squash("".join(run[0] for run in runs[:split]))
+        credit = _squash(" ".join(run[0] for run in runs[split:])) or None
         return caption or None, credit
 
     @staticmethod
-    def _figure_html(image: _Image, caption: str | None, credit: str | None):
+    def _figure_html(out, image: _Image, caption: str | None, credit: str | None) -> None:
+        figure = _element(out, "figure")
         attributes = {"src": image.src}
         for name in ("width", "height", "alt"):
             if getattr(image, name):
                 attributes[name] = getattr(image, name)
-        parts = [E.img(**attributes)]
+        _element(figure, "img", attributes)
         if caption or credit:
-            figcaption = E.figcaption(caption or "")
+            figcaption = _element(figure, "figcaption")
+            figcaption.text = caption or ""
             if credit:
                 if caption:
                     figcaption.text += " "
-                figcaption.append(E.em(credit))
-            parts.append(figcaption)
-        return E.figure(*parts)
+                _element(figcaption, "em").text = credit
 
     @staticmethod
-    def _paragraph_html(runs: list[_Run]):
+    def _paragraph_html(out, runs: list[tuple[str, tuple[bool, bool, str | None]]]) -> None:
         """A ``p`` with ``strong``/``em``/``a`` where the emphasis or link covers real text."""
-        paragraph = E.p()
+        paragraph = _element(out, "p")
         segments: list[list] = []  # [text, bold, italic, href]
-        for run in runs:
-            text = run.text
-            key = (run.bold, run.italic, run.href) if not text.isspace() else None
-            if segments and (key is None or segments[-1][1:] == list(key)):
+        for text, emphasis in runs:
+            key = emphasis if not text.isspace() else None
+            if segments and (key is None or tuple(segments[-1][1:]) == key):
                 segments[-1][0] += text
             else:
                 segments.append([text, *(key or (False, False, None))])
@@ -644,39 +722,44 @@ class _Body:
                 continue
             last = text
             if not (bold or italic or href):
-                if len(paragraph):
-                    paragraph[-1].tail = (paragraph[-1].tail or "") + text
-                else:
-                    paragraph.text = (paragraph.text or "") + text
+                _append_text(paragraph, text)
                 continue
             core = text.strip()
             lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()):]
-            node = E.a(core, href=href) if href else None
-            if italic:
-                node = E.em(node) if node is not None else E.em(core)
-            if bold:
-                node = E.strong(node) if node is not None else E.strong(core)
             if lead:
-                if len(paragraph):
-                    paragraph[-1].tail = (paragraph[-1].tail or "") + lead
-                else:
-                    paragraph.text = (paragraph.text or "") + lead
-            node.tail = trail or None
-            paragraph.append(node)
-        return paragraph
+                _append_text(paragraph, lead)
+            node = outer = None
+            for tag, applies in (("strong", bold), ("em", italic), ("a", href)):
+                if applies:
+                    node = _element(node if node is not None else paragraph, tag)
+                    outer = node if outer is None else outer
+            if href:
+                node.set("href", href)
+            node.text = core
+            outer.tail = trail or None
 
 
-def _serialise(elements: list) -> str:
-    """The elements as HTML, one per line, in one serialiser call."""
-    if not elements:
+_element = etree.SubElement
+
+
+def _append_text(parent, text: str) -> None:
+    """Text after ``parent``'s last child, or inside it when it has none."""
+    if len(parent):
+        parent[-1].tail = (parent[-1].tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
+
+
+def _serialise(wrapper) -> str:
+    """The wrapper's children as HTML, one per line, in one serialiser call."""
+    if not len(wrapper):
         return ""
-    wrapper = E.div(*elements)
-    for element in elements[:-1]:
+    for element in wrapper[:-1]:
         element.tail = "\n"
     html = etree.tostring(wrapper, method="html", encoding="unicode")
     return html[len("<div>"):-len("</div>")]
 
 
 def _dimension(value: str | None) -> str | None:
-    value = (value or "").strip()
+    value = _CONTROL_CHARS.sub("", value).strip() if value else ""
     return value if value.isdecimal() else None

@@ -5,7 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from sasscrawl.parser import NotAnArticle, Page, parse_article, parse_listing, split_authors
+import itertools
+from urllib.parse import urljoin
+
+from sasscrawl.parser import NotAnArticle, Page, join_url, parse_article, parse_listing, parse_site_date, split_authors
 from sasscrawl.schemas import ARTICLE_FIELDS, article_validator
 from sasscrawl.section import Section
 
@@ -253,3 +256,44 @@ def test_page_that_is_not_xml_gives_its_links_from_html():
     listing = parse_listing(html, "http://en.sass.cn/103002/default.aspx", Section.from_start_url("http://en.sass.cn/103002/default.aspx"))
     assert listing.articles == {5553: URL_5553}
     assert listing.listings == ["http://en.sass.cn/103002/default.aspx?page=2"]
+
+
+def test_control_characters_from_references_in_body_urls_are_dropped():
+    """A reference like &#x1b; inside an img src or a link once crashed the whole page."""
+    body = '<p><a href="/x&#1;y">link</a> text</p><p style="text-align:center"><img src="/a&#x1b;b.jpg" alt="x&#1;y"/></p>'
+    record = parse_article(page(body=body).encode(), "http://x.test/103002/7.aspx")
+    assert record["figures"] == [{"url": "http://x.test/ab.jpg", "caption": None, "credit": None}]
+    assert record["articleBodyHtml"] == '<p><a href="http://x.test/xy">link</a> text</p>\n<figure><img src="http://x.test/ab.jpg" alt="xy"></figure>'
+
+
+BASES = ("http://en.sass.cn/103002/5554.aspx", "http://en.sass.cn/103002/", "http://en.sass.cn", "http://en.sass.cn/",
+         "http://en.sass.cn/103002/default.aspx?page=2", "http://en.sass.cn/a/b;p=1/c.aspx#top", "https://h:8080/a/b/c",
+         "http://h/a/b;p", "http://h/a/b/..", "http://h/a/b/.")
+HREFS = ("5553.aspx", "../103002/5553.aspx", "/103/default.aspx", "?page=3", "#top", "", ".", "..", "./x", "../../x",
+         "//other/x", "http://other/x", "http:x", ";x", "a/b/../c", "x?y#z", " upload/a b.jpg", "default.aspx?page=2")
+
+
+@pytest.mark.parametrize("base,href", list(itertools.product(BASES, HREFS)))
+def test_cached_join_is_urljoin(base, href):
+    """The join cache is keyed on the base's folder where only that matters: it must not change a single URL."""
+    assert join_url(base, href) == urljoin(base, href)
+
+
+@pytest.mark.parametrize("raw,parsed", [
+    ("2026-01-30 12:00", "2026-01-30T12:00:00+08:00"),
+    ("2026-02-02 05:08:09", "2026-02-02T05:08:09+08:00"),
+    ("2026/1/3", "2026-01-03T00:00:00+08:00"),
+    ("2026-1-3 1:05", "2026-01-03T01:05:00+08:00"),
+    ("2026-02-30 12:00", None),
+    ("2026-01-30 24:00", None),
+    ("30 January 2026", None),
+])
+def test_site_dates(raw, parsed):
+    assert parse_site_date(raw) == parsed
+
+
+def test_control_characters_made_by_references_in_body_text_are_dropped():
+    """The page is well-formed XML, so only the body's HTML parser makes these: the scrub must still see them."""
+    record = parse_article(page(body="<p>Con&#x1b;trol &#1;chars&#x7f;.</p>").encode(), "http://x.test/103002/7.aspx")
+    assert record["articleBody"] == "Control chars."
+    assert record["articleBodyHtml"] == "<p>Control chars.</p>"
