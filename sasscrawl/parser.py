@@ -48,7 +48,7 @@ _RECOVERING_XML = etree.XMLParser(recover=True, **_XML_PARSER_OPTIONS)
 _HTML = etree.HTMLParser(no_network=True, remove_comments=True, remove_pis=True)
 # Compiled once: the crawl evaluates these on every page.
 _LOOKS_LIKE_ARTICLE = etree.XPath("boolean(body/div/h1 | head/meta[@id])")
-_ALL_LINKS = etree.XPath("//*[local-name()='a']/@href")
+_ALL_LINKS = etree.XPath("//*[local-name()='a']/@href", smart_strings=False)
 _STRING = etree.XPath("string()")
 _META_ID = etree.XPath("string(head/meta/@id)")
 _IMAGE_LIST_ITEMS = etree.XPath(".//ul[not(@id)]/li")
@@ -277,7 +277,7 @@ class Page:
             return []
         seen: dict[str, None] = {}
         for href in _ALL_LINKS(self.root):
-            url = safe_http_url(self.url, str(href))
+            url = safe_http_url(self.url, href)
             if url is not None:
                 seen.setdefault(url, None)
         return list(seen)

@@ -8,6 +8,7 @@ is unknown. Scope is exact: same scheme, host and port, and the same folder.
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from w3lib.url import canonicalize_url
@@ -57,26 +58,34 @@ class Section:
         return f"{self.scheme}://{self.netloc}/"
 
     def contains(self, url: str) -> bool:
-        parts = urlsplit(url)
-        return (
-            parts.scheme == self.scheme
-            and parts.netloc.lower() == self.netloc
-            and parts.path.startswith(self.folder)
-        )
+        return self._path_inside(url) is not None
 
     def article_url(self, article_id: int) -> str:
         return f"{self.scheme}://{self.netloc}{self.folder}{article_id}.aspx"
 
     def article_id(self, url: str) -> int | None:
         """The id of an in-scope article URL, whatever its query or fragment; else None."""
-        if not self.contains(url):
-            return None
-        rest = urlsplit(url).path[len(self.folder):]
-        match = ARTICLE_FILE.fullmatch(rest)
-        return int(match.group(1)) if match else None
+        path = self._path_inside(url)
+        return None if path is None else self._article_id(path)
 
     def listing_url(self, url: str) -> str | None:
         """The canonical form of an in-scope listing URL (fragment dropped, query sorted); else None."""
-        if not self.contains(url) or self.article_id(url) is not None:
+        path = self._path_inside(url)
+        if path is None or self._article_id(path) is not None:
             return None
-        return canonicalize_url(url)
+        return _canonical(url)
+
+    def _path_inside(self, url: str) -> str | None:
+        """The URL's path if the URL is in the section: same scheme, host and port, and inside the folder."""
+        parts = urlsplit(url)
+        if parts.scheme == self.scheme and parts.netloc.lower() == self.netloc and parts.path.startswith(self.folder):
+            return parts.path
+        return None
+
+    def _article_id(self, path: str) -> int | None:
+        match = ARTICLE_FILE.fullmatch(path[len(self.folder):])
+        return int(match.group(1)) if match else None
+
+
+_canonical = lru_cache(maxsize=1024)(canonicalize_url)
+"""Every article page links to the same few listings: canonicalise each once."""

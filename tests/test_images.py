@@ -103,3 +103,32 @@ def test_image_that_times_out_is_failed_with_its_error(serve, tmp_path):
     assert result.returncode == 0
     assert entry["status"] == "failed" and "DownloadTimeoutError" in entry["error"]
     assert "Traceback (most recent call last)" not in result.log
+
+
+def test_mirror_store_never_writes_through_a_linked_folder(tmp_path):
+    from sasscrawl.mirror import mirror_path
+    from sasscrawl.pipelines.images import MirrorStore
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    store = MirrorStore(str(tmp_path / "data"))
+    linked = tmp_path / "data" / mirror_path("http://h/upload/a.jpeg")
+    linked.parent.parent.mkdir(parents=True)
+    linked.parent.symlink_to(outside, target_is_directory=True)
+    with pytest.raises(OSError, match="outside the mirror"):
+        store.persist_file(mirror_path("http://h/upload/a.jpeg"), io.BytesIO(b"x"), info=None)
+    assert list(outside.iterdir()) == []
+
+
+def test_mirror_store_creates_a_folder_again_after_it_was_removed(tmp_path):
+    import shutil
+
+    from sasscrawl.mirror import mirror_path
+    from sasscrawl.pipelines.images import MirrorStore
+
+    store = MirrorStore(str(tmp_path))
+    first, second = mirror_path("http://h/upload/a.jpeg"), mirror_path("http://h/upload/b.jpeg")
+    store.persist_file(first, io.BytesIO(b"a"), info=None)
+    shutil.rmtree(tmp_path / first.rsplit("/", 1)[0])  # the folder it created and remembers is gone
+    store.persist_file(second, io.BytesIO(b"b"), info=None)
+    assert (tmp_path / second).read_bytes() == b"b"

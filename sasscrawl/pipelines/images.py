@@ -44,6 +44,7 @@ class MirrorStore(FSFilesStore):
     def __init__(self, basedir: str):
         self.basedir = str(Path(basedir).resolve())
         self.mirror_root = Path(self.basedir) / MIRROR_FOLDER
+        self._ready_folders: dict[Path, Path] = {}
 
     def stored_size(self, path: str) -> int | None:
         """The size of a mirrored file, or None when it is not there: one stat, no read."""
@@ -53,18 +54,37 @@ class MirrorStore(FSFilesStore):
             return None
 
     def persist_file(self, path, buf, info, meta=None, headers=None):
-        target = (Path(self.basedir) / path).resolve()
-        if not target.is_relative_to(self.mirror_root):
-            raise OSError(f"refusing to write outside the mirror: {path}")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        relative = Path(path)
+        if relative.name in ("", ".."):
+            raise OSError(f"not a mirror file name: {path}")
+        try:
+            self._write(relative, buf.getvalue())
+        except FileNotFoundError:
+            self._ready_folders.pop(relative.parent, None)  # removed meanwhile: check and create it again
+            self._write(relative, buf.getvalue())
+
+    def _write(self, relative: Path, data: bytes) -> None:
+        target = self._ready_folder(relative.parent) / relative.name
         # No mirror name starts with '~' (see sasscrawl.mirror): the temporary file is never another image's file.
         temporary = target.with_name(f"~{target.name}.part")
         try:
-            temporary.write_bytes(buf.getvalue())
-            os.replace(temporary, target)
+            temporary.write_bytes(data)
+            os.replace(temporary, target)  # replaces a link in the mirror itself, never follows it
         except OSError:
             temporary.unlink(missing_ok=True)
             raise
+
+    def _ready_folder(self, relative: Path) -> Path:
+        """The folder, resolved, checked to be inside the mirror and created: once a run, not once an image
+        (resolving every path stats each of its parts; images share a few dated folders)."""
+        folder = self._ready_folders.get(relative)
+        if folder is None:
+            folder = (Path(self.basedir) / relative).resolve()
+            if not folder.is_relative_to(self.mirror_root):
+                raise OSError(f"refusing to write outside the mirror: {relative}")
+            folder.mkdir(parents=True, exist_ok=True)
+            self._ready_folders[relative] = folder
+        return folder
 
 
 class ImageMirrorPipeline(FilesPipeline):
