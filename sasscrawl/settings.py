@@ -91,6 +91,7 @@ PROGRESS_INTERVAL = 60
 """Seconds between progress lines in the log when not on a terminal (0: none). On a terminal a live bar is shown."""
 
 EXTENSIONS = {
+    "sasscrawl.extensions.garbage_collection.GarbageCollectionTuning": 0,
     "sasscrawl.extensions.quiet_tracebacks.QuietTracebacks": 0,
     "sasscrawl.extensions.error_count.UnexpectedErrorCount": 0,
     # The monitors judge the run before the summary reports it: lower numbers are connected first.

@@ -53,3 +53,24 @@ def test_live_progress_bar_on_a_terminal(serve, tmp_path):
     os.close(controller)
     assert process.returncode == 0
     assert b"\r\x1b[K[" + b"#" * 30 + b"] 5/5 articles, 5 saved, 0 failed" in output
+
+
+def test_garbage_collection_is_tuned_once_the_engine_starts():
+    import gc
+
+    from scrapy import signals
+    from scrapy.utils.test import get_crawler
+
+    from sasscrawl.extensions.garbage_collection import YOUNG_GENERATION_THRESHOLD, GarbageCollectionTuning
+
+    thresholds = gc.get_threshold()
+    crawler = get_crawler(settings_dict={"EXTENSIONS": {GarbageCollectionTuning: 0}})
+    GarbageCollectionTuning.from_crawler(crawler)
+    try:
+        assert gc.get_threshold() == thresholds  # nothing changes before the crawl starts
+        crawler.signals.send_catch_log(signals.engine_started)
+        assert gc.get_threshold() == (YOUNG_GENERATION_THRESHOLD, *thresholds[1:])
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)

@@ -1,0 +1,32 @@
+"""Python's garbage collector tuned for a crawl: about a tenth of a run's time went to it.
+
+A crawl allocates many short-lived containers (parsed pages, requests, records)
+on top of a large start-up heap (Scrapy, Twisted, lxml, Spidermon and their
+modules). With the default thresholds the collector ran over a thousand times
+in a 1,000-article crawl, and each full collection walked the whole start-up
+heap again: about 1.0 s of an 11 s run, measured with ``gc.callbacks``.
+
+At engine start this extension ``gc.freeze()``s what start-up made (it is never
+garbage, so no collection need look at it again) and collects the youngest
+generation every 10,000 net allocations instead of every 700. The same crawl
+then spends about 0.1 s collecting; reference counting, which frees almost
+everything, is untouched, and peak memory does not grow with the section.
+"""
+
+import gc
+
+from scrapy import signals
+
+YOUNG_GENERATION_THRESHOLD = 10_000
+
+
+class GarbageCollectionTuning:
+    @classmethod
+    def from_crawler(cls, crawler):
+        extension = cls()
+        crawler.signals.connect(extension.engine_started, signal=signals.engine_started)
+        return extension
+
+    def engine_started(self) -> None:
+        gc.freeze()
+        gc.set_threshold(YOUNG_GENERATION_THRESHOLD, *gc.get_threshold()[1:])
