@@ -7,6 +7,8 @@ leaves a torn image that a later run would take for a mirrored one. The image in
 says what is mirrored; upload paths never change on the site, so a mirrored
 image is not downloaded again (``cached``). A failed image leaves the article
 saved with ``status: failed`` and its error, and a later run retries it.
+Files are written in the reactor's thread pool, so the crawl goes on while the
+disk works; the article is saved only once all its images are written.
 
 Failures are results here, not exceptions: an HTTP error becomes a ``failed``
 entry in :meth:`media_downloaded`, and a network error is noted by
@@ -25,6 +27,8 @@ from itemadapter import ItemAdapter
 from scrapy import Request
 from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.files import FilesPipeline, FSFilesStore
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
 
 from sasscrawl.mirror import FAILED_IMAGE, MIRROR_FOLDER, describe_image, mirror_path
 
@@ -116,20 +120,25 @@ class ImageMirrorPipeline(FilesPipeline):
         self.crawler.stats.inc_value("sasscrawl/images/cached")
         return {**known, "status": "cached", "error": None}
 
-    def media_downloaded(self, response, request, info, *, item=None):
+    async def media_downloaded(self, response, request, info, *, item=None):
         if response.status != 200:
             return self._failed(request.url, f"HTTP {response.status}")
         relative = self.file_path(request)
         body = response.body
-        described = describe_image(body, response.headers.get("Content-Type", b"").decode("latin-1") or None)
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
         try:
-            self.store.persist_file(relative, io.BytesIO(body), info)
+            # In a thread: creating and writing the file waits on the disk, and the crawl need not wait with it.
+            described = await maybe_deferred_to_future(deferToThread(self._mirror, relative, body, content_type))
         except OSError as error:
             return self._failed(request.url, f"cannot write {relative}: {error.strerror or error}")
-        info_record = {"path": relative, **described}
         self.crawler.stats.inc_value("sasscrawl/images/downloaded")
         self.crawler.stats.inc_value("sasscrawl/images/bytes", len(body))
-        return {**info_record, "status": "downloaded", "error": None}
+        return {"path": relative, **described, "status": "downloaded", "error": None}
+
+    def _mirror(self, relative: str, body: bytes, content_type: str | None) -> dict:
+        described = describe_image(body, content_type)
+        self.store.persist_file(relative, io.BytesIO(body), None)
+        return described
 
     def media_failed(self, failure, request, info):
         self._failed(request.url, f"{failure.type.__name__}: {failure.getErrorMessage()}")
