@@ -117,6 +117,11 @@ def test_mirror_store_never_writes_through_a_linked_folder(tmp_path):
     linked.parent.symlink_to(outside, target_is_directory=True)
     with pytest.raises(OSError, match="outside the mirror"):
         store.persist_file(mirror_path("http://h/upload/a.jpeg"), io.BytesIO(b"x"), info=None)
+    linked_mirror = MirrorStore(str(tmp_path / "other"))
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "images").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(OSError, match="outside the mirror"):
+        linked_mirror.persist_file(mirror_path("http://h/upload/a.jpeg"), io.BytesIO(b"x"), info=None)
     assert list(outside.iterdir()) == []
 
 

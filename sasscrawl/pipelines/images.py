@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import stat
 from pathlib import Path
 
 from itemadapter import ItemAdapter
@@ -79,15 +80,27 @@ class MirrorStore(FSFilesStore):
             raise
 
     def _ready_folder(self, relative: Path) -> Path:
-        """The folder, resolved, checked to be inside the mirror and created: once a run, not once an image
-        (resolving every path stats each of its parts; images share a few dated folders)."""
+        """The folder, created, and made of real folders only down from the mirror's root (a link in
+        it could lead outside): checked once a run, one ``mkdir`` for a new folder, not once an image."""
         folder = self._ready_folders.get(relative)
-        if folder is None:
-            folder = (Path(self.basedir) / relative).resolve()
-            if not folder.is_relative_to(self.mirror_root):
-                raise OSError(f"refusing to write outside the mirror: {relative}")
+        if folder is not None:
+            return folder
+        if relative == Path(MIRROR_FOLDER):
+            folder = self.mirror_root
             folder.mkdir(parents=True, exist_ok=True)
-            self._ready_folders[relative] = folder
+            if folder.is_symlink():
+                raise OSError(f"refusing to write outside the mirror: {folder} is a link")
+        elif relative.name in ("", ".", "..") or relative.parent == relative:
+            raise OSError(f"refusing to write outside the mirror: {relative}")
+        else:
+            folder = self._ready_folder(relative.parent) / relative.name
+            try:
+                folder.mkdir()
+            except FileExistsError:
+                if not stat.S_ISDIR(folder.lstat().st_mode):  # a file, or a link
+                    raise OSError(f"refusing to write outside the mirror: {relative} exists and is not a "
+                                  "directory") from None
+        self._ready_folders[relative] = folder
         return folder
 
 
