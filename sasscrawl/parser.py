@@ -21,14 +21,13 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
-from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
-from lxml.builder import E
 
 from sasscrawl.schemas import ARTICLE_FIELDS
 from sasscrawl.section import Section, article_id_from_url
@@ -139,8 +138,7 @@ def safe_http_url(base: str, href: str | None) -> str | None:
     href = _CONTROL_CHARS.sub("", href).strip() if href else ""
     if not href:
         return None
-    folder = _folder(base) if href[0] not in "?#" else None
-    return _safe_join(folder or base, href)
+    return _safe_join(_join_base(base, href), href)
 
 
 @lru_cache(maxsize=4096)
@@ -157,22 +155,24 @@ def _safe_join(base: str, href: str) -> str | None:
 
 
 def join_url(base: str, href: str) -> str:
-    """``urljoin``, cached; see :func:`_folder` for why the cache serves every page of a folder."""
-    folder = _folder(base) if href and href[0] not in "?#" else None
-    return _urljoin(folder or base, href)
+    """``urljoin``, cached (see :func:`_join_base`)."""
+    return _urljoin(_join_base(base, href), href)
 
 
 _urljoin = lru_cache(maxsize=4096)(urljoin)
 
 
-def _folder(base: str) -> str | None:
-    """``http://h/103002/5554.aspx`` → ``http://h/103002/``: all that a reference with a path (not a
-    query or fragment alone) takes from its base, so a cache keyed on it is shared by the pages of a
-    folder. None for a base with a query, a fragment or no path."""
-    if "?" in base or "#" in base:
-        return None
+def _join_base(base: str, href: str) -> str:
+    """What of ``base`` the join of ``href`` depends on, as the key of the join caches.
+
+    A reference with a path (not a query or fragment alone) takes only the base's folder
+    (``http://h/103002/5554.aspx`` → ``http://h/103002/``), so one cached join serves every page
+    of the folder: the same relative links appear on each of them.
+    """
+    if not href or href[0] in "?#" or "?" in base or "#" in base:
+        return base
     authority, slash = base.find("//"), base.rfind("/")
-    return base[:slash + 1] if authority >= 0 and slash > authority + 1 else None
+    return base[:slash + 1] if authority >= 0 and slash > authority + 1 else base
 
 
 def _is_truncated(body: bytes) -> bool:
