@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlparse, urlsplit
 
 from lxml import etree
 
@@ -45,6 +45,7 @@ _STRICT_XML = etree.XMLParser(**_XML_PARSER_OPTIONS)
 _RECOVERING_XML = etree.XMLParser(recover=True, **_XML_PARSER_OPTIONS)
 # lxml.etree's HTML parser, not lxml.html's: plain elements, without a Python class lookup per element.
 _HTML = etree.HTMLParser(no_network=True, remove_comments=True, remove_pis=True)
+_HTML_UTF8 = etree.HTMLParser(no_network=True, remove_comments=True, remove_pis=True, encoding="utf-8")
 # Compiled once: the crawl evaluates these on every page.
 _LOOKS_LIKE_ARTICLE = etree.XPath("boolean(body/div/h1 | head/meta[@id])")
 _ALL_LINKS = etree.XPath("//*[local-name()='a']/@href", smart_strings=False)
@@ -155,7 +156,7 @@ def _safe_join(base: str, href: str) -> str | None:
 
 
 def join_url(base: str, href: str) -> str:
-    """``urljoin``, cached (see :func:`_join_base`)."""
+    """``urljoin(base, href)``, cached (see :func:`_join_base`)."""
     return _urljoin(_join_base(base, href), href)
 
 
@@ -165,11 +166,15 @@ _urljoin = lru_cache(maxsize=4096)(urljoin)
 def _join_base(base: str, href: str) -> str:
     """What of ``base`` the join of ``href`` depends on, as the key of the join caches.
 
-    A reference with a path (not a query or fragment alone) takes only the base's folder
-    (``http://h/103002/5554.aspx`` → ``http://h/103002/``), so one cached join serves every page
-    of the folder: the same relative links appear on each of them.
+    A reference with a path or parameters, as ``urljoin`` reads it, takes only the base's folder
+    (``http://h/103002/5554.aspx`` → ``http://h/103002/``), so one cached join serves every page of
+    the folder: the same relative links appear on each of them. Any other reference (``?page=2``,
+    ``#top``, ``http:``, ``//``) takes the base's last segment or query too: the whole base is the key.
     """
-    if not href or href[0] in "?#" or "?" in base or "#" in base:
+    if "?" in base or "#" in base:
+        return base
+    reference = urlparse(href)  # cached by urllib, like urljoin's own parse of it
+    if not (reference.path or reference.params):
         return base
     authority, slash = base.find("//"), base.rfind("/")
     return base[:slash + 1] if authority >= 0 and slash > authority + 1 else base
@@ -516,14 +521,18 @@ _NONCHARACTER_UTF8 = re.compile(rb"\xef\xbf[\xbe\xbf]")
 
 
 def _holds_control_chars(element) -> bool:
-    """Whether the text under ``element`` holds a character ``_CONTROL_CHARS`` removes.
+    """Whether the text under ``element`` holds a character ``_CONTROL_CHARS`` removes."""
+    return _holds_control_bytes(etree.tostring(element, method="text", encoding="utf-8"))
 
-    Checked once on the UTF-8 bytes, which is several times quicker than a regular expression
-    over every piece of text; the rare body that holds one is scrubbed piece by piece.
+
+def _holds_control_bytes(data: bytes) -> bool:
+    """Whether UTF-8 ``data`` holds a character ``_CONTROL_CHARS`` removes.
+
+    Checked on bytes, several times quicker than a regular expression over the text; the rare
+    text that holds one is then scrubbed with the regular expression.
     """
-    text = etree.tostring(element, method="text", encoding="utf-8")
-    return (len(text.translate(None, _C0_AND_DEL)) != len(text) or _C1_UTF8.search(text) is not None
-            or _NONCHARACTER_UTF8.search(text) is not None)
+    return (len(data.translate(None, _C0_AND_DEL)) != len(data) or _C1_UTF8.search(data) is not None
+            or _NONCHARACTER_UTF8.search(data) is not None)
 
 
 class _Body:
@@ -583,13 +592,16 @@ class _Body:
         if not html or html.isspace():
             return []
         try:
-            root = etree.fromstring(html, _HTML)
+            data = html.encode("utf-8")
+            if _holds_control_bytes(data):  # raw ones: XML allows U+007F-U+009F, the markup must not see them
+                data = _CONTROL_CHARS.sub("", html).encode("utf-8")
+            root = etree.fromstring(data, _HTML_UTF8)
         except (etree.LxmlError, ValueError):
             return []
         container = root.find("body")
         if container is None:
             return []
-        # Raw, or decoded from a character reference (&#x1b;): text must not hold control characters.
+        # Character references (&#x1b;) make them again: text must not hold control characters.
         scrub = _CONTROL_CHARS.sub if _holds_control_chars(container) else None
         page_url = self.page_url
         blocks: list[_Block] = []

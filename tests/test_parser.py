@@ -8,7 +8,8 @@ import pytest
 import itertools
 from urllib.parse import urljoin
 
-from sasscrawl.parser import NotAnArticle, Page, join_url, parse_article, parse_listing, parse_site_date, split_authors
+from sasscrawl.parser import (NotAnArticle, Page, _safe_join, join_url, parse_article, parse_listing, parse_site_date,
+                              safe_http_url, split_authors)
 from sasscrawl.schemas import ARTICLE_FIELDS, article_validator
 from sasscrawl.section import Section
 
@@ -270,13 +271,24 @@ BASES = ("http://en.sass.cn/103002/5554.aspx", "http://en.sass.cn/103002/", "htt
          "http://en.sass.cn/103002/default.aspx?page=2", "http://en.sass.cn/a/b;p=1/c.aspx#top", "https://h:8080/a/b/c",
          "http://h/a/b;p", "http://h/a/b/..", "http://h/a/b/.")
 HREFS = ("5553.aspx", "../103002/5553.aspx", "/103/default.aspx", "?page=3", "#top", "", ".", "..", "./x", "../../x",
-         "//other/x", "http://other/x", "http:x", ";x", "a/b/../c", "x?y#z", " upload/a b.jpg", "default.aspx?page=2")
+         "//other/x", "http://other/x", "http:x", ";x", "a/b/../c", "x?y#z", " upload/a b.jpg", "default.aspx?page=2",
+         "http:", "HTTP:", "//", "http:?page=2", "//?x", ";", ";?x", ";#x", " ?x", "\t#x", "\x01?x", "https:")
 
 
 @pytest.mark.parametrize("base,href", list(itertools.product(BASES, HREFS)))
-def test_cached_join_is_urljoin(base, href):
-    """The join cache is keyed on the base's folder where only that matters: it must not change a single URL."""
+def test_cached_joins_are_urljoin(base, href):
+    """The join caches are keyed on the base's folder where only that matters: they must not change a single URL."""
     assert join_url(base, href) == urljoin(base, href)
+    scrubbed = href.replace("\x01", "").strip()
+    assert safe_http_url(base, href) == (_safe_join.__wrapped__(base, scrubbed) if scrubbed else None)
+
+
+def test_raw_control_characters_in_the_body_are_gone_before_its_markup_is_read():
+    """XML allows U+007F-U+009F raw: a page holding them parses strictly, and the body must read as without them."""
+    body = "<p><b>Short head</b>\x7f</p><p>Te<\x85b>xt</b>.</p><p><b><i>Lead?</i></b>\x9b</p>"
+    record = parse_article(page(body=body).encode(), "http://x.test/103002/7.aspx")
+    assert record["subheadings"] == ["Short head"]
+    assert record["articleBodyHtml"] == "<h2>Short head</h2>\n<p>Te<strong>xt</strong>.</p>\n<p><strong><em>Lead?</em></strong></p>"
 
 
 @pytest.mark.parametrize("raw,parsed", [
