@@ -106,26 +106,36 @@ def test_image_that_times_out_is_failed_with_its_error(serve, tmp_path):
 
 
 def test_mirror_store_never_writes_through_a_linked_folder(tmp_path):
+    """Not through a link there before the run, nor one swapped in after the folder was written to."""
+    import shutil
+
     from sasscrawl.mirror import mirror_path
     from sasscrawl.pipelines.images import MirrorStore
 
     outside = tmp_path / "outside"
     outside.mkdir()
     store = MirrorStore(str(tmp_path / "data"))
-    linked = tmp_path / "data" / mirror_path("http://h/upload/a.jpeg")
-    linked.parent.parent.mkdir(parents=True)
-    linked.parent.symlink_to(outside, target_is_directory=True)
+    first, second = mirror_path("http://h/upload/a.jpeg"), mirror_path("http://h/upload/b.jpeg")
+    store.persist_file(first, io.BytesIO(b"a"), info=None)
+    folder = tmp_path / "data" / first.rsplit("/", 1)[0]
+    shutil.rmtree(folder)
+    folder.symlink_to(outside, target_is_directory=True)
     with pytest.raises(OSError, match="outside the mirror"):
-        store.persist_file(mirror_path("http://h/upload/a.jpeg"), io.BytesIO(b"x"), info=None)
+        store.persist_file(second, io.BytesIO(b"b"), info=None)
     linked_mirror = MirrorStore(str(tmp_path / "other"))
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "images").symlink_to(outside, target_is_directory=True)
     with pytest.raises(OSError, match="outside the mirror"):
-        linked_mirror.persist_file(mirror_path("http://h/upload/a.jpeg"), io.BytesIO(b"x"), info=None)
+        linked_mirror.persist_file(first, io.BytesIO(b"x"), info=None)
+    planted = tmp_path / "third" / first.replace("a.jpeg", "~a.jpeg.part")
+    planted.parent.mkdir(parents=True)
+    planted.symlink_to(outside / "target")  # a temporary file's name planted as a link is not followed either
+    with pytest.raises(OSError):
+        MirrorStore(str(tmp_path / "third")).persist_file(first, io.BytesIO(b"c"), info=None)
     assert list(outside.iterdir()) == []
 
 
-def test_mirror_store_creates_a_folder_again_after_it_was_removed(tmp_path):
+def test_mirror_store_creates_folders_again_after_they_were_removed(tmp_path):
     import shutil
 
     from sasscrawl.mirror import mirror_path
@@ -134,6 +144,6 @@ def test_mirror_store_creates_a_folder_again_after_it_was_removed(tmp_path):
     store = MirrorStore(str(tmp_path))
     first, second = mirror_path("http://h/upload/a.jpeg"), mirror_path("http://h/upload/b.jpeg")
     store.persist_file(first, io.BytesIO(b"a"), info=None)
-    shutil.rmtree(tmp_path / first.rsplit("/", 1)[0])  # the folder it created and remembers is gone
+    shutil.rmtree(tmp_path / "images")  # the whole mirror, mid-run
     store.persist_file(second, io.BytesIO(b"b"), info=None)
     assert (tmp_path / second).read_bytes() == b"b"

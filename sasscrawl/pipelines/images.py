@@ -18,10 +18,12 @@ the log gets one warning line per image instead of a traceback.
 
 from __future__ import annotations
 
+import errno
 import io
 import logging
 import os
-import stat
+import threading
+from contextlib import suppress
 from pathlib import Path
 
 from itemadapter import ItemAdapter
@@ -44,12 +46,17 @@ class MirrorStore(FSFilesStore):
     outside the mirror folder; and the folder is created on first write, not at
     start-up, so an unusable DATA_DIR is reported once by the spider instead of
     crashing the pipeline's construction.
+
+    Each write walks down from DATA_DIR one folder at a time, opening each
+    relative to the one above without following links, and writes and renames
+    relative to the last: a link anywhere below DATA_DIR (planted before the run
+    or while it runs) is refused, never followed. Writes run in worker threads,
+    one at a time, so two URLs with one mirror name never share a temporary file.
     """
 
     def __init__(self, basedir: str):
         self.basedir = str(Path(basedir).resolve())
-        self.mirror_root = Path(self.basedir) / MIRROR_FOLDER
-        self._ready_folders: dict[Path, Path] = {}
+        self._write_lock = threading.Lock()
 
     def stored_size(self, path: str) -> int | None:
         """The size of a mirrored file, or None when it is not there: one stat, no read."""
@@ -59,49 +66,50 @@ class MirrorStore(FSFilesStore):
             return None
 
     def persist_file(self, path, buf, info, meta=None, headers=None):
-        relative = Path(path)
-        if relative.name in ("", ".."):
-            raise OSError(f"not a mirror file name: {path}")
-        try:
-            self._write(relative, buf.getvalue())
-        except FileNotFoundError:
-            self._ready_folders.pop(relative.parent, None)  # removed meanwhile: check and create it again
-            self._write(relative, buf.getvalue())
-
-    def _write(self, relative: Path, data: bytes) -> None:
-        target = self._ready_folder(relative.parent) / relative.name
-        # No mirror name starts with '~' (see sasscrawl.mirror): the temporary file is never another image's file.
-        temporary = target.with_name(f"~{target.name}.part")
-        try:
-            temporary.write_bytes(data)
-            os.replace(temporary, target)  # replaces a link in the mirror itself, never follows it
-        except OSError:
-            temporary.unlink(missing_ok=True)
-            raise
-
-    def _ready_folder(self, relative: Path) -> Path:
-        """The folder, created, and made of real folders only down from the mirror's root (a link in
-        it could lead outside): checked once a run, one ``mkdir`` for a new folder, not once an image."""
-        folder = self._ready_folders.get(relative)
-        if folder is not None:
-            return folder
-        if relative == Path(MIRROR_FOLDER):
-            folder = self.mirror_root
-            folder.mkdir(parents=True, exist_ok=True)
-            if folder.is_symlink():
-                raise OSError(f"refusing to write outside the mirror: {folder} is a link")
-        elif relative.name in ("", ".", "..") or relative.parent == relative:
-            raise OSError(f"refusing to write outside the mirror: {relative}")
-        else:
-            folder = self._ready_folder(relative.parent) / relative.name
+        *folders, name = Path(path).parts
+        if folders[:1] != [MIRROR_FOLDER] or any(part in ("", ".", "..") for part in (*folders, name)):
+            raise OSError(f"refusing to write outside the mirror: {path}")
+        with self._write_lock:
+            os.makedirs(self.basedir, exist_ok=True)
+            folder = os.open(self.basedir, os.O_RDONLY | os.O_DIRECTORY)
             try:
-                folder.mkdir()
-            except FileExistsError:
-                if not stat.S_ISDIR(folder.lstat().st_mode):  # a file, or a link
-                    raise OSError(f"refusing to write outside the mirror: {relative} exists and is not a "
-                                  "directory") from None
-        self._ready_folders[relative] = folder
-        return folder
+                for part in folders:
+                    child = _open_folder(folder, part)
+                    os.close(folder)
+                    folder = child
+                _replace_file(folder, name, buf.getvalue())
+            finally:
+                os.close(folder)
+
+
+def _open_folder(parent: int, name: str) -> int:
+    """The folder ``name`` in ``parent``, created if missing, opened without following a link."""
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    try:
+        try:
+            return os.open(name, flags, dir_fd=parent)
+        except FileNotFoundError:
+            os.mkdir(name, dir_fd=parent)
+            return os.open(name, flags, dir_fd=parent)
+    except OSError as error:
+        if error.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise OSError(error.errno, f"refusing to write outside the mirror: {name} is a link or not a "
+                                       "directory") from None
+        raise
+
+
+def _replace_file(folder: int, name: str, data: bytes) -> None:
+    # No mirror name starts with '~' (see sasscrawl.mirror): the temporary file is never another image's file.
+    temporary = f"~{name}.part"
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644, dir_fd=folder)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)  # replaces a link itself, never follows it
+    except OSError:
+        with suppress(OSError):
+            os.unlink(temporary, dir_fd=folder)
+        raise
 
 
 class ImageMirrorPipeline(FilesPipeline):
