@@ -53,3 +53,9 @@ def test_broken_records_are_mostly_invalid():
     """The agreement above must not come from both calling everything valid."""
     verdicts = [bool(article_errors(record)) for _, record in broken_records()]
     assert sum(verdicts) > 0.8 * len(verdicts)
+
+
+def test_a_value_the_compiled_check_cannot_read_is_judged_by_jsonschema():
+    record = copy.deepcopy(RECORD)
+    record["headline"] = b"bytes"
+    assert [error.message for error in article_errors(record)] == ["b'bytes' is not of type 'string'"]
