@@ -71,6 +71,8 @@ def test_garbage_collection_is_tuned_once_the_engine_starts():
         crawler.signals.send_catch_log(signals.engine_started)
         assert gc.get_threshold() == (YOUNG_GENERATION_THRESHOLD, *thresholds[1:])
         assert gc.get_freeze_count() > 0
+        crawler.signals.send_catch_log(signals.engine_stopped)
+        assert gc.get_threshold() == thresholds and gc.get_freeze_count() == 0
     finally:
         gc.unfreeze()
         gc.set_threshold(*thresholds)
