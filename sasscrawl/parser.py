@@ -173,9 +173,11 @@ def _join_base(base: str, href: str) -> str:
     """
     if "?" in base or "#" in base:
         return base
-    reference = urlparse(href)  # cached by urllib, like urljoin's own parse of it
-    if not (reference.path or reference.params):
-        return base
+    plain_path = ":" not in href and href[:1] > " " and href[0] not in "?#;" and not href.startswith("//")
+    if not plain_path:  # a scheme, an authority, parameters or leading white space: ask urllib
+        reference = urlparse(href)
+        if not (reference.path or reference.params):
+            return base
     authority, slash = base.find("//"), base.rfind("/")
     return base[:slash + 1] if authority >= 0 and slash > authority + 1 else base
 
