@@ -2,8 +2,9 @@
 
 ``python -m bench`` (``--quick`` for small sizes). Replica sites are quirk-free and served from a
 separate process on 127.0.0.1 (``served_replica``); every crawl is a real subprocess
-(``crawls``). Figures are medians over ``--repeats`` runs, and runs being compared take turns
-(A, B, A, B, ...) so that drift in the machine's speed affects both alike.
+(``crawls``). Crawl figures are medians over ``--repeats`` runs, the parse cost the least of its
+repeats (see ``parse_cost``), and runs being compared take turns (A, B, A, B, ...) so that drift
+in the machine's speed affects both alike.
 
 1. Throughput: requests per second of ``scrapy crawl commentary`` (pages and images, politeness
    lifted, fresh data folder) against the bare spider fetching the very URLs the crawl fetched,
@@ -71,7 +72,7 @@ def parse_plan(argv: list[str] | None) -> Plan:
     parser.add_argument("--articles", type=int, help="site size for throughput and requests (default 2000)")
     parser.add_argument("--memory-sizes", type=int, nargs=2, metavar=("SMALL", "LARGE"),
                         help="site sizes whose peak RSS is compared (default 500 5000)")
-    parser.add_argument("--repeats", type=int, help="runs of each measurement; medians are reported (default 3)")
+    parser.add_argument("--repeats", type=int, help="runs of each measurement (default 3; the parse cost runs at least 5)")
     parser.add_argument("--parse-pages", type=int, help="replica article pages for the parse cost (default 200)")
     parser.add_argument("--concurrency", type=int, default=16,
                         help="CONCURRENT_REQUESTS(_PER_DOMAIN) of both crawls (default 16)")
@@ -298,8 +299,10 @@ def render_table(results: dict) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     plan = results["plan"]
-    lines += ["", f"Medians of {plan['repeats']} runs, concurrency {plan['concurrency']}, "
-                  f"{results['durationSeconds'] / 60:.1f} min in all. Machine: {machine.summary(results['machine'])}; "
+    parse_repeats = max(plan["repeats"], parse_cost.MIN_REPEATS)
+    lines += ["", f"Crawls: medians of {plan['repeats']} runs; parse CPU: the least of {parse_repeats} repeats. "
+                  f"Concurrency {plan['concurrency']}, {results['durationSeconds'] / 60:.1f} min in all. "
+                  f"Machine: {machine.summary(results['machine'])}; "
                   f"load average {results['machine']['load_average_at_start']} at the start."]
     return "\n".join(lines)
 
