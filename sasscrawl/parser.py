@@ -460,7 +460,7 @@ def _int_or_none(text: str) -> int | None:
 
 # --- the body -----------------------------------------------------------------
 #
-# Made for speed: the body is most of the parser's cost, and the parser most of a crawl's own.
+# Made for speed: the body is most of the parser's cost, and the parser runs on every page fetched.
 # The walk touches each element once, runs are plain tuples, a block is made only when text or
 # an image arrives, and the output is built with lxml's C element factory.
 
