@@ -173,8 +173,9 @@ def _join_base(base: str, href: str) -> str:
     """
     if "?" in base or "#" in base:
         return base
-    plain_path = ":" not in href and href[:1] > " " and href[0] not in "?#;" and not href.startswith("//")
-    if not plain_path:  # a scheme, an authority, parameters or leading white space: ask urllib
+    plain_path = (":" not in href and href[:1] > " " and href[0] not in "?#;" and not href.startswith("//")
+                  and "\t" not in href and "\n" not in href and "\r" not in href)  # urllib drops these anywhere
+    if not plain_path:  # a scheme, an authority, parameters or white space: ask urllib
         reference = urlparse(href)
         if not (reference.path or reference.params):
             return base

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 
 import pytest
 from PIL import Image
@@ -127,12 +128,16 @@ def test_mirror_store_never_writes_through_a_linked_folder(tmp_path):
     (tmp_path / "other" / "images").symlink_to(outside, target_is_directory=True)
     with pytest.raises(OSError, match="outside the mirror"):
         linked_mirror.persist_file(first, io.BytesIO(b"x"), info=None)
+    secret = tmp_path / "secret"
+    secret.write_bytes(b"secret")
     planted = tmp_path / "third" / first.replace("a.jpeg", "~a.jpeg.part")
     planted.parent.mkdir(parents=True)
-    planted.symlink_to(outside / "target")  # a temporary file's name planted as a link is not followed either
-    with pytest.raises(OSError):
+    for plant in (lambda: planted.symlink_to(outside / "target"), lambda: os.link(secret, planted),
+                  lambda: os.mkfifo(planted)):
+        plant()  # in place of the temporary file: a link, a hard link, a pipe that would block the write
         MirrorStore(str(tmp_path / "third")).persist_file(first, io.BytesIO(b"c"), info=None)
-    assert list(outside.iterdir()) == []
+        assert (tmp_path / "third" / first).read_bytes() == b"c" and not planted.exists()
+    assert list(outside.iterdir()) == [] and secret.read_bytes() == b"secret"
 
 
 def test_mirror_store_creates_folders_again_after_they_were_removed(tmp_path):

@@ -272,7 +272,8 @@ BASES = ("http://en.sass.cn/103002/5554.aspx", "http://en.sass.cn/103002/", "htt
          "http://h/a/b;p", "http://h/a/b/..", "http://h/a/b/.")
 HREFS = ("5553.aspx", "../103002/5553.aspx", "/103/default.aspx", "?page=3", "#top", "", ".", "..", "./x", "../../x",
          "//other/x", "http://other/x", "http:x", ";x", "a/b/../c", "x?y#z", " upload/a b.jpg", "default.aspx?page=2",
-         "http:", "HTTP:", "//", "http:?page=2", "//?x", ";", ";?x", ";#x", " ?x", "\t#x", "\x01?x", "https:")
+         "http:", "HTTP:", "//", "http:?page=2", "//?x", ";", ";?x", ";#x", " ?x", "\t#x", "\x01?x", "https:",
+         "/\t/?q", "/\n/", "/\r/#x", "a\tb")
 
 
 @pytest.mark.parametrize("base,href", list(itertools.product(BASES, HREFS)))

@@ -12,7 +12,7 @@ need look at it again) and collects the youngest generation every 10,000 net
 allocations instead of every 700. The same crawl then spends about 0.1 s
 collecting; reference counting, which frees almost everything, is untouched,
 and peak memory does not grow with the section. When the engine stops, the
-collector is put back as it was, for whatever the process does next.
+heap is unfrozen and the thresholds read at start-up are restored.
 """
 
 import gc

@@ -102,7 +102,10 @@ def _replace_file(folder: int, name: str, data: bytes) -> None:
     # No mirror name starts with '~' (see sasscrawl.mirror): the temporary file is never another image's file.
     temporary = f"~{name}.part"
     try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644, dir_fd=folder)
+        # A new file, never one found there: a kill's leftover, or a link, hard link or pipe planted in its place.
+        with suppress(FileNotFoundError):
+            os.unlink(temporary, dir_fd=folder)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=folder)
         with os.fdopen(fd, "wb") as out:
             out.write(data)
         os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)  # replaces a link itself, never follows it

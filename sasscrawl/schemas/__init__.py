@@ -39,6 +39,6 @@ def article_errors(record: dict) -> list[ValidationError]:
     try:
         if _article_checker().is_valid(record):
             return []
-    except ValueError:  # a value of a type it cannot read
+    except (ValueError, ArithmeticError):  # a value it cannot read (bytes, a Decimal NaN, ...)
         pass
     return list(article_validator().iter_errors(record))
