@@ -37,7 +37,9 @@ _COMMON = """<?xml version="1.0" encoding="utf-8"?>
 </xsl:stylesheet>
 """
 
-_VIEW = """<?xml version="1.0" encoding="utf-8"?>
+def _page_stylesheet(content: str) -> str:
+    """A page stylesheet: the site's head, masthead and sidebars (from common.xsl) around ``content``."""
+    return f"""<?xml version="1.0" encoding="utf-8"?>
 <xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
 	<xsl:import href="common.xsl"/>
 	<xsl:output method="html" encoding="utf-8"/>
@@ -46,12 +48,7 @@ _VIEW = """<?xml version="1.0" encoding="utf-8"?>
 			<xsl:call-template name="head"/>
 			<body>
 				<xsl:call-template name="masthead"/>
-				<div class="article">
-					<h1><xsl:value-of select="/html/body/div/h1"/></h1>
-					<p class="meta"><xsl:value-of select="/html/body/div/h5"/> | <xsl:value-of select="/html/body/div/h4"/></p>
-					<div class="body"><xsl:value-of select="/html/body/div/p" disable-output-escaping="yes"/></div>
-					<p class="source">Source: <xsl:value-of select="/html/body/div/a"/></p>
-				</div>
+{content}
 				<xsl:call-template name="sidebars"/>
 			</body>
 		</html>
@@ -59,24 +56,19 @@ _VIEW = """<?xml version="1.0" encoding="utf-8"?>
 </xsl:stylesheet>
 """
 
-_LIST = """<?xml version="1.0" encoding="utf-8"?>
-<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
-	<xsl:import href="common.xsl"/>
-	<xsl:output method="html" encoding="utf-8"/>
-	<xsl:template match="/">
-		<html>
-			<xsl:call-template name="head"/>
-			<body>
-				<xsl:call-template name="masthead"/>
+
+_VIEW = _page_stylesheet("""\
+				<div class="article">
+					<h1><xsl:value-of select="/html/body/div/h1"/></h1>
+					<p class="meta"><xsl:value-of select="/html/body/div/h5"/> | <xsl:value-of select="/html/body/div/h4"/></p>
+					<div class="body"><xsl:value-of select="/html/body/div/p" disable-output-escaping="yes"/></div>
+					<p class="source">Source: <xsl:value-of select="/html/body/div/a"/></p>
+				</div>""")
+
+_LIST = _page_stylesheet("""\
 				<ul class="list"><xsl:for-each select="/html/body/ul[@id='list']/li">
 					<li><a href="{a/@href}"><xsl:value-of select="a"/></a> <xsl:value-of select="span"/></li>
-				</xsl:for-each></ul>
-				<xsl:call-template name="sidebars"/>
-			</body>
-		</html>
-	</xsl:template>
-</xsl:stylesheet>
-"""
+				</xsl:for-each></ul>""")
 
 _CSS = """body { font-family: Georgia, serif; margin: 2em auto; max-width: 60em; }
 .masthead img { height: 48px; }
