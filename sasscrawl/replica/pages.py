@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ARTICLE_STYLESHEET = "/ui/templates/normal/view.xsl"
+PRINT_STYLESHEET = "/ui/templates/normal/print.xsl"
+COMMON_STYLESHEET = "/ui/templates/normal/common.xsl"
 LISTING_STYLESHEET = "/ui/templates/normal/list.xsl"
 SITE_TITLE = "Sass English Web"
 IMAGE_LIST_SLOTS = 3
@@ -147,7 +149,7 @@ class ArticlePage:
     sidebars: Sidebars
 
 
-def render_article(page: ArticlePage) -> str:
+def render_article(page: ArticlePage, stylesheet: str = ARTICLE_STYLESHEET) -> str:
     section = page.section
     padded_images = page.image_list + ("",) * (IMAGE_LIST_SLOTS - len(page.image_list))
     article = [
@@ -178,7 +180,7 @@ def render_article(page: ArticlePage) -> str:
         ]),
         el("body", body),
     ])
-    return document(root, ARTICLE_STYLESHEET)
+    return document(root, stylesheet)
 
 
 @dataclass(frozen=True)

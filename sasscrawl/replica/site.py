@@ -77,8 +77,8 @@ from . import content, images, stylesheets
 from . import faults as fault_mode
 from .faults import FAULTS, FaultPlan
 from .pages import (
-    ArticlePage, Element, HotLink, Link, ListingEntry, ListingPage, Section, Sidebars, el, escape_text,
-    render_article, render_listing,
+    PRINT_STYLESHEET, ArticlePage, Element, HotLink, Link, ListingEntry, ListingPage, Section, Sidebars, el,
+    escape_text, render_article, render_listing,
 )
 from .wire import XML_CONTENT_TYPE, Response, status_page, text_response, xml_response
 
@@ -376,8 +376,7 @@ class ReplicaSite:
         """The printer-friendly copy: the article's data in the article format, faults left out."""
         if spec.status != 200:
             return status_page(spec.status)
-        xml = render_article(self._article_page(spec)).replace("/normal/view.xsl", "/normal/print.xsl", 1)
-        return Response(200, [("Content-Type", XML_CONTENT_TYPE)], xml.encode())
+        return xml_response(render_article(self._article_page(spec), stylesheet=PRINT_STYLESHEET))
 
     def _article_page(self, spec: ArticleSpec) -> ArticlePage:
         index = self._index(spec.section)
@@ -632,43 +631,40 @@ def _pager(number: int) -> tuple[Element, ...]:
 
 def _deliver(spec: ArticleSpec, xml: str, host: str, quirks: SiteQuirks | None) -> Response:
     """Serve a well-formed article page, damaged the way its bad-input kind says."""
-    content_type = [("Content-Type", XML_CONTENT_TYPE)]
     match spec.fault:
         case "text_html":
-            return Response(200, [("Content-Type", "text/html; charset=utf-8")], xml.encode())
+            return xml_response(xml, content_type="text/html; charset=utf-8")
         case "text_plain":
-            return Response(200, [("Content-Type", "text/plain; charset=utf-8")], xml.encode())
+            return text_response(xml)
         case "no_content_type":
             return Response(200, [], xml.encode())
         case "gbk" | "gb2312":
             declared = xml.replace('encoding="utf-8"', f'encoding="{spec.fault}"', 1)
             return Response(200, [("Content-Type", "text/xml")], declared.encode(spec.fault, "xmlcharrefreplace"))
         case "bare_ampersand":
-            return Response(200, content_type, xml.replace(escape_text(spec.headline), spec.headline).encode())
+            return xml_response(xml.replace(escape_text(spec.headline), spec.headline))
         case "unclosed_tags":
-            return Response(200, content_type, xml.replace("</h5>", "", 1).encode())
+            return xml_response(xml.replace("</h5>", "", 1))
         case "truncated":
-            return Response(200, content_type, _cut_inside_body(xml.encode()))
+            return Response(200, [("Content-Type", XML_CONTENT_TYPE)], _cut_inside_body(xml.encode()))
         case "xxe_file":
             entity = f'<!ENTITY xxe SYSTEM "{Path(quirks.xxe_canary_path).as_uri()}">'
-            return Response(200, content_type, _with_entity(xml, entity, "&xxe;").encode())
+            return xml_response(fault_mode.with_doctype(xml, _internal_subset(entity), "&xxe;"))
         case "xxe_http":
             entity = f'<!ENTITY xxe SYSTEM "http://{host}{XXE_CANARY_URL_PATH}">'
-            return Response(200, content_type, _with_entity(xml, entity, "&xxe;").encode())
+            return xml_response(fault_mode.with_doctype(xml, _internal_subset(entity), "&xxe;"))
         case "billion_laughs":
             names = ["lol"] + [f"lol{n}" for n in range(1, 10)]
             entities = ['<!ENTITY lol "lol">'] + [
                 f'<!ENTITY {name} "{f"&{smaller};" * 10}">' for smaller, name in zip(names, names[1:])]
-            return Response(200, content_type, _with_entity(xml, "\n".join(entities), "&lol9;").encode())
+            return xml_response(fault_mode.with_doctype(xml, _internal_subset("\n".join(entities)), "&lol9;"))
         case "stall":
-            return Response(200, content_type, xml.encode(), delay=quirks.stall_seconds)
-    return Response(200, content_type, xml.encode())
+            return xml_response(xml, delay=quirks.stall_seconds)
+    return xml_response(xml)
 
 
-def _with_entity(xml: str, declarations: str, reference: str) -> str:
-    """Add an internal DTD subset before ``<html`` and put ``reference`` in the empty ``<h5 />``."""
-    xml = xml.replace("<h5 />", f"<h5>{reference}</h5>", 1)
-    return xml.replace("<html ", f"<!DOCTYPE html [\n{declarations}\n]>\n<html ", 1)
+def _internal_subset(declarations: str) -> str:
+    return f"<!DOCTYPE html [\n{declarations}\n]>"
 
 
 def _cut_inside_body(data: bytes) -> bytes:

@@ -14,6 +14,8 @@ import io
 
 from PIL import Image, ImageDraw
 
+from .pages import ARTICLE_STYLESHEET, COMMON_STYLESHEET, LISTING_STYLESHEET, PRINT_STYLESHEET
+
 _COMMON = """<?xml version="1.0" encoding="utf-8"?>
 <xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
 	<xsl:template name="head">
@@ -36,6 +38,7 @@ _COMMON = """<?xml version="1.0" encoding="utf-8"?>
 	</xsl:template>
 </xsl:stylesheet>
 """
+
 
 def _page_stylesheet(content: str) -> str:
     """A page stylesheet: the site's head, masthead and sidebars (from common.xsl) around ``content``."""
@@ -89,10 +92,10 @@ def _logo() -> bytes:
 
 _XSL = "text/xsl; charset=utf-8"
 ASSETS: dict[str, tuple[str, bytes]] = {
-    "/ui/templates/normal/view.xsl": (_XSL, _VIEW.encode()),
-    "/ui/templates/normal/print.xsl": (_XSL, _VIEW.encode()),
-    "/ui/templates/normal/list.xsl": (_XSL, _LIST.encode()),
-    "/ui/templates/normal/common.xsl": (_XSL, _COMMON.encode()),
+    ARTICLE_STYLESHEET: (_XSL, _VIEW.encode()),
+    PRINT_STYLESHEET: (_XSL, _VIEW.encode()),
+    LISTING_STYLESHEET: (_XSL, _LIST.encode()),
+    COMMON_STYLESHEET: (_XSL, _COMMON.encode()),
     "/ui/css/site.css": ("text/css; charset=utf-8", _CSS.encode()),
     "/ui/images/logo.png": ("image/png", _logo()),
 }

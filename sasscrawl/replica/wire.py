@@ -9,13 +9,9 @@ streamed with chunked transfer coding. ``Wire`` says which; ``server`` carries i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from http import HTTPStatus
 
 XML_CONTENT_TYPE = "text/xml; charset=utf-8"
-
-_REASONS = {301: "Moved Permanently", 302: "Found", 307: "Temporary Redirect", 308: "Permanent Redirect",
-            404: "Not Found", 405: "Method Not Allowed", 410: "Gone", 429: "Too Many Requests",
-            500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
-
 
 @dataclass(frozen=True)
 class Wire:
@@ -49,8 +45,9 @@ class Response:
     wire: Wire = field(default=PLAIN)
 
 
-def xml_response(text: str) -> Response:
-    return Response(200, [("Content-Type", XML_CONTENT_TYPE)], text.encode())
+def xml_response(text: str, *, content_type: str = XML_CONTENT_TYPE, delay: float = 0.0,
+                 wire: Wire = PLAIN) -> Response:
+    return Response(200, [("Content-Type", content_type)], text.encode(), delay=delay, wire=wire)
 
 
 def text_response(text: str) -> Response:
@@ -58,7 +55,7 @@ def text_response(text: str) -> Response:
 
 
 def status_page(status: int, headers: list[tuple[str, str]] | None = None) -> Response:
-    reason = _REASONS[status]
+    reason = HTTPStatus(status).phrase
     body = f"<html><head><title>{status} {reason}</title></head><body><h1>{reason}</h1></body></html>"
     return Response(status, [("Content-Type", "text/html; charset=utf-8"), *(headers or [])], body.encode())
 
