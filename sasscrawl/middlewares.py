@@ -79,14 +79,8 @@ class WarcCaptureMiddleware:
         if "splash" in request.meta or self._open_archive() is None:  # a Splash rendering is not what the site served
             return response
         host = urlparse_cached(request).netloc
-        request_headers = [("Host", host)] + [
-            (name.decode("latin-1"), value.decode("latin-1"))
-            for name, values in request.headers.items() for value in values
-        ]
-        response_headers = [
-            (name.decode("latin-1"), value.decode("latin-1"))
-            for name, values in response.headers.items() for value in values
-        ]
+        request_headers = [("Host", host), *_header_pairs(request.headers)]
+        response_headers = _header_pairs(response.headers)
         try:
             self.archive.write_exchange(
                 url=request.url, method=request.method, request_headers=request_headers, request_body=request.body,
@@ -108,3 +102,8 @@ class WarcCaptureMiddleware:
     def spider_closed(self, spider):
         if self.archive is not None:
             self.archive.close()
+
+
+def _header_pairs(headers) -> list[tuple[str, str]]:
+    """Scrapy headers as (name, value) text pairs, a repeated header once per value, as sent."""
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, values in headers.items() for value in values]

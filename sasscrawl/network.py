@@ -18,6 +18,7 @@ from urllib.parse import urljoin
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.httpobj import urlparse_cached
 from w3lib.url import canonicalize_url, safe_url_string
@@ -145,3 +146,10 @@ class RetryingHttpCompressionMiddleware(HttpCompressionMiddleware):
             if retry is None:
                 raise
             return retry
+
+
+def describe_failure(failure) -> str:
+    """A failed request in a few words for the log and the record: ``HTTP 503``, ``TimeoutError: ...``."""
+    if failure.check(HttpError):
+        return f"HTTP {failure.value.response.status}"
+    return f"{failure.type.__name__}: {failure.getErrorMessage()}"

@@ -228,7 +228,6 @@ class Page:
 
     def __init__(self, body: bytes, url: str):
         self.url = url
-        self.doctype_removed = False
         self.recovered = False
         self.truncated = False
         body, removed = _DOCTYPE.subn(b"", body)
@@ -379,6 +378,7 @@ class _ArticleExtractor:
         date_published_raw = _own_text(self.div.find(".//h4")) or None
         date_created_raw = _own_text(self.div.find(".//b")) or None
         figures = body.figures
+        breadcrumbs = self._breadcrumbs()
         list_images = self._list_images()
         images = list(dict.fromkeys(list_images + [f["url"] for f in figures]))
         main_image = list_images[0] if list_images else (figures[0]["url"] if figures else None)
@@ -392,8 +392,8 @@ class _ArticleExtractor:
             "dateCreated": parse_site_date(date_created_raw) if date_created_raw else None,
             "dateCreatedRaw": date_created_raw,
             "authors": split_authors(_own_text(self.div.find(".//h5"))),
-            "section": {"id": section_id, "name": self._section_name()},
-            "breadcrumbs": self._breadcrumbs(),
+            "section": {"id": section_id, "name": breadcrumbs[-1]["name"] or None if breadcrumbs else None},
+            "breadcrumbs": breadcrumbs,
             "source": self._source(),
             "views": _int_or_none(_own_text(self.div.find(".//dd"))),
             "description": body.standfirst,
@@ -421,15 +421,10 @@ class _ArticleExtractor:
         body_p = self.div.find(".//p")
         return body_p.text or "" if body_p is not None else ""
 
-    def _crumb_links(self):
-        return self.root.findall("body/span/a")
-
-    def _section_name(self) -> str | None:
-        crumbs = self._crumb_links()
-        return _text(crumbs[0]) or None if crumbs else None
-
     def _breadcrumbs(self) -> list[dict]:
-        crumbs = [{"name": _text(a), "url": safe_http_url(self.page.url, a.get("href"))} for a in self._crumb_links()]
+        """Root first; the page lists the current section first."""
+        crumbs = [{"name": _text(a), "url": safe_http_url(self.page.url, a.get("href"))}
+                  for a in self.root.findall("body/span/a")]
         return crumbs[::-1]
 
     def _source(self) -> dict | None:

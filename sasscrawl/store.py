@@ -184,7 +184,7 @@ class ArticleStore:
             "VALUES (?, ?, ?, ?, ?, ?)",
             (record["articleId"], record["contentHash"], record.get("datePublished"),
              sum(1 for image in record.get("images", ()) if image.get("status") == "failed"),
-             text or _serialise(record), time.time()),
+             text or serialise(record), time.time()),
         )
 
     def known_ids(self) -> set[int]:
@@ -223,12 +223,12 @@ class ArticleStore:
         Returns ``new``, ``changed`` (its text changed), ``updated`` (same text, images now mirrored)
         or ``unchanged`` (this very record is saved already: nothing is written).
         """
-        text = _serialise(record)
+        text = serialise(record)
         existed = self.db.execute("SELECT content_hash, record FROM articles WHERE id = ?",
                                   (record["articleId"],)).fetchone()
         if existed and existed[1] == text:
             # The very record again (an image retry that failed again): nothing to write, nothing to snapshot.
-            self._unsaved.append(("DELETE FROM pending WHERE article_id = ?", (record["articleId"],)))
+            self.finish_article(record["articleId"])
             return "unchanged"
         with self._transaction():
             self._upsert(self.db, record, text)
@@ -271,14 +271,14 @@ class ArticleStore:
         self._unsaved.append(("UPDATE pending SET failures = failures + 1 WHERE url = ?", (url,)))
 
     def finish_article(self, article_id: int) -> None:
-        """The article was fetched and found unchanged: off the frontier."""
+        """The article is done (found unchanged, saved again as it was, or gone): off the frontier."""
         self._unsaved.append(("DELETE FROM pending WHERE article_id = ?", (article_id,)))
 
     def mark_gone(self, article_id: int, status: int) -> None:
         """An article that answered 404/410: off the frontier until a refresh asks again."""
         self._unsaved.append(("INSERT OR REPLACE INTO gone (id, status, seen_at) VALUES (?, ?, ?)",
                               (article_id, status, time.time())))
-        self._unsaved.append(("DELETE FROM pending WHERE article_id = ?", (article_id,)))
+        self.finish_article(article_id)
 
     def flush(self) -> None:
         """Make the frontier changes so far durable now."""
@@ -361,8 +361,8 @@ class ArticleStore:
         self._lock.close()
 
 
-def _serialise(record: dict) -> str:
-    """A record as its JSON line: UTF-8 text, no \\u escapes, no spaces."""
+def serialise(record: dict) -> str:
+    """A record as its line in ``articles.jsonl``: UTF-8 text, no \\u escapes, no spaces."""
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 

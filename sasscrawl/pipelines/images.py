@@ -34,6 +34,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from sasscrawl.mirror import FAILED_IMAGE, MIRROR_FOLDER, describe_image, mirror_path
+from sasscrawl.network import describe_failure
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +121,6 @@ class ImageMirrorPipeline(FilesPipeline):
 
     def __init__(self, store_uri, *, crawler):
         super().__init__(store_uri, crawler=crawler)
-        self.crawler = crawler
         self.errors: dict[str, str] = {}
 
     @classmethod
@@ -165,7 +165,7 @@ class ImageMirrorPipeline(FilesPipeline):
         return described
 
     def media_failed(self, failure, request, info):
-        self._failed(request.url, f"{failure.type.__name__}: {failure.getErrorMessage()}")
+        self._failed(request.url, describe_failure(failure))
 
     def _failed(self, url: str, error: str) -> dict:
         self.crawler.stats.inc_value("sasscrawl/images/failed")

@@ -28,6 +28,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from sasscrawl.items import Article
 from sasscrawl.middlewares import OutOfScope
+from sasscrawl.network import describe_failure
 from sasscrawl.parser import NotAnArticle, Page, links_in_scope, stylesheet_references
 from sasscrawl.section import OutOfScopeStartURL, Section
 from sasscrawl.snapshots import SnapshotFailed, failed_snapshot, store_snapshot
@@ -154,6 +155,8 @@ class CommentarySpider(scrapy.Spider):
             self.start_url, len(known), len(refresh_ids), len(pending),
             "; resuming an interrupted walk of the pagination" if self.resume_walk else "",
         )
+        if (start_listing := self.section.listing_url(self.start_url)) is not None:
+            self.requested_listings.add(start_listing)  # requested just below: never again as a link
         yield scrapy.Request(self.start_url, callback=self.parse_page, errback=self.page_failed,
                              dont_filter=True, meta={"sasscrawl_page": True, "start_page": True})
         for request in self._follow(refresh_ids, ()):
@@ -245,9 +248,7 @@ class CommentarySpider(scrapy.Spider):
         return Article(record)
 
     def snapshot_failed(self, failure):
-        reason = (f"HTTP {failure.value.response.status}" if failure.check(HttpError)
-                  else f"{failure.type.__name__}: {failure.getErrorMessage()}")
-        return self._without_snapshot(failure.request.meta["article"], reason)
+        return self._without_snapshot(failure.request.meta["article"], describe_failure(failure))
 
     def _without_snapshot(self, record: dict, reason: str):
         """Splash down, slow or failing: the article is saved all the same, its snapshot marked failed."""
@@ -267,7 +268,7 @@ class CommentarySpider(scrapy.Spider):
             requests.append((url, article_id))
         for url in listing_urls:
             canonical = self.section.listing_url(url)
-            if canonical is None or canonical in self.requested_listings or canonical == self.section.listing_url(self.start_url):
+            if canonical is None or canonical in self.requested_listings:
                 continue
             self.requested_listings.add(canonical)
             requests.append((canonical, None))
@@ -350,10 +351,7 @@ class CommentarySpider(scrapy.Spider):
             if not request.meta.get("start_page"):
                 self.store.finish_pending(request.meta.get("frontier_url", request.url))
         else:
-            reason = (
-                f"HTTP {failure.value.response.status}" if failure.check(HttpError)
-                else f"{failure.type.__name__}: {failure.getErrorMessage()}"
-            )
+            reason = describe_failure(failure)
             stats.inc_value(f"sasscrawl/pages/failed/{reason.split(':')[0].replace(' ', '_')}")
             self._page_failed(request, f"Failed to fetch {request.url} after retries: {reason}")
         if request.meta.get("start_page"):
