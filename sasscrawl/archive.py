@@ -225,7 +225,7 @@ def reextract(folder: Path) -> Iterator[dict]:
         if not page.is_article:
             continue
         try:
-            record = page.article(datetime.fromisoformat(capture.date.replace("Z", "+00:00")))
+            record = page.article(datetime.fromisoformat(capture.date))
         except NotAnArticle as error:
             logger.warning("Archived page %s gives no article: %s", capture.url, error)
             continue

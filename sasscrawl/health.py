@@ -13,6 +13,10 @@ EXIT_BROKEN = 1
 EXIT_USAGE = 2
 EXIT_DATA_DIR = 3
 
+ARTICLE_OUTCOMES = ("new", "changed", "updated", "unchanged", "failed", "gone", "invalid", "duplicate")
+"""What became of each requested article, each a ``sasscrawl/articles/<outcome>`` counter."""
+SAVED_OUTCOMES = ("new", "changed", "updated")
+
 MONITORS_RAN = "sasscrawl/monitors/ran"
 MONITORS_FAILED = "sasscrawl/monitors/failed"
 

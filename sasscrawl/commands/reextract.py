@@ -12,7 +12,6 @@ leaves the data folder alone.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from pathlib import Path
@@ -21,8 +20,9 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from sasscrawl.archive import NOT_IN_ARCHIVE, WARC_FOLDER, reextract
+from sasscrawl.health import EXIT_DATA_DIR
 from sasscrawl.schemas import article_errors
-from sasscrawl.store import ArticleStore, StoreError
+from sasscrawl.store import ArticleStore, StoreError, serialise
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class Command(ScrapyCommand):
             count = self._write_file(records, Path(opts.output)) if opts.output else self._save(records, data_dir)
         except StoreError as error:
             logger.error("Not re-extracted: %s", error)
-            self.exitcode = 3
+            self.exitcode = EXIT_DATA_DIR
             return
         logger.info("Re-extracted %d articles from %s", count, warc_dir)
 
@@ -88,7 +88,7 @@ class Command(ScrapyCommand):
         count = 0
         with temporary.open("w", encoding="utf-8") as out:
             for record in records:
-                out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+                out.write(serialise(record) + "\n")
                 count += 1
         os.replace(temporary, output)
         return count

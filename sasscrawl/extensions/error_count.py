@@ -19,9 +19,10 @@ class _UnexpectedErrorCounter(logging.Handler):
     def __init__(self, stats):
         super().__init__(level=logging.ERROR)
         self.stats = stats
+        self.accounted = [logging.Filter(name) for name in ACCOUNTED_LOGGERS]  # each: the logger and its children
 
     def emit(self, record: logging.LogRecord) -> None:
-        if any(record.name == name or record.name.startswith(name + ".") for name in ACCOUNTED_LOGGERS):
+        if any(accounted.filter(record) for accounted in self.accounted):
             return
         if str(record.msg).startswith("[Spidermon]"):  # its report, logged through the spider's logger
             return

@@ -8,6 +8,8 @@ import sys
 from scrapy import signals
 from twisted.internet import task
 
+from sasscrawl.health import ARTICLE_OUTCOMES, SAVED_OUTCOMES
+
 logger = logging.getLogger(__name__)
 
 BAR_WIDTH = 30
@@ -30,9 +32,8 @@ class Progress:
     def counts(self) -> tuple[int, int, int, int]:
         stats = self.crawler.stats
         requested = stats.get_value("sasscrawl/articles/requested", 0)
-        done = sum(stats.get_value(f"sasscrawl/articles/{name}", 0)
-                   for name in ("new", "changed", "updated", "unchanged", "failed", "gone", "invalid", "duplicate"))
-        saved = sum(stats.get_value(f"sasscrawl/articles/{name}", 0) for name in ("new", "changed", "updated"))
+        done = sum(stats.get_value(f"sasscrawl/articles/{name}", 0) for name in ARTICLE_OUTCOMES)
+        saved = sum(stats.get_value(f"sasscrawl/articles/{name}", 0) for name in SAVED_OUTCOMES)
         return done, requested, saved, stats.get_value("sasscrawl/articles/failed", 0)
 
     def line(self) -> str:

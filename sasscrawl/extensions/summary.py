@@ -14,15 +14,14 @@ from pathlib import Path
 
 from scrapy import signals
 
-from sasscrawl.health import exit_status, run_problems
+from sasscrawl.health import ARTICLE_OUTCOMES, exit_status, run_problems
 
 logger = logging.getLogger(__name__)
 
 
 def summarise(stats: dict, finish_reason: str, failed_pages_max_share: float, now: datetime) -> dict:
     started = stats.get("start_time") or now
-    articles = {name: stats.get(f"sasscrawl/articles/{name}", 0)
-                for name in ("new", "changed", "updated", "unchanged", "failed", "gone", "invalid", "duplicate")}
+    articles = {name: stats.get(f"sasscrawl/articles/{name}", 0) for name in ARTICLE_OUTCOMES}
     images = {name: stats.get(f"sasscrawl/images/{name}", 0) for name in ("downloaded", "cached", "failed", "bytes")}
     snapshots = {name: stats.get(f"sasscrawl/snapshots/{name}", 0) for name in ("rendered", "failed")}
     problems = run_problems(stats, failed_pages_max_share)
