@@ -6,9 +6,11 @@ import ast
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +31,7 @@ class CrawlResult:
     log: str
     data_dir: Path
 
-    @property
+    @cached_property
     def stats(self) -> dict:
         """Scrapy's final stats dump, parsed from the log."""
         dump = self.log.rsplit("Dumping Scrapy stats:", 1)[1]
@@ -51,6 +53,13 @@ class CrawlResult:
     def summary(self) -> dict:
         runs = sorted((self.data_dir / "runs").glob("*.json"))
         return json.loads(runs[-1].read_text("utf-8"))
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 just now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def crawl_command(start_url: str, data_dir: Path, *spider_args: str, settings: dict | None = None) -> list[str]:

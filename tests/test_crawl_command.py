@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import socket
 
-from harness import run_crawl
+from harness import free_port, run_crawl
 from sasscrawl.replica import build_site
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_a_healthy_run_exits_zero(clean_site, serve, tmp_path):

@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 import pty
 import subprocess
-import sys
 
-from harness import FAST_SETTINGS, PROJECT_ROOT, run_crawl
+from harness import PROJECT_ROOT, crawl_command, run_crawl
 from sasscrawl.replica import build_site
 
 
@@ -33,10 +32,7 @@ def test_progress_lines_in_the_log(serve, tmp_path):
 def test_live_progress_bar_on_a_terminal(serve, tmp_path):
     site = build_site(articles=5, seed=2, quirks=False)
     server = serve(site)
-    command = [sys.executable, "-m", "scrapy", "crawl", "commentary", "-a", f"start_url={server.start_url}",
-               "-s", f"DATA_DIR={tmp_path}"]
-    for name, value in FAST_SETTINGS.items():
-        command += ["-s", f"{name}={value}"]
+    command = crawl_command(server.start_url, tmp_path)
     controller, terminal = pty.openpty()
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal)
     os.close(terminal)

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from harness import FAST_SETTINGS, PROJECT_ROOT, run_crawl, signal_after
+from harness import PROJECT_ROOT, crawl_command, run_crawl, signal_after
 from sasscrawl.replica import build_site
 from sasscrawl.store import ArticleStore
 
@@ -141,10 +141,8 @@ def kill_after_articles(server, data_dir, articles: int, sig: int) -> subprocess
 
     Synchronised on the crawl's own log ("Scraped from" comes after the last pipeline), not on time.
     """
-    command = [sys.executable, "-m", "scrapy", "crawl", "commentary", "-a", f"start_url={server.start_url}",
-               "-s", f"DATA_DIR={data_dir}", "-s", "SNAPSHOT_SHARE=0.2"]
-    for name, value in {**FAST_SETTINGS, "LOG_LEVEL": "DEBUG", "CONCURRENT_REQUESTS_PER_DOMAIN": "2"}.items():
-        command += ["-s", f"{name}={value}"]
+    command = crawl_command(server.start_url, data_dir, settings={
+        "SNAPSHOT_SHARE": "0.2", "LOG_LEVEL": "DEBUG", "CONCURRENT_REQUESTS_PER_DOMAIN": "2"})
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                text=True)
     marker = "Scraped from" if articles else "Crawled (200)"
@@ -198,11 +196,8 @@ def test_disk_full_keeps_the_existing_file_and_exits_non_zero(serve, tmp_path):
         "signal.signal(signal.SIGXFSZ, signal.SIG_IGN);"
         f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}));"
         "sys.argv = ['scrapy'] + sys.argv[1:]; runpy.run_module('scrapy', run_name='__main__')",
-        "crawl", "commentary", "-a", f"start_url={server.start_url}", "-s", f"DATA_DIR={tmp_path}",
-        "-s", "SNAPSHOT_SHARE=0",
+        *crawl_command(server.start_url, tmp_path, settings={"SNAPSHOT_SHARE": "0"})[3:],
     ]
-    for name, value in FAST_SETTINGS.items():
-        limited += ["-s", f"{name}={value}"]
     completed = subprocess.run(limited, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
     assert first.returncode == 0
     assert completed.returncode == 3, completed.stderr[-3000:]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,17 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from harness import PROJECT_ROOT
+from harness import PROJECT_ROOT, free_port
 from sasscrawl.replica import build_site
 
 BIN = Path(sys.executable).parent
 PROJECT_FILES = ("sasscrawl", "scrapy.cfg", "pyproject.toml", "README.md")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def call(url: str, data: list[tuple[str, str]] | None = None) -> dict:

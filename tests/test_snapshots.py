@@ -6,7 +6,6 @@ import base64
 import io
 import os
 import signal
-import socket
 import subprocess
 import threading
 import urllib.request
@@ -15,17 +14,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from PIL import Image
 
-from harness import PROJECT_ROOT, run_crawl
+from harness import PROJECT_ROOT, free_port, run_crawl
 from sasscrawl.replica import build_site
 from sasscrawl.snapshots import SnapshotFailed, store_snapshot
 
 SPLASH_VENV = PROJECT_ROOT / ".splash-venv"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class _FailingSplash(BaseHTTPRequestHandler):
