@@ -29,6 +29,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from sasscrawl.files import replace_atomically
 from sasscrawl.mirror import FAILED_IMAGE, describe_image, mirror_path
 from sasscrawl.parser import NotAnArticle, Page
 from sasscrawl.section import article_id_from_url
@@ -131,9 +132,7 @@ def write_index(folder: Path) -> None:
         except (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error) as error:
             logger.warning("WARC file %s is damaged (%s): indexed up to the damage", path.name, error)
         lines += [line for line in out.getvalue().splitlines(keepends=True) if line.strip()]
-    temporary = folder / f".{INDEX_FILE}.tmp"
-    temporary.write_text("".join(sorted(lines)), encoding="utf-8")
-    os.replace(temporary, folder / INDEX_FILE)
+    replace_atomically(folder / INDEX_FILE, "".join(sorted(lines)).encode("utf-8"))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ import binascii
 import os
 from pathlib import Path
 
+from sasscrawl.files import replace_atomically
+
 SNAPSHOT_FOLDER = "snapshots"
 
 
@@ -28,8 +30,8 @@ def store_snapshot(data_dir: str | os.PathLike, article_id: int, html: str | Non
     try:
         png = base64.b64decode(png_base64, validate=True)
         folder.mkdir(parents=True, exist_ok=True)
-        _write_atomically(folder / names["html"], html.encode("utf-8"))
-        _write_atomically(folder / names["png"], png)
+        replace_atomically(folder / names["html"], html.encode("utf-8"))
+        replace_atomically(folder / names["png"], png)
     except (OSError, binascii.Error) as error:
         raise SnapshotFailed(f"cannot store the snapshot: {error}") from error
     return {"html": f"{SNAPSHOT_FOLDER}/{names['html']}", "png": f"{SNAPSHOT_FOLDER}/{names['png']}",
@@ -38,9 +40,3 @@ def store_snapshot(data_dir: str | os.PathLike, article_id: int, html: str | Non
 
 def failed_snapshot(reason: str) -> dict:
     return {"html": None, "png": None, "status": "failed", "error": reason}
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from scrapy import signals
 
+from sasscrawl.files import replace_atomically
 from sasscrawl.health import ARTICLE_OUTCOMES, exit_status, run_problems
 
 logger = logging.getLogger(__name__)
@@ -73,8 +74,6 @@ class RunSummary:
             return  # the run never held the data folder (bad arguments, locked, unwritable): leave it alone
         try:
             self.runs_dir.mkdir(parents=True, exist_ok=True)
-            temporary = self.runs_dir / f".{run_id}.json.tmp"
-            temporary.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-            os.replace(temporary, self.runs_dir / f"{run_id}.json")
+            replace_atomically(self.runs_dir / f"{run_id}.json", (json.dumps(summary, indent=2) + "\n").encode("utf-8"))
         except OSError as error:
             logger.error("Could not write the run summary to %s: %s", self.runs_dir, error.strerror or error)
