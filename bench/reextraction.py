@@ -12,11 +12,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench.crawls import PROJECT_ROOT, project_command, scrapy_environment
+from bench.crawls import CRAWL_TIMEOUT_SECONDS, PROJECT_ROOT, project_command, scrapy_environment
 from bench.served_replica import ServedReplica
 from sasscrawl.archive import reextract
-
-CRAWL_TIMEOUT_SECONDS = 1800
 
 
 def measure(articles: int, repeats: int, scratch: Path, concurrency: int) -> dict:

@@ -91,19 +91,11 @@ class FieldCoverageMonitor(SpidermonFieldCoverageMonitor):
 class RecordMonitorResults(Action):
     """Put the verdict into the run's stats, where the exit status and the run summary read it."""
 
-    def __init__(self, crawler):
-        super().__init__()
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
     def run_action(self):
         failures = [f"{result.item.name}: {_first_line(result.reason or result.error)}"
                     for result in self.result.monitors_failed_results]
-        self.crawler.stats.set_value(MONITORS_RAN, True)
-        self.crawler.stats.set_value(MONITORS_FAILED, failures)
+        self.data.crawler.stats.set_value(MONITORS_RAN, True)
+        self.data.crawler.stats.set_value(MONITORS_FAILED, failures)
 
 
 def _first_line(text: str | None) -> str:

@@ -227,11 +227,6 @@ class ReplicaSite:
         with self._lock:
             return list(self._by_section[self.section])
 
-    @property
-    def sibling_articles(self) -> list[ArticleSpec]:
-        with self._lock:
-            return [s for sid, specs in self._by_section.items() if sid != self.section for s in specs]
-
     def article(self, article_id: int) -> ArticleSpec:
         """Any section's article by id; KeyError if there is none."""
         with self._lock:
