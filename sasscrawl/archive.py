@@ -6,7 +6,9 @@ and payload digests. Every record is its own gzip member, so a file cut off by
 a kill loses only its last record, and each archiving run starts new files
 (``sasscrawl-<UTC time>-<pid>-<serial>.warc.gz``) that roll over at a size limit
 instead of appending to what an earlier run left. ``index.cdxj`` beside them,
-rebuilt at the end of a run, lets pywb or any CDXJ reader find a URL.
+rebuilt at the end of a run, lets pywb or any CDXJ reader find a URL. Both are
+written through :mod:`sasscrawl.files`: never through a link, and each WARC file
+is on the disk (fsync) once it is closed, at rollover or at the end of the run.
 
 :func:`reextract` reads the archive back into article records, with no network.
 """
@@ -29,7 +31,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from sasscrawl.files import replace_atomically
+from sasscrawl import files
 from sasscrawl.mirror import FAILED_IMAGE, describe_image, mirror_path
 from sasscrawl.parser import NotAnArticle, Page
 from sasscrawl.section import article_id_from_url
@@ -50,29 +52,26 @@ def warc_date(moment: datetime) -> str:
 
 
 class WarcArchive:
-    """Appends exchanges to rolling, per-record-gzipped WARC files in ``folder``."""
+    """Appends exchanges to rolling, per-record-gzipped WARC files in ``DATA_DIR/warc``."""
 
-    def __init__(self, folder: str | os.PathLike, max_file_size: int, max_record_size: int):
-        self.folder = Path(folder)
+    def __init__(self, data_dir: str | os.PathLike, max_file_size: int, max_record_size: int):
+        self.data_dir = Path(data_dir)
         self.max_file_size = max_file_size
         self.max_record_size = max_record_size
         self.prefix = f"sasscrawl-{datetime.now(timezone.utc):%Y%m%d%H%M%S}-{os.getpid()}"
         self.serial = 0
         self.file = None
         self.writer: WARCWriter | None = None
-        self.files: list[Path] = []
 
     def _open_next(self) -> None:
         self.close_file()
-        self.folder.mkdir(parents=True, exist_ok=True)
         self.serial += 1
-        path = self.folder / f"{self.prefix}-{self.serial:05d}.warc.gz"
-        self.file = path.open("xb")
-        self.files.append(path)
+        name = f"{self.prefix}-{self.serial:05d}.warc.gz"
+        self.file = files.create_file(self.data_dir, f"{WARC_FOLDER}/{name}")
         self.writer = WARCWriter(self.file, gzip=True, warc_version="WARC/1.1")
         info = {"software": SOFTWARE, "format": "WARC File Format 1.1",
                 "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"}
-        self.writer.write_record(self.writer.create_warcinfo_record(path.name, info))
+        self.writer.write_record(self.writer.create_warcinfo_record(name, info))
 
     def write_exchange(self, *, url: str, method: str, request_headers: list[tuple[str, str]], request_body: bytes,
                        protocol: str, status: int, response_headers: list[tuple[str, str]], body: bytes,
@@ -112,18 +111,23 @@ class WarcArchive:
         self.file.flush()
 
     def close_file(self) -> None:
+        """Close the file being written, on the disk first: a power cut then keeps every record in it."""
         if self.file is not None:
-            self.file.close()
-            self.file = self.writer = None
+            try:
+                files.sync(self.file)
+            finally:
+                self.file.close()
+                self.file = self.writer = None
 
     def close(self) -> None:
         self.close_file()
-        if self.files:
-            write_index(self.folder)
+        if self.serial:  # this run wrote WARC files
+            write_index(self.data_dir)
 
 
-def write_index(folder: Path) -> None:
-    """Rebuild ``index.cdxj`` over every WARC file in ``folder``; a damaged file is indexed up to its damage."""
+def write_index(data_dir: Path) -> None:
+    """Rebuild ``warc/index.cdxj`` over every WARC file there; a damaged file is indexed up to its damage."""
+    folder = data_dir / WARC_FOLDER
     lines: list[str] = []
     for path in sorted(folder.glob("*.warc.gz")):
         out = io.StringIO()
@@ -132,7 +136,7 @@ def write_index(folder: Path) -> None:
         except (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error) as error:
             logger.warning("WARC file %s is damaged (%s): indexed up to the damage", path.name, error)
         lines += [line for line in out.getvalue().splitlines(keepends=True) if line.strip()]
-    replace_atomically(folder / INDEX_FILE, "".join(sorted(lines)).encode("utf-8"))
+    files.replace_file(data_dir, f"{WARC_FOLDER}/{INDEX_FILE}", "".join(sorted(lines)).encode("utf-8"))
 
 
 @dataclass(frozen=True)

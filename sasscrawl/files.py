@@ -1,13 +1,161 @@
-"""Whole files or nothing: a reader (or a kill) never sees one half-written."""
+"""Every file sasscrawl writes, written one way: inside its folder, whole or not at all, and durable.
+
+A file is written to a fresh temporary name in its own folder (``.<name>.<16 hex>.tmp``,
+created with ``O_CREAT|O_EXCL|O_NOFOLLOW``, so nothing planted there, be it a link,
+a hard link or a pipe, is ever opened), flushed to disk, renamed over the target
+(a link found at the target is replaced, never followed) and the folder flushed
+too: a reader or a kill sees the old file or the new one, and a power cut keeps
+whichever the last completed write made. A failure removes the temporary file and
+leaves the old file as it was.
+
+The folder is reached from ``root`` (DATA_DIR, or the folder of a file the user
+names) one component at a time, each opened relative to the one above without
+following links, and every file operation is relative to the last one opened: a
+symbolic link anywhere below ``root``, planted before the run or while it runs,
+is refused with :class:`WriteRefused`, never followed. ``root`` itself is taken as
+the user gave it (DATA_DIR may well be a link to a larger disk); it is created
+when missing, as are the folders below it.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
-from pathlib import Path
+import secrets
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+_FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_FILE_MODE = 0o666  # the user's umask decides, as for any file they create
+_NAME_BYTES_KEPT = 200  # of the target's name in a temporary name: it stays under the 255-byte limit
 
 
-def replace_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path`` (``.<name>.tmp``), then rename it over ``path``."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+class WriteRefused(OSError):
+    """A write that would leave its root: through a symbolic link, a file taken for a folder, or ``..``."""
+
+
+def replace_file(root: str | os.PathLike, relative: str | os.PathLike, data: bytes) -> None:
+    """Replace ``root/relative`` with ``data``, atomically and durably (see the module's docstring)."""
+    with replacing_file(root, relative) as out:
+        out.write(data)
+
+
+@contextmanager
+def replacing_file(root: str | os.PathLike, relative: str | os.PathLike) -> Iterator[BinaryIO]:
+    """A file to stream ``root/relative``'s new content into; it replaces the old file when the block ends.
+
+    If the block raises, the temporary file is removed and the old file is left as it was.
+    """
+    *folders, name = _parts(relative)
+    folder = _open_folders(Path(root), folders)
+    try:
+        temporary, fd = _create_temporary(folder, name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                yield out
+                sync(out)
+            os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
+        except BaseException:
+            with suppress(OSError):
+                os.unlink(temporary, dir_fd=folder)
+            raise
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+def create_file(root: str | os.PathLike, relative: str | os.PathLike) -> BinaryIO:
+    """A new, empty ``root/relative`` for a writer that appends as it goes (a WARC file); never an existing file.
+
+    The folder is flushed at once, so the file's name survives a power cut; its content is the
+    writer's to flush (:func:`sync`) when it is complete.
+    """
+    *folders, name = _parts(relative)
+    folder = _open_folders(Path(root), folders)
+    try:
+        fd = os.open(name, _NEW_FILE_FLAGS, _FILE_MODE, dir_fd=folder)
+        try:
+            os.fsync(folder)
+            return os.fdopen(fd, "wb")
+        except BaseException:
+            os.close(fd)
+            raise
+    finally:
+        os.close(folder)
+
+
+def sync(out: BinaryIO) -> None:
+    """Everything written to ``out`` so far, on the disk."""
+    out.flush()
+    os.fsync(out.fileno())
+
+
+def _parts(relative: str | os.PathLike) -> list[str]:
+    path = PurePosixPath(relative)
+    if not path.parts or path.is_absolute() or ".." in path.parts:
+        raise WriteRefused(errno.EINVAL, f"refusing to write outside the folder: {str(relative)!r}")
+    return list(path.parts)
+
+
+def _open_folders(root: Path, folders: list[str], create: bool = True) -> int:
+    """A descriptor of ``root/folders``, each folder below ``root`` opened without following a link."""
+    if create:
+        os.makedirs(root, exist_ok=True)
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for depth, name in enumerate(folders):
+            child = _open_folder(fd, name, root.joinpath(*folders[:depth + 1]), create)
+            os.close(fd)
+            fd = child
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _open_folder(parent: int, name: str, shown: Path, create: bool) -> int:
+    try:
+        return os.open(name, _FOLDER_FLAGS, dir_fd=parent)
+    except FileNotFoundError:
+        if not create:
+            raise
+    except OSError as error:
+        raise _refusal_of(error, parent, name, shown) from None
+    try:
+        os.mkdir(name, dir_fd=parent)
+        os.fsync(parent)  # the new folder's name survives a power cut with the file about to be written in it
+    except FileExistsError:
+        pass  # made meanwhile; if as a link, the open below refuses it
+    try:
+        return os.open(name, _FOLDER_FLAGS, dir_fd=parent)
+    except OSError as error:
+        raise _refusal_of(error, parent, name, shown) from None
+
+
+def _refusal_of(error: OSError, parent: int, name: str, shown: Path) -> OSError:
+    if error.errno not in (errno.ELOOP, errno.ENOTDIR):
+        return error
+    with suppress(OSError):
+        if stat.S_ISLNK(os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode):
+            return _refusal(shown, errno.ELOOP)
+    return WriteRefused(errno.ENOTDIR, f"{shown} is not a directory")
+
+
+def _refusal(path: Path, code: int) -> WriteRefused:
+    return WriteRefused(code, f"{path} is a symbolic link, and sasscrawl never writes through one: "
+                             "put the real directory or file in its place")
+
+
+def _create_temporary(folder: int, name: str) -> tuple[bytes, int]:
+    """A new file beside ``name`` under a name nobody can guess in advance, so nobody can plant anything there."""
+    kept = os.fsencode(name)[:_NAME_BYTES_KEPT]
+    while True:
+        temporary = b"." + kept + b"." + secrets.token_hex(8).encode("ascii") + b".tmp"
+        try:
+            return temporary, os.open(temporary, _NEW_FILE_FLAGS, _FILE_MODE, dir_fd=folder)
+        except FileExistsError:
+            continue  # a one in 2**64 chance: draw again

@@ -9,13 +9,12 @@ the image mirror's requests may go elsewhere by design.
 
 import logging
 from datetime import datetime, timezone
-from pathlib import Path
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
 
-from sasscrawl.archive import WARC_FOLDER, WarcArchive
+from sasscrawl.archive import INDEX_FILE, WARC_FOLDER, WarcArchive
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +69,7 @@ class WarcCaptureMiddleware:
         spider = self.crawler.spider
         if self.archive is None and getattr(spider, "archive", None) == "warc" and spider.store is not None:
             settings = self.crawler.settings
-            self.archive = WarcArchive(Path(settings["DATA_DIR"]) / WARC_FOLDER,
-                                       max_file_size=settings.getint("WARC_MAX_FILE_SIZE"),
+            self.archive = WarcArchive(settings["DATA_DIR"], max_file_size=settings.getint("WARC_MAX_FILE_SIZE"),
                                        max_record_size=settings.getint("WARC_MAX_RECORD_SIZE"))
         return self.archive
 
@@ -100,8 +98,14 @@ class WarcCaptureMiddleware:
         return response
 
     def spider_closed(self, spider):
-        if self.archive is not None:
+        if self.archive is None:
+            return
+        try:
             self.archive.close()
+        except OSError as error:
+            self.crawler.stats.inc_value("sasscrawl/warc/close_failed")
+            logger.error("Could not finish the WARC archive in %s/%s (its last file or %s): %s",
+                         self.crawler.settings["DATA_DIR"], WARC_FOLDER, INDEX_FILE, error.strerror or error)
 
 
 def _header_pairs(headers) -> list[tuple[str, str]]:

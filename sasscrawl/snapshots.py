@@ -2,7 +2,8 @@
 
 A snapshot is the page as a reader sees it after client-side XSLT, rendered by
 Splash: ``DATA_DIR/snapshots/<articleId>.html`` and ``<articleId>.png``, each
-written to a temporary file and renamed, so a kill never leaves half of one.
+written by :func:`sasscrawl.files.replace_file`, so a kill never leaves half of one
+and a link in their place is never written through.
 """
 
 from __future__ import annotations
@@ -10,9 +11,8 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from pathlib import Path
 
-from sasscrawl.files import replace_atomically
+from sasscrawl.files import replace_file
 
 SNAPSHOT_FOLDER = "snapshots"
 
@@ -25,17 +25,14 @@ def store_snapshot(data_dir: str | os.PathLike, article_id: int, html: str | Non
     """Write Splash's rendering of an article; returns the record's ``snapshot`` value."""
     if not html or not png_base64:
         raise SnapshotFailed("Splash answered without html or png")
-    folder = Path(data_dir) / SNAPSHOT_FOLDER
-    names = {"html": f"{article_id}.html", "png": f"{article_id}.png"}
+    paths = {"html": f"{SNAPSHOT_FOLDER}/{article_id}.html", "png": f"{SNAPSHOT_FOLDER}/{article_id}.png"}
     try:
         png = base64.b64decode(png_base64, validate=True)
-        folder.mkdir(parents=True, exist_ok=True)
-        replace_atomically(folder / names["html"], html.encode("utf-8"))
-        replace_atomically(folder / names["png"], png)
+        replace_file(data_dir, paths["html"], html.encode("utf-8"))
+        replace_file(data_dir, paths["png"], png)
     except (OSError, binascii.Error) as error:
-        raise SnapshotFailed(f"cannot store the snapshot: {error}") from error
-    return {"html": f"{SNAPSHOT_FOLDER}/{names['html']}", "png": f"{SNAPSHOT_FOLDER}/{names['png']}",
-            "status": "rendered", "error": None}
+        raise SnapshotFailed(f"cannot store the snapshot: {getattr(error, 'strerror', None) or error}") from error
+    return {**paths, "status": "rendered", "error": None}
 
 
 def failed_snapshot(reason: str) -> dict:

@@ -3,12 +3,12 @@
 No Scrapy here. ``DATA_DIR/state.sqlite3`` (SQLite, WAL, ``synchronous=FULL``)
 is the journal: an article counts as saved once its transaction commits, and a
 SIGKILL or a power cut cannot take it back. ``DATA_DIR/articles.jsonl`` is a
-snapshot of the journal, rewritten by atomic replacement (temporary file,
-fsync, rename, fsync of the folder), so a reader always sees a whole file with
-one valid line per article, sorted by ``articleId``. Snapshots are taken when
-enough has changed since the last one (a share of the dataset, so the cost stays
-linear in its size), at the end of a run, and at the start of a run when a kill
-left the journal ahead of the snapshot.
+snapshot of the journal, rewritten by atomic replacement (:mod:`sasscrawl.files`:
+temporary file, fsync, rename, fsync of the folder), so a reader always sees a
+whole file with one valid line per article, sorted by ``articleId``. Snapshots
+are taken when enough has changed since the last one (a share of the dataset, so
+the cost stays linear in its size), at the end of a run, and at the start of a
+run when a kill left the journal ahead of the snapshot.
 
 The frontier (``pending``) holds every URL a run decided to fetch and has not
 finished; the next run starts from it, so an interrupted crawl is continued,
@@ -28,8 +28,10 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
+
+from sasscrawl import files
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +40,9 @@ FULL_WALK = "full_walk_due"
 IMAGE_FACTS = ("path", "sha256", "size", "contentType", "width", "height")
 MIRRORED = ("downloaded", "cached")
 STATE_FILE = "state.sqlite3"
+STATE_SUFFIXES = ("", "-wal", "-shm")
 LOCK_FILE = ".lock"
+RUNS_FOLDER = "runs"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -137,7 +141,7 @@ class ArticleStore:
                 "Articles saved after the last snapshot will be fetched again.",
                 self.state_path, error, aside.name, self.articles_path.name,
             )
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in STATE_SUFFIXES:
                 source = Path(f"{self.state_path}{suffix}")
                 if source.exists():
                     source.replace(f"{aside}{suffix}")
@@ -321,20 +325,13 @@ class ArticleStore:
             self.snapshot()
 
     def snapshot(self) -> None:
-        """Rewrite ``articles.jsonl`` from the journal by atomic replacement."""
+        """Rewrite ``articles.jsonl`` from the journal by atomic replacement, one line at a time."""
         changes = self._changes
-        temporary = self.articles_path.with_name(f".{ARTICLES_FILE}.tmp")
         try:
-            with temporary.open("wb") as out:
+            with files.replacing_file(self.data_dir, ARTICLES_FILE) as out:
                 for (record,) in self.db.execute("SELECT record FROM articles ORDER BY id"):
                     out.write(record.encode("utf-8") + b"\n")
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, self.articles_path)
-            _fsync_dir(self.data_dir)
         except OSError as error:
-            with suppress(OSError):
-                temporary.unlink(missing_ok=True)
             raise StoreError(
                 f"cannot write {self.articles_path} ({error.strerror or error}); the previous file is untouched "
                 f"and every saved article is kept in {self.state_path.name}"
@@ -381,14 +378,6 @@ def _transaction(db: sqlite3.Connection):
         if db.in_transaction:
             db.execute("ROLLBACK")
         raise StoreError(f"cannot write the state journal: {error}") from error
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _is_environment_error(error: sqlite3.OperationalError) -> bool:

@@ -121,22 +121,26 @@ def test_mirror_store_never_writes_through_a_linked_folder(tmp_path):
     folder = tmp_path / "data" / first.rsplit("/", 1)[0]
     shutil.rmtree(folder)
     folder.symlink_to(outside, target_is_directory=True)
-    with pytest.raises(OSError, match="outside the mirror"):
+    with pytest.raises(OSError, match="is a symbolic link"):
         store.persist_file(second, io.BytesIO(b"b"), info=None)
     linked_mirror = MirrorStore(str(tmp_path / "other"))
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "images").symlink_to(outside, target_is_directory=True)
-    with pytest.raises(OSError, match="outside the mirror"):
+    with pytest.raises(OSError, match="is a symbolic link"):
         linked_mirror.persist_file(first, io.BytesIO(b"x"), info=None)
+    with pytest.raises(OSError, match="outside the mirror"):
+        store.persist_file("runs/x.json", io.BytesIO(b"x"), info=None)
     secret = tmp_path / "secret"
     secret.write_bytes(b"secret")
-    planted = tmp_path / "third" / first.replace("a.jpeg", "~a.jpeg.part")
-    planted.parent.mkdir(parents=True)
-    for plant in (lambda: planted.symlink_to(outside / "target"), lambda: os.link(secret, planted),
-                  lambda: os.mkfifo(planted)):
-        plant()  # in place of the temporary file: a link, a hard link, a pipe that would block the write
-        MirrorStore(str(tmp_path / "third")).persist_file(first, io.BytesIO(b"c"), info=None)
-        assert (tmp_path / "third" / first).read_bytes() == b"c" and not planted.exists()
+    for old_name in ("~a.jpeg.part", ".a.jpeg.tmp"):  # the temporary names once used, fixed and so plantable
+        planted = tmp_path / "third" / first.replace("a.jpeg", old_name)
+        planted.parent.mkdir(parents=True, exist_ok=True)
+        for plant in (lambda: planted.symlink_to(outside / "target"), lambda: os.link(secret, planted),
+                      lambda: os.mkfifo(planted)):
+            plant()  # in place of the temporary file: a link, a hard link, a pipe that would block the write
+            MirrorStore(str(tmp_path / "third")).persist_file(first, io.BytesIO(b"c"), info=None)
+            assert (tmp_path / "third" / first).read_bytes() == b"c" and os.path.lexists(planted)
+            planted.unlink()
     assert list(outside.iterdir()) == [] and secret.read_bytes() == b"secret"
 
 

@@ -1,6 +1,7 @@
 """ArticleStore against real files and a real SQLite journal: what a user of DATA_DIR relies on."""
 
 import copy
+import errno
 import hashlib
 import json
 import logging
@@ -368,42 +369,43 @@ def test_data_dir_that_is_a_regular_file_is_a_store_error(tmp_path):
         ArticleStore(tmp_path / "data")
 
 
-def test_failed_snapshot_leaves_previous_file_untouched_and_record_journaled(tmp_path, stores, make):
-    """Snapshot write fails (temp path occupied by a directory): StoreError, old file intact, article kept."""
+def test_failed_snapshot_leaves_previous_file_untouched_and_record_journaled(tmp_path, stores, make, monkeypatch):
+    """The disk fails while the snapshot is written: StoreError, old file intact, nothing left over, article kept."""
     store = stores(tmp_path, snapshot_min_changes=1, snapshot_share=0)
     store.save(make(1))
     before = (tmp_path / ARTICLES_FILE).read_bytes()
-    blocker = tmp_path / f".{ARTICLES_FILE}.tmp"
-    blocker.mkdir()
 
-    with pytest.raises(StoreError, match="untouched"):
-        store.save(make(2))
+    def failing_fsync(fd):
+        raise OSError(errno.EIO, "Input/output error")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "fsync", failing_fsync)
+        with pytest.raises(StoreError, match="untouched") as failure:
+            store.save(make(2))
+    assert STATE_FILE in str(failure.value) and "Input/output error" in str(failure.value)
     assert (tmp_path / ARTICLES_FILE).read_bytes() == before
-    assert store.known_ids() == {1, 2}
-
-    blocker.rmdir()
-    store.close()
-    assert snapshot_ids(tmp_path / ARTICLES_FILE) == [1, 2]
-
-
-def test_failed_snapshot_through_dangling_temp_path_is_a_store_error(tmp_path, stores, make):
-    """Same promise when the temp file cannot be created (its path leads nowhere): nothing is lost."""
-    store = stores(tmp_path, snapshot_min_changes=1, snapshot_share=0)
-    store.save(make(1))
-    before = (tmp_path / ARTICLES_FILE).read_bytes()
-    temporary = tmp_path / f".{ARTICLES_FILE}.tmp"
-    temporary.symlink_to(tmp_path / "missing-folder" / "x")
-
-    with pytest.raises(StoreError, match="untouched") as failure:
-        store.save(make(2))
-    assert STATE_FILE in str(failure.value)
-    assert (tmp_path / ARTICLES_FILE).read_bytes() == before
-    assert not os.path.lexists(temporary)
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.endswith(".tmp")) == []
     assert store.known_ids() == {1, 2}
     store.close()
     assert snapshot_ids(tmp_path / ARTICLES_FILE) == [1, 2]
     reopened = stores(tmp_path)
     assert reopened.known_ids() == {1, 2}
+
+
+def test_link_planted_at_the_old_temporary_name_is_never_written_through(tmp_path, stores, make):
+    """Before, the snapshot wrote to .articles.jsonl.tmp: a link there made it overwrite the file it points to."""
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"not the crawler's")
+    data = tmp_path / "data"
+    data.mkdir()
+    planted = data / f".{ARTICLES_FILE}.tmp"
+    planted.symlink_to(outside)
+    store = stores(data, snapshot_min_changes=1, snapshot_share=0)
+    store.save(make(1))
+    store.close()
+    assert outside.read_bytes() == b"not the crawler's"
+    assert planted.is_symlink() and not (data / ARTICLES_FILE).is_symlink()
+    assert snapshot_ids(data / ARTICLES_FILE) == [1]
 
 
 # --- frontier ------------------------------------------------------------------------

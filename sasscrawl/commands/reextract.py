@@ -13,13 +13,13 @@ leaves the data folder alone.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from sasscrawl.archive import NOT_IN_ARCHIVE, WARC_FOLDER, reextract
+from sasscrawl.files import replacing_file
 from sasscrawl.health import EXIT_DATA_DIR
 from sasscrawl.schemas import article_errors
 from sasscrawl.store import ArticleStore, StoreError, serialise
@@ -84,13 +84,15 @@ class Command(ScrapyCommand):
 
     @staticmethod
     def _write_file(records, output: Path) -> int:
-        temporary = output.with_name(f".{output.name}.tmp")
+        """Stream the records into ``output``, replaced whole and durably once all are written, never through a link."""
         count = 0
-        with temporary.open("w", encoding="utf-8") as out:
-            for record in records:
-                out.write(serialise(record) + "\n")
-                count += 1
-        os.replace(temporary, output)
+        try:
+            with replacing_file(output.parent, output.name) as out:
+                for record in records:
+                    out.write(serialise(record).encode("utf-8") + b"\n")
+                    count += 1
+        except OSError as error:
+            raise StoreError(f"cannot write {output} ({error.strerror or error}); it is left as it was") from error
         return count
 
 

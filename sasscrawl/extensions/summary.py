@@ -10,12 +10,12 @@ import json
 import logging
 import os
 from datetime import datetime, timezone
-from pathlib import Path
 
 from scrapy import signals
 
-from sasscrawl.files import replace_atomically
+from sasscrawl.files import replace_file
 from sasscrawl.health import ARTICLE_OUTCOMES, exit_status, run_problems
+from sasscrawl.store import RUNS_FOLDER
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def summarise(stats: dict, finish_reason: str, failed_pages_max_share: float, no
 class RunSummary:
     def __init__(self, crawler):
         self.crawler = crawler
-        self.runs_dir = Path(crawler.settings["DATA_DIR"]) / "runs"
+        self.data_dir = crawler.settings["DATA_DIR"]
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -73,7 +73,8 @@ class RunSummary:
         if getattr(spider, "store", None) is None:
             return  # the run never held the data folder (bad arguments, locked, unwritable): leave it alone
         try:
-            self.runs_dir.mkdir(parents=True, exist_ok=True)
-            replace_atomically(self.runs_dir / f"{run_id}.json", (json.dumps(summary, indent=2) + "\n").encode("utf-8"))
+            replace_file(self.data_dir, f"{RUNS_FOLDER}/{run_id}.json", (json.dumps(summary, indent=2) + "\n").encode())
         except OSError as error:
-            logger.error("Could not write the run summary to %s: %s", self.runs_dir, error.strerror or error)
+            self.crawler.stats.inc_value("sasscrawl/summary/failed")
+            logger.error("Could not write the run summary to %s/%s: %s", self.data_dir, RUNS_FOLDER,
+                         error.strerror or error)

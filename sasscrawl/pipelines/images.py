@@ -2,8 +2,8 @@
 
 Not ImagesPipeline: that one re-encodes images. Files land under
 ``DATA_DIR/images/<host>[:port]/<url path>`` (see :mod:`sasscrawl.mirror`),
-written by :class:`MirrorStore` to a temporary file and renamed, so a kill never
-leaves a torn image that a later run would take for a mirrored one. The image index in the store
+written by :class:`MirrorStore` to a temporary file, flushed to disk and renamed, so
+a kill never leaves a torn image that a later run would take for a mirrored one. The image index in the store
 says what is mirrored; upload paths never change on the site, so a mirrored
 image is not downloaded again (``cached``). A failed image leaves the article
 saved with ``status: failed`` and its error, and a later run retries it.
@@ -18,13 +18,9 @@ the log gets one warning line per image instead of a traceback.
 
 from __future__ import annotations
 
-import errno
 import io
 import logging
-import os
-import threading
-from contextlib import suppress
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from itemadapter import ItemAdapter
 from scrapy import Request
@@ -33,6 +29,7 @@ from scrapy.pipelines.files import FilesPipeline, FSFilesStore
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
+from sasscrawl.files import replace_file
 from sasscrawl.mirror import FAILED_IMAGE, MIRROR_FOLDER, describe_image, mirror_path
 from sasscrawl.network import describe_failure
 
@@ -42,22 +39,19 @@ logger = logging.getLogger(__name__)
 class MirrorStore(FSFilesStore):
     """FilesPipeline's file-system store, made safe for a mirror that runs unattended.
 
-    Writes go to a temporary file that is renamed into place, so a kill never
-    leaves a torn image and a failed write leaves nothing; nothing is written
-    outside the mirror folder; and the folder is created on first write, not at
-    start-up, so an unusable DATA_DIR is reported once by the spider instead of
-    crashing the pipeline's construction.
-
-    Each write walks down from DATA_DIR one folder at a time, opening each
-    relative to the one above without following links, and writes and renames
-    relative to the last: a link anywhere below DATA_DIR (planted before the run
-    or while it runs) is refused, never followed. Writes run in worker threads,
-    one at a time, so two URLs with one mirror name never share a temporary file.
+    Every image is written by :func:`sasscrawl.files.replace_file`: to a fresh temporary
+    file that is flushed to disk and renamed into place, so a kill never leaves a torn
+    image, a failed write leaves nothing, and an image is on the disk before its record
+    says ``downloaded``. The walk down from DATA_DIR opens each folder without following
+    links, so a link anywhere below DATA_DIR (planted before the run or while it runs) is
+    refused, never followed; and nothing is written outside the mirror folder. Folders
+    are created on first write, not at start-up, so an unusable DATA_DIR is reported once
+    by the spider instead of crashing the pipeline's construction. Writes run in worker
+    threads.
     """
 
     def __init__(self, basedir: str):
         self.basedir = str(Path(basedir).resolve())
-        self._write_lock = threading.Lock()
 
     def stored_size(self, path: str) -> int | None:
         """The size of a mirrored file, or None when it is not there: one stat, no read."""
@@ -67,53 +61,9 @@ class MirrorStore(FSFilesStore):
             return None
 
     def persist_file(self, path, buf, info, meta=None, headers=None):
-        *folders, name = Path(path).parts
-        if folders[:1] != [MIRROR_FOLDER] or any(part in ("", ".", "..") for part in (*folders, name)):
+        if PurePosixPath(path).parts[:1] != (MIRROR_FOLDER,):
             raise OSError(f"refusing to write outside the mirror: {path}")
-        with self._write_lock:
-            os.makedirs(self.basedir, exist_ok=True)
-            folder = os.open(self.basedir, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                for part in folders:
-                    child = _open_folder(folder, part)
-                    os.close(folder)
-                    folder = child
-                _replace_file(folder, name, buf.getvalue())
-            finally:
-                os.close(folder)
-
-
-def _open_folder(parent: int, name: str) -> int:
-    """The folder ``name`` in ``parent``, created if missing, opened without following a link."""
-    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
-    try:
-        try:
-            return os.open(name, flags, dir_fd=parent)
-        except FileNotFoundError:
-            os.mkdir(name, dir_fd=parent)
-            return os.open(name, flags, dir_fd=parent)
-    except OSError as error:
-        if error.errno in (errno.ELOOP, errno.ENOTDIR):
-            raise OSError(error.errno, f"refusing to write outside the mirror: {name} is a link or not a "
-                                       "directory") from None
-        raise
-
-
-def _replace_file(folder: int, name: str, data: bytes) -> None:
-    # No mirror name starts with '~' (see sasscrawl.mirror): the temporary file is never another image's file.
-    temporary = f"~{name}.part"
-    try:
-        # A new file, never one found there: a kill's leftover, or a link, hard link or pipe planted in its place.
-        with suppress(FileNotFoundError):
-            os.unlink(temporary, dir_fd=folder)
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=folder)
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)  # replaces a link itself, never follows it
-    except OSError:
-        with suppress(OSError):
-            os.unlink(temporary, dir_fd=folder)
-        raise
+        replace_file(self.basedir, path, buf.getvalue())
 
 
 class ImageMirrorPipeline(FilesPipeline):

@@ -1,0 +1,199 @@
+"""sasscrawl.files: every write lands inside its root, whole or not at all, and on the disk."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from sasscrawl import files
+from sasscrawl.files import WriteRefused, create_file, replace_file, replacing_file
+
+
+@pytest.fixture
+def outside(tmp_path) -> Path:
+    """A folder beside the root, with a file no write may ever touch."""
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    (folder / "precious").write_bytes(b"precious")
+    return folder
+
+
+@pytest.fixture
+def root(tmp_path) -> Path:
+    return tmp_path / "data"
+
+
+def untouched(outside: Path) -> bool:
+    return sorted(path.name for path in outside.iterdir()) == ["precious"] and \
+        (outside / "precious").read_bytes() == b"precious"
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir() if path.name.endswith(".tmp"))
+
+
+# --- the write itself ------------------------------------------------------------------------------------
+
+
+def test_replace_file_creates_folders_and_replaces_the_old_file(root):
+    replace_file(root, "runs/a.json", b"one")
+    replace_file(root, "runs/a.json", b"two")
+    assert (root / "runs" / "a.json").read_bytes() == b"two"
+    assert leftovers(root / "runs") == []
+
+
+def test_streaming_form_writes_what_the_block_writes(root):
+    with replacing_file(root, "articles.jsonl") as out:
+        for number in range(3):
+            out.write(b"%d\n" % number)
+        assert not (root / "articles.jsonl").exists()  # nothing visible until the block ends
+    assert (root / "articles.jsonl").read_bytes() == b"0\n1\n2\n"
+
+
+def test_the_file_and_then_its_folder_are_flushed_to_disk(root, monkeypatch):
+    """fsync of the written file before the rename, of the folder after it; of a new folder's parent too."""
+    synced = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd):
+        kind = "folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"
+        synced.append((kind, (root / "warc" / "index.cdxj").exists()))
+        real_fsync(fd)
+
+    root.mkdir()
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    replace_file(root, "warc/index.cdxj", b"index")
+    # The new folder warc/ (in root), the file (not yet renamed), then warc/ (renamed into).
+    assert synced == [("folder", False), ("file", False), ("folder", True)]
+    synced.clear()
+    out = create_file(root, "warc/a.warc.gz")
+    assert synced == [("folder", True)]  # its name is durable at once
+    out.write(b"record")
+    files.sync(out)
+    out.close()
+    assert synced == [("folder", True), ("file", True)]
+
+
+def test_the_temporary_file_is_a_fresh_name_in_the_target_folder(root, monkeypatch):
+    names = []
+    real_open = os.open
+
+    def recording_open(path, flags, *args, **kwargs):
+        if flags & os.O_CREAT:
+            names.append((os.fsdecode(path), flags))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", recording_open)
+    replace_file(root, "articles.jsonl", b"a")
+    replace_file(root, "articles.jsonl", b"b")
+    (first, flags), (second, _) = names
+    assert first != second and first.startswith(".articles.jsonl.") and first.endswith(".tmp")
+    required = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    assert flags & required == required
+
+
+@pytest.mark.parametrize("plant", ["symlink", "hard link", "fifo", "folder"])
+def test_anything_planted_at_a_temporary_name_is_never_opened(root, outside, monkeypatch, plant):
+    """Even at the very name the helper draws (forced here), and at the fixed names once used."""
+    root.mkdir()
+    drawn = iter(["0" * 16, "1" * 16])
+    monkeypatch.setattr(files.secrets, "token_hex", lambda size: next(drawn))
+    planted = [root / ".articles.jsonl.0000000000000000.tmp", root / ".articles.jsonl.tmp",
+               root / "~articles.jsonl.part"]
+    for path in planted:
+        {"symlink": lambda: path.symlink_to(outside / "precious"),
+         "hard link": lambda: os.link(outside / "precious", path),
+         "fifo": lambda: os.mkfifo(path),  # opening it for writing would block the crawl for good
+         "folder": lambda: path.mkdir()}[plant]()
+    replace_file(root, "articles.jsonl", b"articles")
+    assert (root / "articles.jsonl").read_bytes() == b"articles"
+    assert untouched(outside)
+    assert all(os.path.lexists(path) for path in planted)
+    assert not os.path.lexists(root / ".articles.jsonl.1111111111111111.tmp")  # renamed into place
+
+
+def test_a_link_at_the_target_is_replaced_never_followed(root, outside):
+    root.mkdir()
+    (root / "index.cdxj").symlink_to(outside / "precious")
+    replace_file(root, "index.cdxj", b"index")
+    assert not (root / "index.cdxj").is_symlink() and (root / "index.cdxj").read_bytes() == b"index"
+    assert untouched(outside)
+
+
+def test_a_root_that_is_a_link_is_the_users_choice(tmp_path):
+    """DATA_DIR itself may be a link (to a larger disk, say): only what lies below it is checked."""
+    (tmp_path / "disk").mkdir()
+    (tmp_path / "data").symlink_to(tmp_path / "disk")
+    replace_file(tmp_path / "data", "runs/a.json", b"{}")
+    assert (tmp_path / "disk" / "runs" / "a.json").read_bytes() == b"{}"
+
+
+# --- refusals --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("linked", ["runs", "images/h", "images/h/upload"])
+def test_a_linked_folder_on_the_way_is_refused(root, outside, linked):
+    (root / linked).parent.mkdir(parents=True)
+    (root / linked).symlink_to(outside, target_is_directory=True)
+    for write in (lambda path: replace_file(root, path, b"x"), lambda path: create_file(root, path).close()):
+        with pytest.raises(WriteRefused, match=f"{root / linked} is a symbolic link") as refused:
+            write(f"{linked}/deeper/x.jpeg")
+        assert refused.value.errno == errno.ELOOP
+    assert untouched(outside)
+
+
+def test_a_file_in_place_of_a_folder_is_refused(root):
+    root.mkdir()
+    (root / "runs").write_bytes(b"")
+    with pytest.raises(WriteRefused, match="runs is not a directory"):
+        replace_file(root, "runs/a.json", b"{}")
+
+
+@pytest.mark.parametrize("path", ["../x", "runs/../../x", "/etc/x", ""])
+def test_a_path_out_of_the_root_is_refused(root, path):
+    with pytest.raises(WriteRefused, match="outside the folder"):
+        replace_file(root, path, b"x")
+
+
+# --- failures leave nothing behind ------------------------------------------------------------------------
+
+
+def test_a_failing_writer_leaves_the_old_file_and_no_temporary(root):
+    replace_file(root, "articles.jsonl", b"old")
+    with pytest.raises(RuntimeError), replacing_file(root, "articles.jsonl") as out:
+        out.write(b"half")
+        raise RuntimeError("the journal failed")
+    assert (root / "articles.jsonl").read_bytes() == b"old"
+    assert leftovers(root) == []
+
+
+def test_a_failing_disk_leaves_the_old_file_and_no_temporary(root, monkeypatch):
+    replace_file(root, "articles.jsonl", b"old")
+
+    def failing_fsync(fd):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    with pytest.raises(OSError, match="Input/output error"):
+        replace_file(root, "articles.jsonl", b"new")
+    assert (root / "articles.jsonl").read_bytes() == b"old"
+    assert leftovers(root) == []
+
+
+def test_a_failing_rename_leaves_no_temporary(root):
+    (root / "snapshots" / "1.html").mkdir(parents=True)  # a folder where the file should go
+    with pytest.raises(IsADirectoryError):
+        replace_file(root, "snapshots/1.html", b"<html/>")
+    assert leftovers(root / "snapshots") == []
+
+
+def test_create_file_never_opens_what_is_there(root, outside):
+    root.mkdir()
+    (root / "a.warc.gz").symlink_to(outside / "precious")
+    with pytest.raises(FileExistsError):
+        create_file(root, "a.warc.gz")
+    assert untouched(outside)
