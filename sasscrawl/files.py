@@ -6,7 +6,8 @@ a hard link or a pipe, is ever opened), flushed to disk, renamed over the target
 (a link found at the target is replaced, never followed) and the folder flushed
 too: a reader or a kill sees the old file or the new one, and a power cut keeps
 whichever the last completed write made. A failure removes the temporary file and
-leaves the old file as it was.
+leaves the old file as it was; a kill can leave one, which :func:`remove_leftovers`
+clears from folders only sasscrawl writes in.
 
 The folder is reached from ``root`` (DATA_DIR, or the folder of a file the user
 names) one component at a time, each opened relative to the one above without
@@ -21,9 +22,10 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -32,6 +34,7 @@ _FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_MODE = 0o666  # the user's umask decides, as for any file they create
 _NAME_BYTES_KEPT = 200  # of the target's name in a temporary name: it stays under the 255-byte limit
+_TEMPORARY = re.compile(rb"\..*\.[0-9a-f]{16}\.tmp", re.DOTALL)
 
 
 class WriteRefused(OSError):
@@ -92,6 +95,40 @@ def sync(out: BinaryIO) -> None:
     """Everything written to ``out`` so far, on the disk."""
     out.flush()
     os.fsync(out.fileno())
+
+
+def refuse_links(root: str | os.PathLike, names: Iterable[str]) -> None:
+    """Raise :class:`WriteRefused` if any of ``names`` directly in ``root`` is a symbolic link.
+
+    Lets a run refuse a linked folder (or file) before it starts, in one clear message,
+    rather than image by image at its writes there.
+    """
+    for name in names:
+        path = Path(root) / name
+        if path.is_symlink():
+            raise _refusal(path, errno.ELOOP)
+
+
+def remove_leftovers(root: str | os.PathLike, folder: str | None = None) -> int:
+    """Remove the temporary files a kill left in ``root`` (or its ``folder``); how many. A missing folder has none.
+
+    Only for folders whose every file sasscrawl names: elsewhere (the image mirror) a
+    file may carry a temporary-looking name of its own.
+    """
+    try:
+        fd = _open_folders(Path(root), _parts(folder) if folder else [], create=False)
+    except FileNotFoundError:
+        return 0
+    removed = 0
+    try:
+        for name in os.listdir(fd):
+            if _TEMPORARY.fullmatch(os.fsencode(name)):
+                with suppress(OSError):  # unlink removes a link itself; a folder of that name stays
+                    os.unlink(name, dir_fd=fd)
+                    removed += 1
+    finally:
+        os.close(fd)
+    return removed
 
 
 def _parts(relative: str | os.PathLike) -> list[str]:

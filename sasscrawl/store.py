@@ -10,6 +10,10 @@ are taken when enough has changed since the last one (a share of the dataset, so
 the cost stays linear in its size), at the end of a run, and at the start of a
 run when a kill left the journal ahead of the snapshot.
 
+A data folder whose ``runs/``, ``images/``, ``warc/`` or ``snapshots/`` (or lock
+or state file) is a symbolic link is refused before anything is written: what a
+run wrote there would land outside DATA_DIR.
+
 The frontier (``pending``) holds every URL a run decided to fetch and has not
 finished; the next run starts from it, so an interrupted crawl is continued,
 not forgotten, even when the listing shows only known articles.
@@ -32,6 +36,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sasscrawl import files
+from sasscrawl.archive import WARC_FOLDER
+from sasscrawl.mirror import MIRROR_FOLDER
+from sasscrawl.snapshots import SNAPSHOT_FOLDER
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +50,11 @@ STATE_FILE = "state.sqlite3"
 STATE_SUFFIXES = ("", "-wal", "-shm")
 LOCK_FILE = ".lock"
 RUNS_FOLDER = "runs"
+LINKS_REFUSED = (MIRROR_FOLDER, RUNS_FOLDER, WARC_FOLDER, SNAPSHOT_FOLDER, LOCK_FILE,
+                 *(STATE_FILE + suffix for suffix in STATE_SUFFIXES))
+"""What a run refuses to start with as a symbolic link: what it wrote there would land outside DATA_DIR."""
+OWN_FOLDERS = (None, RUNS_FOLDER, WARC_FOLDER, SNAPSHOT_FOLDER)
+"""DATA_DIR and the folders where sasscrawl names every file: a kill's leftover temporary files are cleared there."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -93,7 +105,10 @@ class ArticleStore:
         self.snapshot_min_changes = snapshot_min_changes
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            self._lock = open(self.data_dir / LOCK_FILE, "a+")
+            files.refuse_links(self.data_dir, LINKS_REFUSED)
+            # Not through a link planted since: it would make the crawl create a file elsewhere.
+            lock = os.open(self.data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+            self._lock = os.fdopen(lock, "r+")
         except OSError as error:
             raise StoreError(f"cannot use DATA_DIR {self.data_dir}: {error.strerror or error}") from error
         try:
@@ -106,6 +121,7 @@ class ArticleStore:
             ) from None
         self._unsaved: list[tuple[str, tuple]] = []
         try:
+            self._remove_leftovers()
             self.db = self._open_state()
             self._count = self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
             self._changes = self._counter("changes")
@@ -117,6 +133,14 @@ class ArticleStore:
             raise
 
     # --- opening and repair -------------------------------------------------
+
+    def _remove_leftovers(self) -> None:
+        """Clear the temporary files a killed run left; this run holds the lock, so none is being written."""
+        try:
+            for folder in OWN_FOLDERS:
+                files.remove_leftovers(self.data_dir, folder)
+        except OSError as error:
+            raise StoreError(f"cannot use DATA_DIR {self.data_dir}: {error.strerror or error}") from error
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.state_path, isolation_level=None, timeout=5)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sasscrawl import files
-from sasscrawl.files import WriteRefused, create_file, replace_file, replacing_file
+from sasscrawl.files import WriteRefused, create_file, refuse_links, remove_leftovers, replace_file, replacing_file
 
 
 @pytest.fixture
@@ -159,6 +159,15 @@ def test_a_path_out_of_the_root_is_refused(root, path):
         replace_file(root, path, b"x")
 
 
+def test_refuse_links_names_the_link(root, outside):
+    root.mkdir()
+    (root / "runs").mkdir()
+    refuse_links(root, ["runs", "warc"])  # a real folder, a missing one: fine
+    (root / "warc").symlink_to(outside)
+    with pytest.raises(WriteRefused, match=f"{root / 'warc'} is a symbolic link"):
+        refuse_links(root, ["runs", "warc"])
+
+
 # --- failures leave nothing behind ------------------------------------------------------------------------
 
 
@@ -196,4 +205,23 @@ def test_create_file_never_opens_what_is_there(root, outside):
     (root / "a.warc.gz").symlink_to(outside / "precious")
     with pytest.raises(FileExistsError):
         create_file(root, "a.warc.gz")
+    assert untouched(outside)
+
+
+# --- leftovers of a kill ------------------------------------------------------------------------------------
+
+
+def test_remove_leftovers_clears_temporary_files_only(root, outside):
+    (root / "runs").mkdir(parents=True)
+    kept = [".articles.jsonl.tmp", "notes.tmp", ".x.0123456789ABCDEF.tmp", "articles.jsonl"]
+    for name in kept:
+        (root / name).write_bytes(b"")
+    (root / ".articles.jsonl.0123456789abcdef.tmp").write_bytes(b"half")
+    (root / ".index.cdxj.fedcba9876543210.tmp").symlink_to(outside / "precious")
+    (root / "runs" / ".a.json.00112233445566aa.tmp").write_bytes(b"{")
+    assert remove_leftovers(root) == 2
+    assert remove_leftovers(root, "runs") == 1
+    assert remove_leftovers(root, "warc") == 0  # missing: nothing to do
+    assert sorted(path.name for path in root.iterdir()) == sorted([*kept, "runs"])
+    assert list((root / "runs").iterdir()) == []
     assert untouched(outside)

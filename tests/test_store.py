@@ -408,6 +408,30 @@ def test_link_planted_at_the_old_temporary_name_is_never_written_through(tmp_pat
     assert snapshot_ids(data / ARTICLES_FILE) == [1]
 
 
+def test_leftover_temporary_files_of_a_killed_snapshot_are_cleared_at_the_next_open(tmp_path, stores):
+    leftover = tmp_path / f".{ARTICLES_FILE}.0123456789abcdef.tmp"
+    leftover.write_bytes(b'{"articleId": 1')
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / ".x.json.fedcba9876543210.tmp").write_bytes(b"{")
+    keep = tmp_path / "notes.tmp"
+    keep.write_bytes(b"the user's")
+    stores(tmp_path)
+    assert sorted(path.name for path in tmp_path.rglob("*tmp")) == ["notes.tmp"]
+
+
+@pytest.mark.parametrize("name", ["runs", "images", "warc", "snapshots", ".lock", "state.sqlite3"])
+def test_a_link_in_the_data_folder_is_refused_before_anything_is_written(tmp_path, name):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / name).symlink_to(outside / "target" if name.startswith((".", "state")) else outside)
+    with pytest.raises(StoreError, match=rf"{data / name} is a symbolic link"):
+        ArticleStore(data)
+    assert list(outside.iterdir()) == []
+    assert sorted(path.name for path in data.iterdir()) == [name]
+
+
 # --- frontier ------------------------------------------------------------------------
 
 
