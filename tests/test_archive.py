@@ -95,6 +95,18 @@ def test_reextraction_offline_gives_the_live_records(archived, tmp_path):
         assert again["dateDownloaded"][:16] == original["dateDownloaded"][:16]  # the capture time
 
 
+def test_reextraction_output_is_never_written_through_a_planted_link(archived, tmp_path):
+    """-o once wrote to .<name>.tmp beside the output, following a link there to whatever it named."""
+    _, _, result, _ = archived
+    output, outside = tmp_path / "rebuilt.jsonl", tmp_path / "someone-elses.txt"
+    outside.write_bytes(b"not the crawler's")
+    (tmp_path / ".rebuilt.jsonl.tmp").symlink_to(outside)
+    done = reextract(result.data_dir, "-o", str(output))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert outside.read_bytes() == b"not the crawler's"
+    assert not output.is_symlink() and len(output.read_text("utf-8").splitlines()) == len(result.records)
+
+
 def test_reextraction_into_the_data_folder_replaces_the_dataset_atomically(archived, tmp_path):
     _, _, result, _ = archived
     copy = tmp_path / "data"
