@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import scrapy
@@ -140,6 +141,8 @@ class CommentarySpider(scrapy.Spider):
             return
         known = self.store.known_ids()
         refresh_ids = set(self.store.newest_ids(None if self.refresh == "all" else self.refresh)) if self.refresh else set()
+        if self.archive:
+            refresh_ids |= self._articles_cut_in_archive()
         gone = self.store.gone_ids() if self.refresh != "all" else set()
         self.skip_ids = (known - refresh_ids) | gone
         self.known_at_start = known
@@ -170,6 +173,21 @@ class CommentarySpider(scrapy.Spider):
             remember=False,
         ):
             yield request
+
+    def _articles_cut_in_archive(self) -> set[int]:
+        """Articles whose archived response a kill or power cut left incomplete: fetched again, archived whole."""
+        from sasscrawl.archive import WARC_FOLDER, damaged_records  # only runs that archive pay for the import
+
+        article_ids = set()
+        for damaged in damaged_records(Path(self.crawler.settings["DATA_DIR"]) / WARC_FOLDER):
+            self.crawler.stats.inc_value("sasscrawl/warc/cut_records")
+            article_id = self.section.article_id(damaged.url) if damaged.url else None
+            logger.warning("WARC file %s is cut at offset %d%s: left out of the index%s", damaged.path.name,
+                           damaged.offset, f" ({damaged.url})" if damaged.url else "",
+                           "; fetching the article again" if article_id is not None else "")
+            if article_id is not None:
+                article_ids.add(article_id)
+        return article_ids
 
     def parse_page(self, response):
         stats = self.crawler.stats
