@@ -27,6 +27,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import deferred_from_coro
 
+from sasscrawl.fixity import file_problem
 from sasscrawl.items import Article
 from sasscrawl.middlewares import OutOfScope
 from sasscrawl.network import describe_failure
@@ -164,6 +165,7 @@ class CommentarySpider(scrapy.Spider):
                              dont_filter=True, meta={"sasscrawl_page": True, "start_page": True})
         for request in self._follow(refresh_ids, ()):
             yield request
+        self._check_mirror()
         for record in self.store.records_with_failed_images():
             self.crawler.stats.inc_value("sasscrawl/images/retried_articles")
             yield Article(record)  # again through the pipelines: the image mirror retries what failed
@@ -173,6 +175,21 @@ class CommentarySpider(scrapy.Spider):
             remember=False,
         ):
             yield request
+
+    def _check_mirror(self) -> None:
+        """Mirrored files gone, replaced or cut since they were written: their articles go through the image
+        mirror again in this run (one ``lstat`` per file; ``scrapy verify`` also checks the bytes)."""
+        data_dir = Path(self.crawler.settings["DATA_DIR"])
+        problems = {url: problem for url, facts in self.store.mirrored_images()
+                    if (problem := file_problem(data_dir, facts["path"], facts["size"], None, hash_bytes=False))}
+        if not problems:
+            return
+        article_ids = self.store.mark_images_damaged(problems)
+        self.crawler.stats.set_value("sasscrawl/images/damaged", len(problems))
+        url, problem = next(iter(problems.items()))
+        logger.warning("%d mirrored image file%s missing or damaged (%s %s%s): downloading again for %d article%s",
+                       len(problems), "s are" if len(problems) > 1 else " is", url, problem,
+                       ", ..." if len(problems) > 1 else "", len(article_ids), "" if len(article_ids) == 1 else "s")
 
     def _articles_cut_in_archive(self) -> set[int]:
         """Articles whose archived response a kill or power cut left incomplete: fetched again, archived whole."""
