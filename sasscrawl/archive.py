@@ -126,17 +126,86 @@ class WarcArchive:
 
 
 def write_index(data_dir: Path) -> None:
-    """Rebuild ``warc/index.cdxj`` over every WARC file there; a damaged file is indexed up to its damage."""
+    """Rebuild ``warc/index.cdxj`` over every WARC file there, whole records only.
+
+    A record cut short by a kill or a power cut is left out: indexed, it would be replayed with the
+    Content-Length it promised and stall the reader. (The next archiving run reports it, see
+    :func:`damaged_records`, and fetches its URL again.)
+    """
     folder = data_dir / WARC_FOLDER
     lines: list[str] = []
     for path in sorted(folder.glob("*.warc.gz")):
+        intact = intact_length(path)
         out = io.StringIO()
-        try:
-            write_cdx_index(out, [str(path)], {"dir_root": str(folder)})
-        except (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error) as error:
-            logger.warning("WARC file %s is damaged (%s): indexed up to the damage", path.name, error)
-        lines += [line for line in out.getvalue().splitlines(keepends=True) if line.strip()]
+        with path.open("rb") as stream:  # the indexer reads only the whole records: it fails on a cut one
+            write_cdx_index(out, [_Prefix(stream, intact)], {"filename": path.name})
+        lines += out.getvalue().splitlines(keepends=True)
     files.replace_file(data_dir, f"{WARC_FOLDER}/{INDEX_FILE}", "".join(sorted(lines)).encode("utf-8"))
+
+
+class _Prefix(io.RawIOBase):
+    """The first ``length`` bytes of a binary stream, as a stream."""
+
+    def __init__(self, stream, length: int):
+        self.stream = stream
+        self.remaining = length
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.stream.read(min(len(buffer), self.remaining))
+        buffer[:len(data)] = data
+        self.remaining -= len(data)
+        return len(data)
+
+
+@dataclass(frozen=True)
+class DamagedRecord:
+    """A record cut short at the end of a WARC file: where it starts and, when its header survived, its URL."""
+
+    path: Path
+    offset: int
+    url: str | None
+
+
+def damaged_records(folder: Path) -> list[DamagedRecord]:
+    """The cut records of the WARC files written since the index was last built.
+
+    A kill or a power cut can only cut the end of the files a run was writing, and a run that
+    ends writes the index after closing them: files older than the index were checked then.
+    """
+    damaged = []
+    for path in _written_since_index(folder):
+        intact = intact_length(path)
+        if intact < path.stat().st_size:
+            damaged.append(DamagedRecord(path, intact, _target_uri(path, intact)))
+    return damaged
+
+
+def _written_since_index(folder: Path) -> list[Path]:
+    try:
+        indexed_at = (folder / INDEX_FILE).stat().st_mtime
+    except FileNotFoundError:
+        indexed_at = float("-inf")
+    return [path for path in sorted(folder.glob("*.warc.gz")) if path.stat().st_mtime >= indexed_at]
+
+
+def _target_uri(path: Path, offset: int) -> str | None:
+    """The WARC-Target-URI of the record starting at ``offset``, read from what survived of its header."""
+    with path.open("rb") as stream:
+        stream.seek(offset)
+        head = stream.read(64 * 1024)
+    try:
+        text = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(head, 64 * 1024)
+    except zlib.error:
+        return None
+    header = text.split(b"\r\n\r\n", 1)[0]
+    for line in header.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"warc-target-uri" and value.strip():
+            return value.strip().decode("utf-8", "replace")
+    return None
 
 
 @dataclass(frozen=True)

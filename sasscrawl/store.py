@@ -341,6 +341,35 @@ class ArticleStore:
         row = self.db.execute("SELECT info FROM images WHERE url = ?", (url,)).fetchone()
         return json.loads(row[0]) if row else None
 
+    def mirrored_images(self) -> Iterator[tuple[str, dict]]:
+        """The image index: ``(url, facts)`` of every image mirrored so far."""
+        for url, info in self.db.execute("SELECT url, info FROM images ORDER BY url"):
+            yield url, json.loads(info)
+
+    def mark_images_damaged(self, problems: dict[str, str]) -> list[int]:
+        """Mirrored images whose files are gone or wrong (url → what is wrong): their records say ``failed``
+        with the reason, and they leave the index, so the next pass through the image mirror fetches them
+        again (see :meth:`records_with_failed_images`). Returns the ids of the articles concerned."""
+        changed = []
+        for (text,) in self.db.execute("SELECT record FROM articles ORDER BY id").fetchall():
+            record = json.loads(text)
+            images = record.get("images", ())
+            if not any(image["url"] in problems for image in images):
+                continue
+            record["images"] = [
+                {"url": image["url"], **dict.fromkeys(IMAGE_FACTS), "status": "failed",
+                 "error": f"mirrored file {problems[image['url']]}"} if image["url"] in problems else image
+                for image in images
+            ]
+            changed.append(record)
+        with self._transaction():
+            self.db.executemany("DELETE FROM images WHERE url = ?", [(url,) for url in problems])
+            for record in changed:
+                self._upsert(self.db, record)
+            self._set_counter("changes", self._changes + len(changed))
+        self._changes += len(changed)
+        return [record["articleId"] for record in changed]
+
 
     # --- snapshot --------------------------------------------------------------
 

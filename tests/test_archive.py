@@ -6,11 +6,13 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from harness import PROJECT_ROOT, run_crawl
+from sasscrawl.archive import write_index
 from sasscrawl.replica import ReplicaServer, build_site
 
 STYLESHEET_FILES = ("/ui/templates/normal/view.xsl", "/ui/templates/normal/common.xsl",
@@ -149,3 +151,63 @@ def test_cut_off_warc_is_skipped_past_and_never_appended_to(serve, tmp_path):
     again = run_crawl(server.start_url, tmp_path, "archive=warc")
     assert again.returncode == 0
     assert len(warc_files(tmp_path)) == 2 and first.read_bytes() == cut
+
+
+def _record_offsets(path: Path) -> list[tuple[int, str, str | None]]:
+    """(offset, type, target URI) of every record in a WARC file."""
+    with path.open("rb") as stream:
+        records = ArchiveIterator(stream)
+        return [(records.get_record_offset(), record.rec_type, record.rec_headers.get_header("WARC-Target-URI"))
+                for record in records]
+
+
+def _response_offsets(path: Path) -> dict[str, int]:
+    return {url: offset for offset, kind, url in _record_offsets(path) if kind == "response"}
+
+
+def test_a_record_cut_by_a_kill_is_left_out_of_the_index_and_fetched_again(serve, tmp_path):
+    """A kill or power cut in the middle of an article's response: the next run says where, leaves the cut
+    record out of index.cdxj (a replay tool would serve its promised length and stall) and archives it again."""
+    site = build_site(articles=6, seed=34, quirks=False)
+    server = serve(site)
+    assert run_crawl(server.start_url, tmp_path, "archive=warc").returncode == 0
+    [first] = warc_files(tmp_path)
+    article_url = server.url(f"/103002/{site.articles[-1].id}.aspx")
+    offset = _response_offsets(first)[article_url]
+    data = first.read_bytes()
+    first.write_bytes(data[: offset + 600])  # inside the response's payload: cdxj_indexer still reads it
+    requested_before = len(server.requests)
+
+    again = run_crawl(server.start_url, tmp_path, "archive=warc")
+
+    assert again.returncode == 0, again.log[-3000:]
+    assert f"WARC file {first.name} is cut at offset {offset} ({article_url})" in again.log
+    assert again.stat("sasscrawl/warc/cut_records") == 1
+    refetched = [r.path for r in server.requests[requested_before:]]
+    assert refetched.count(urlsplit(article_url).path) == 1
+    index = [json.loads(line.split(" ", 2)[2]) for line in (tmp_path / "warc" / "index.cdxj").read_text().splitlines()]
+    assert not [e for e in index if e["filename"] == first.name and int(e["offset"]) >= offset]
+    assert [e for e in index if e["url"] == article_url and e["filename"] != first.name and e["status"] == "200"]
+
+    third = run_crawl(server.start_url, tmp_path, "archive=warc")  # reported once, not on every run
+    assert "is cut at offset" not in third.log
+
+
+def test_the_index_never_lists_a_cut_record_wherever_the_cut_falls(archived, tmp_path):
+    """Cuts at every 40 bytes through the last response: the index keeps the records before it, never the cut one,
+    and a cut where cdxj_indexer itself fails (inside the WARC headers) does not stop the index being written."""
+    _, _, result, _ = archived
+    [source] = warc_files(result.data_dir)
+    records = _record_offsets(source)
+    responses = [index for index, (_, kind, _) in enumerate(records) if kind == "response"]
+    start, end, earlier = records[responses[-1]][0], records[responses[-1] + 1][0], records[responses[-2]][0]
+    data = source.read_bytes()
+    folder = tmp_path / "warc"
+    folder.mkdir()
+    copy = folder / source.name
+    for cut in range(start + 1, end, 40):
+        copy.write_bytes(data[:cut])
+        write_index(tmp_path)
+        listed = {int(json.loads(line.split(" ", 2)[2])["offset"])
+                  for line in (folder / "index.cdxj").read_text().splitlines()}
+        assert start not in listed and earlier in listed, cut

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import scrapy
@@ -26,6 +27,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import deferred_from_coro
 
+from sasscrawl.fixity import file_problem
 from sasscrawl.items import Article
 from sasscrawl.middlewares import OutOfScope
 from sasscrawl.network import describe_failure
@@ -140,6 +142,8 @@ class CommentarySpider(scrapy.Spider):
             return
         known = self.store.known_ids()
         refresh_ids = set(self.store.newest_ids(None if self.refresh == "all" else self.refresh)) if self.refresh else set()
+        if self.archive:
+            refresh_ids |= self._articles_cut_in_archive()
         gone = self.store.gone_ids() if self.refresh != "all" else set()
         self.skip_ids = (known - refresh_ids) | gone
         self.known_at_start = known
@@ -161,6 +165,7 @@ class CommentarySpider(scrapy.Spider):
                              dont_filter=True, meta={"sasscrawl_page": True, "start_page": True})
         for request in self._follow(refresh_ids, ()):
             yield request
+        self._check_mirror()
         for record in self.store.records_with_failed_images():
             self.crawler.stats.inc_value("sasscrawl/images/retried_articles")
             yield Article(record)  # again through the pipelines: the image mirror retries what failed
@@ -170,6 +175,36 @@ class CommentarySpider(scrapy.Spider):
             remember=False,
         ):
             yield request
+
+    def _check_mirror(self) -> None:
+        """Mirrored files gone, replaced or cut since they were written: their articles go through the image
+        mirror again in this run (one ``lstat`` per file; ``scrapy verify`` also checks the bytes)."""
+        data_dir = Path(self.crawler.settings["DATA_DIR"])
+        problems = {url: problem for url, facts in self.store.mirrored_images()
+                    if (problem := file_problem(data_dir, facts["path"], facts["size"], None, hash_bytes=False))}
+        if not problems:
+            return
+        article_ids = self.store.mark_images_damaged(problems)
+        self.crawler.stats.set_value("sasscrawl/images/damaged", len(problems))
+        url, problem = next(iter(problems.items()))
+        logger.warning("%d mirrored image file%s missing or damaged (%s %s%s): downloading again for %d article%s",
+                       len(problems), "s are" if len(problems) > 1 else " is", url, problem,
+                       ", ..." if len(problems) > 1 else "", len(article_ids), "" if len(article_ids) == 1 else "s")
+
+    def _articles_cut_in_archive(self) -> set[int]:
+        """Articles whose archived response a kill or power cut left incomplete: fetched again, archived whole."""
+        from sasscrawl.archive import WARC_FOLDER, damaged_records  # only runs that archive pay for the import
+
+        article_ids = set()
+        for damaged in damaged_records(Path(self.crawler.settings["DATA_DIR"]) / WARC_FOLDER):
+            self.crawler.stats.inc_value("sasscrawl/warc/cut_records")
+            article_id = self.section.article_id(damaged.url) if damaged.url else None
+            logger.warning("WARC file %s is cut at offset %d%s: left out of the index%s", damaged.path.name,
+                           damaged.offset, f" ({damaged.url})" if damaged.url else "",
+                           "; fetching the article again" if article_id is not None else "")
+            if article_id is not None:
+                article_ids.add(article_id)
+        return article_ids
 
     def parse_page(self, response):
         stats = self.crawler.stats
