@@ -19,6 +19,8 @@ SAVED_OUTCOMES = ("new", "changed", "updated")
 
 MONITORS_RAN = "sasscrawl/monitors/ran"
 MONITORS_FAILED = "sasscrawl/monitors/failed"
+SETTING_ERROR = "sasscrawl/setting_error"
+"""A setting the run cannot work with (an alert action missing its settings): refused like a bad argument."""
 
 
 def articles_problem(stats: dict) -> str | None:
@@ -45,6 +47,8 @@ def start_problems(stats: dict) -> list[str]:
     problems = []
     if stats.get("sasscrawl/argument_error"):
         problems.append(f"bad spider argument: {stats['sasscrawl/argument_error']}")
+    if stats.get(SETTING_ERROR):
+        problems.append(f"bad setting: {stats[SETTING_ERROR]}")
     if stats.get("sasscrawl/store_error"):
         problems.append(f"data folder failure: {stats['sasscrawl/store_error']}")
     if stats.get("sasscrawl/start_page_failed"):
@@ -72,7 +76,7 @@ def run_problems(stats: dict, failed_pages_max_share: float) -> list[str]:
 
 
 def exit_status(stats: dict, failed_pages_max_share: float) -> int:
-    if stats.get("sasscrawl/argument_error"):
+    if stats.get("sasscrawl/argument_error") or stats.get(SETTING_ERROR):
         return EXIT_USAGE
     if stats.get("sasscrawl/store_error"):
         return EXIT_DATA_DIR

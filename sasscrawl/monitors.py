@@ -12,20 +12,31 @@ gives empty fields, not errors. Each threshold is a setting:
 
 Failures go to the run's stats, so the crawl command exits 1 and the run
 summary names them, and to the alert actions listed in ``ALERT_ACTIONS``
-(Spidermon's own Slack, e-mail, Discord webhook, ... actions; none by default).
+(:mod:`sasscrawl.alerts`, or any Spidermon action; none by default). An alert
+action that cannot be built (a required setting missing, a path that does not
+import) refuses the run before anything is fetched, with exit status 2: finding
+out at the end of a run that its alert cannot be sent is finding out too late.
 """
 
 from __future__ import annotations
 
+import logging
+
+from scrapy import signals
+from scrapy.exceptions import CloseSpider
+from scrapy.exceptions import NotConfigured as ScrapyNotConfigured
 from scrapy.utils.misc import load_object
 from spidermon import Monitor, MonitorSuite, monitors
 from spidermon.contrib.scrapy.monitors import FieldCoverageMonitor as SpidermonFieldCoverageMonitor
 from spidermon.contrib.scrapy.monitors import ItemValidationMonitor
 from spidermon.contrib.scrapy.monitors.base import BaseStatMonitor
 from spidermon.core.actions import Action
+from spidermon.exceptions import NotConfigured
 
-from sasscrawl.health import (MONITORS_FAILED, MONITORS_RAN, archive_problem, articles_problem, failed_pages_problem,
-                              start_problems)
+from sasscrawl.health import (MONITORS_FAILED, MONITORS_RAN, SETTING_ERROR, archive_problem, articles_problem,
+                              failed_pages_problem, start_problems)
+
+logger = logging.getLogger(__name__)
 
 
 @monitors.name("Crawl results")
@@ -103,11 +114,43 @@ def _first_line(text: str | None) -> str:
     return "; ".join(lines[:4]) if lines else "failed"
 
 
+class AlertSettingError(ValueError):
+    pass
+
+
+def alert_actions(crawler) -> list[Action]:
+    """``ALERT_ACTIONS``, each built from the crawler's settings; AlertSettingError says which cannot be, and why."""
+    actions = []
+    for path in crawler.settings.getlist("ALERT_ACTIONS"):
+        try:
+            action_class = load_object(path)
+        except (ImportError, NameError, ValueError) as error:
+            raise AlertSettingError(f"ALERT_ACTIONS {path} cannot be loaded: {error}") from None
+        if not (isinstance(action_class, type) and issubclass(action_class, Action)):
+            raise AlertSettingError(f"ALERT_ACTIONS {path} is not a Spidermon action")
+        try:
+            actions.append(action_class.from_crawler(crawler))
+        except (NotConfigured, ScrapyNotConfigured) as error:  # its message names the missing setting
+            raise AlertSettingError(f"ALERT_ACTIONS {path}: {error}") from None
+    return actions
+
+
 class SpiderCloseMonitorSuite(MonitorSuite):
     monitors = [CrawlResultsMonitor, FieldCoverageMonitor, ItemValidationMonitor, UnexpectedErrorsMonitor]
     monitors_finished_actions = [RecordMonitorResults]
 
     def __init__(self, *args, crawler=None, **kwargs):
         super().__init__(*args, crawler=crawler, **kwargs)
+        self.setting_error: str | None = None
         if crawler is not None:
-            self.add_monitors_failed_actions([load_object(path) for path in crawler.settings.getlist("ALERT_ACTIONS")])
+            try:
+                self.add_monitors_failed_actions(alert_actions(crawler))
+            except AlertSettingError as error:
+                self.setting_error = str(error)
+                crawler.signals.connect(self.refuse_run, signal=signals.spider_opened)
+
+    def refuse_run(self, spider):
+        """Close the spider before its first request: a usage error (exit 2), like a bad spider argument."""
+        spider.crawler.stats.set_value(SETTING_ERROR, self.setting_error)
+        logger.error("Not crawling: %s", self.setting_error)
+        raise CloseSpider("setting_error")

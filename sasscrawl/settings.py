@@ -98,7 +98,12 @@ EXTENSIONS = {
     "spidermon.contrib.scrapy.extensions.Spidermon": 100,
     "sasscrawl.extensions.summary.RunSummary": 900,
     "sasscrawl.extensions.progress.Progress": 900,
+    # Last: the exit status it writes is the verdict the monitors and the summary reached.
+    "sasscrawl.extensions.metrics.RunMetrics": 950,
 }
+
+METRICS_FILE = ""
+"""Every run writes its Prometheus metrics to this file, for node_exporter's textfile collector (none when empty)."""
 
 # --- monitoring (see sasscrawl/monitors.py) ----------------------------------
 SPIDERMON_ENABLED = True
@@ -120,4 +125,5 @@ MAX_UNEXPECTED_ERRORS = 0
 """ERROR log lines no counter explains (a spider or pipeline exception, say) that a run may have."""
 
 ALERT_ACTIONS = []
-"""Spidermon actions run when a monitor fails, e.g. the Slack, e-mail or Discord webhook notifiers. None by default."""
+"""Spidermon actions run when a monitor fails (sasscrawl.alerts: SendEmailAlert, SendDiscordAlert, SendSlackAlert).
+None by default. One that lacks a required setting refuses the run before anything is fetched (exit status 2)."""

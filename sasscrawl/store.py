@@ -411,6 +411,21 @@ class ArticleStore:
         self._lock.close()
 
 
+def newest_date_published(data_dir: str | os.PathLike) -> str | None:
+    """The newest saved article's ``datePublished``, read without the lock (for reports; None when there is none)."""
+    state_path = Path(data_dir) / STATE_FILE
+    if not state_path.exists():
+        return None
+    try:
+        db = sqlite3.connect(f"{state_path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+        try:
+            return db.execute("SELECT max(date_published) FROM articles").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return None
+
+
 def serialise(record: dict) -> str:
     """A record as its line in ``articles.jsonl``: UTF-8 text, no \\u escapes, no spaces."""
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))

@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
@@ -121,44 +119,3 @@ def test_unexpected_errors_fail_their_monitor(site, serve, tmp_path):
     assert result.returncode == 1
     assert result.stat("sasscrawl/log/unexpected_errors") > 0
     assert any(failure.startswith("Unexpected errors/") for failure in failed_monitors(result))
-
-
-class _Webhook(BaseHTTPRequestHandler):
-    def do_POST(self):
-        self.server.received.append(self.rfile.read(int(self.headers["Content-Length"])).decode())
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def webhook():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Webhook)
-    server.received = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-def test_alert_is_sent_through_a_spidermon_action_when_a_monitor_fails(site, serve, tmp_path, webhook):
-    result = run_crawl(serve(ChangedLayout(site, byline_renamed)).start_url, tmp_path, settings={
-        "ALERT_ACTIONS": "spidermon.contrib.actions.discord.notifiers.SendDiscordMessageSpiderFinished",
-        "SPIDERMON_DISCORD_WEBHOOK_URL": f"http://127.0.0.1:{webhook.server_address[1]}/hook",
-    })
-    assert result.returncode == 1
-    assert len(webhook.received) == 1
-    message = json.loads(webhook.received[0])["content"]
-    assert "finished with errors" in message and "Field coverage" in message
-
-
-def test_no_alert_when_the_monitors_pass(site, serve, tmp_path, webhook):
-    result = run_crawl(serve(site).start_url, tmp_path, settings={
-        "ALERT_ACTIONS": "spidermon.contrib.actions.discord.notifiers.SendDiscordMessageSpiderFinished",
-        "SPIDERMON_DISCORD_WEBHOOK_URL": f"http://127.0.0.1:{webhook.server_address[1]}/hook",
-    })
-    assert result.returncode == 0
-    assert webhook.received == []

@@ -2,8 +2,13 @@
 
 Scrapy's own command exits 0 whenever the crawl process ran. This one exits
 1 when the run was broken (see :mod:`sasscrawl.health`), 2 for a bad spider
-argument and 3 when the data folder could not be used.
+argument or setting and 3 when the data folder could not be used. A run that
+fails before its spider opens (a component that cannot be loaded) exits 1 as
+in Scrapy, and still writes ``METRICS_FILE``, which the metrics extension
+writes for every run that opened.
 """
+
+from datetime import datetime, timezone
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
@@ -18,7 +23,13 @@ class Command(ScrapyCrawlCommand):
         return self.crawler
 
     def run(self, args, opts):
+        started = datetime.now(timezone.utc)
         super().run(args, opts)
+        if self.exitcode and self.settings.get("METRICS_FILE"):
+            from sasscrawl.extensions.metrics import write_metrics  # only runs that write metrics import them
+
+            stats = self.crawler._stats.get_stats() if self.crawler and self.crawler._stats else {}
+            write_metrics(self.settings, stats, self.exitcode, started)
         if self.exitcode or self.crawler is None:
             return
         stats = self.crawler.stats.get_stats()

@@ -1,7 +1,9 @@
 """The run summary: what a run did, in the log and as ``DATA_DIR/runs/<run id>.json``.
 
 One JSON file per run lets a scheduler or a person see at a glance what changed
-and whether the run was healthy, without reading logs.
+and whether the run was healthy, without reading logs. The run id (start time and
+Scrapyd job id or process id) is decided when the spider opens and kept in the
+``sasscrawl/run_id`` stat, so alerts sent before the summary is written name it too.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from sasscrawl.store import RUNS_FOLDER
 
 logger = logging.getLogger(__name__)
 
+RUN_ID = "sasscrawl/run_id"
+
 
 def summarise(stats: dict, finish_reason: str, failed_pages_max_share: float, now: datetime) -> dict:
     started = stats.get("start_time") or now
@@ -26,6 +30,8 @@ def summarise(stats: dict, finish_reason: str, failed_pages_max_share: float, no
     images = {name: stats.get(f"sasscrawl/images/{name}", 0) for name in ("downloaded", "cached", "failed", "bytes")}
     snapshots = {name: stats.get(f"sasscrawl/snapshots/{name}", 0) for name in ("rendered", "failed")}
     problems = run_problems(stats, failed_pages_max_share)
+    alerts = {"sent": stats.get("sasscrawl/alerts/sent", 0), "failed": stats.get("sasscrawl/alerts/failed", 0),
+              "failures": stats.get("sasscrawl/alerts/failures", [])}
     return {
         "startedAt": started.astimezone(timezone.utc).isoformat(timespec="seconds"),
         "finishedAt": now.astimezone(timezone.utc).isoformat(timespec="seconds"),
@@ -39,6 +45,7 @@ def summarise(stats: dict, finish_reason: str, failed_pages_max_share: float, no
         "pagesFailed": stats.get("sasscrawl/pages/failed", 0),
         "problems": problems,
         "exitStatus": exit_status(stats, failed_pages_max_share),
+        "alerts": alerts,
     }
 
 
@@ -46,18 +53,24 @@ class RunSummary:
     def __init__(self, crawler):
         self.crawler = crawler
         self.data_dir = crawler.settings["DATA_DIR"]
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
+    def spider_opened(self, spider):
+        started = self.crawler.stats.get_value("start_time") or datetime.now(timezone.utc)
+        run_id = started.strftime("%Y%m%dT%H%M%SZ") + f"-{getattr(spider, '_job', None) or os.getpid()}"
+        self.crawler.stats.set_value(RUN_ID, run_id)
+
     def spider_closed(self, spider, reason):
         now = datetime.now(timezone.utc)
-        summary = summarise(self.crawler.stats.get_stats(), reason,
-                            self.crawler.settings.getfloat("FAILED_PAGES_MAX_SHARE"), now)
-        run_id = now.strftime("%Y%m%dT%H%M%SZ") + f"-{getattr(spider, '_job', None) or os.getpid()}"
-        summary = {"runId": run_id, **summary}
+        stats = self.crawler.stats.get_stats()
+        run_id = stats[RUN_ID]
+        summary = {"runId": run_id, **summarise(stats, reason, self.crawler.settings.getfloat("FAILED_PAGES_MAX_SHARE"),
+                                                 now)}
         a, i = summary["articles"], summary["images"]
         logger.info(
             "Run summary %s: articles new %d, changed %d, unchanged %d, failed %d, gone %d; "
