@@ -133,6 +133,8 @@ class CommentarySpider(scrapy.Spider):
             stats.set_value("sasscrawl/store_error", str(error))
             logger.error("Not crawling: %s", error)
             return False
+        if self.store.rebuild_skipped:
+            stats.set_value("sasscrawl/store/rebuild_skipped_lines", self.store.rebuild_skipped)
         return True
 
     async def start(self):
