@@ -60,3 +60,23 @@ def test_bad_refresh_value_exits_two(clean_site, serve, tmp_path):
     result = run_crawl(serve(clean_site).start_url, tmp_path, "refresh=some")
     assert result.returncode == 2
     assert "refresh must be 'all' or a whole number" in result.log
+
+
+def test_a_misspelt_setting_exits_two_naming_the_setting_meant_and_crawls_nothing(clean_site, serve, tmp_path):
+    server = serve(clean_site)
+    result = run_crawl(server.start_url, tmp_path / "data", settings={"DATA_DIRR": str(tmp_path / "x")})
+    assert result.returncode == 2
+    assert result.log.count("Not crawling: unknown setting DATA_DIRR (did you mean DATA_DIR?)") == 1
+    assert "Traceback (most recent call last)" not in result.log
+    assert server.requests == []
+    assert not (tmp_path / "x").exists() and not (tmp_path / "data").exists()
+
+
+def test_the_crawl_s_first_line_names_its_data_dir_resolved(tmp_path):
+    """Under Scrapyd, with a relative path or a symbolic link, the job's log says where the data went."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    result = run_crawl(f"http://127.0.0.1:{free_port()}/103002/default.aspx", tmp_path / "link" / ".." / "link",
+                       settings={"RETRY_TIMES": "0"})
+    ours = [line for line in result.log.splitlines() if "[sasscrawl." in line]
+    assert ours[0].endswith(f"[sasscrawl.spiders.commentary] INFO: DATA_DIR is {(tmp_path / 'real').resolve()}")

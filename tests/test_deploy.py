@@ -46,13 +46,42 @@ def test_cron_line_speaks_up_when_the_run_is_broken(tmp_path):
     assert done.stdout.startswith("sasscrawl run failed with exit status 1;")
 
 
+def unit_settings(name: str) -> dict[str, str]:
+    """``Key=value`` lines of a shipped unit file (one value per key is all ours have)."""
+    lines = (DEPLOY / "systemd" / name).read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+
+def test_the_service_s_time_limit_and_failure_hook_take_effect():
+    """systemd-analyze accepts both mistakes silently: RuntimeMaxSec= on a oneshot, an OnFailure= unit not shipped."""
+    service = unit_settings("sasscrawl.service")
+    assert service["RuntimeMaxSec"] and service["Type"] != "oneshot"
+    template = service["OnFailure"].replace("@%n.service", "@.service")
+    assert (DEPLOY / "systemd" / template).is_file()
+    assert service["StateDirectory"] == "sasscrawl" and f"DATA_DIR={DATA_DIR}" in service["ExecStart"]
+
+
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed here")
 def test_systemd_units_verify(tmp_path):
     scrapy = Path(sys.executable).parent / "scrapy"
-    for name in ("sasscrawl.service", "sasscrawl.timer"):
+    names = ("sasscrawl.service", "sasscrawl.timer", "sasscrawl-failure@.service")
+    for name in names:
         text = (DEPLOY / "systemd" / name).read_text()
         text = text.replace(f"{INSTALL_DIR}/.venv/bin/scrapy", str(scrapy)).replace("User=sasscrawl", "User=root")
         (tmp_path / name).write_text(text.replace(INSTALL_DIR, str(PROJECT_ROOT)))
-    done = subprocess.run(["systemd-analyze", "verify", str(tmp_path / "sasscrawl.service"),
-                           str(tmp_path / "sasscrawl.timer")], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(["systemd-analyze", "verify", *(str(tmp_path / name) for name in names)],
+                          capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stderr == "", done.stderr
+
+
+@pytest.mark.skipif(shutil.which("logrotate") is None, reason="logrotate is not installed here")
+def test_logrotate_rotates_the_cron_log(tmp_path):
+    text = (DEPLOY / "logrotate" / "sasscrawl").read_text()
+    assert f"{DATA_DIR}/crawl.log" in text and f"{DATA_DIR}/crawl.log" in cron_command(DEPLOY / "cron" / "sasscrawl.crontab")
+    config = tmp_path / "logrotate.conf"
+    config.write_text(text.replace(DATA_DIR, str(tmp_path)).replace("su sasscrawl sasscrawl", "su root root"))
+    (tmp_path / "crawl.log").write_text("a run's log\n")
+    done = subprocess.run(["logrotate", "--state", str(tmp_path / "state"), "--force", str(config)],
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert (tmp_path / "crawl.log.1").read_text() == "a run's log\n" and not (tmp_path / "crawl.log").exists()

@@ -243,3 +243,23 @@ def test_a_rebuilt_journal_walks_the_whole_listing_once(serve, tmp_path):
     server.clear_log()
     third = run_crawl(server.start_url, tmp_path)  # walked once: back to the cheap rerun
     assert third.summary["requests"] == 2
+
+
+def test_a_rebuild_that_skips_a_line_counts_it_and_keeps_the_file_as_it_was(serve, tmp_path):
+    """One odd line once made the rebuild fail and the next snapshot empty articles.jsonl."""
+    site = build_site(articles=8, seed=15, quirks=False)
+    server = serve(site)
+    assert run_crawl(server.start_url, tmp_path).returncode == 0
+    lines = (tmp_path / "articles.jsonl").read_bytes().splitlines(keepends=True)
+    original = b"".join([*lines[:3], b'{"articleId": 1.5, "contentHash": "edited by hand"}\n', *lines[3:]])
+    (tmp_path / "articles.jsonl").write_bytes(original)
+    for path in tmp_path.glob("state.sqlite3*"):
+        path.unlink()
+
+    rerun = run_crawl(server.start_url, tmp_path)
+
+    assert rerun.stat("sasscrawl/store/rebuild_skipped_lines") == 1
+    assert "Skipping line 4 of" in rerun.log and "articleId 1.5 is not an integer" in rerun.log
+    assert [path.read_bytes() for path in tmp_path.glob("articles.jsonl.before-rebuild-*")] == [original]
+    assert sorted(record["articleId"] for record in rerun.records) == sorted(spec.id for spec in site.articles)
+    assert rerun.summary["articles"]["new"] == 0

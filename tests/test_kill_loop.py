@@ -14,17 +14,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
+import shutil
 import signal
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from harness import signal_after
+from harness import PROJECT_ROOT, crawl_command, free_port, run_crawl, signal_after
 from sandbox import Sandbox
 from sasscrawl.replica import HOSTILE_PAGES, NETWORK_FAULTS, ReplicaServer, build_site
-from sasscrawl.store import ArticleStore
+from sasscrawl.store import ARTICLES_FILE, STATE_FILE, ArticleStore, serialise
 
 KILL_SETTINGS = {
     "DOWNLOAD_TIMEOUT": "2",
@@ -141,4 +143,114 @@ def images_problems(data_dir: Path, records: list[dict]) -> list[str]:
             path = data_dir / image["path"]
             if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != image["sha256"]:
                 problems.append(f"image {image['url']} of article {record['articleId']} not as recorded")
+    return problems
+
+
+# --- kills during a rebuild of the journal ----------------------------------------------
+
+REBUILD_ARTICLES = 6000
+REBUILD_SETTINGS = {"LOG_LEVEL": "DEBUG", "RETRY_TIMES": "0"}  # DEBUG: a "Restored article" line per line read
+BAD_LINES = (b'{"articleId":1.5,"contentHash":"x"}', b'{"articleId":100000000000000000000,"contentHash":"x"}')
+
+
+def large_snapshot() -> tuple[bytes, bytes]:
+    """An articles.jsonl of REBUILD_ARTICLES records, sorted as the crawl writes it, with two lines no journal
+    can hold; and the articles.jsonl the rebuilt journal must give: the same without those two lines."""
+    lines = [serialise({"articleId": article_id, "url": f"http://en.sass.cn/103002/{article_id}.aspx",
+                        "headline": f"Article {article_id}", "datePublished": "2025-03-04T05:06:07+08:00",
+                        "articleBody": f"Paragraph {article_id}. " * 40, "images": [],
+                        "contentHash": hashlib.sha256(str(article_id).encode()).hexdigest()}).encode("utf-8")
+             for article_id in range(1, REBUILD_ARTICLES + 1)]
+    valid = b"".join(line + b"\n" for line in lines)
+    third = REBUILD_ARTICLES // 3
+    lines[third:third] = [BAD_LINES[0]]
+    lines[2 * third:2 * third] = [BAD_LINES[1]]
+    return b"".join(line + b"\n" for line in lines), valid
+
+
+@pytest.mark.parametrize("kills", [5, pytest.param(40, marks=pytest.mark.slow)])
+def test_kills_during_a_journal_rebuild_lose_no_article(kills, tmp_path):
+    """SIGKILL crawls that rebuild the journal from a large articles.jsonl, each after a line it logs.
+
+    A chain: the folder holds articles.jsonl alone (or beside a corrupt state file, every other
+    chain); runs are killed one after another until one ends by itself, the journal rebuilt by
+    then. A kill after the n-th "Restored article" line lands in the rebuild, one after "Rebuilt"
+    in the rename's aftermath and the snapshot that follows. After every kill, every article is
+    in articles.jsonl and the file as it was (with its two bad lines) is articles.jsonl or a kept
+    copy; at a chain's end, articles.jsonl and the journal hold exactly the good lines.
+    """
+    rng = random.Random(f"rebuild kill loop {kills}")
+    original, expected = large_snapshot()
+    valid_lines = set(expected.splitlines())
+    data_dir = tmp_path / "data"
+    start_url = f"http://127.0.0.1:{free_port()}/103002/default.aspx"  # nobody listens: the run ends at once
+    killed, chains, problems, fresh = 0, 0, [], True
+    for _ in range(3 * kills):
+        if killed == kills:
+            break
+        if fresh:
+            start_chain(data_dir, original, corrupt_state=chains % 2 == 1)
+            fresh = False
+        marker, moment = ("Rebuilt state.sqlite3", 1) if rng.random() < 0.25 else \
+            ("Restored article", rng.randint(1, REBUILD_ARTICLES))
+        crawl = subprocess.Popen(crawl_command(start_url, data_dir, settings=REBUILD_SETTINGS), cwd=PROJECT_ROOT,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, errors="replace",
+                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        seen = run_until(crawl, marker, moment)
+        if seen == moment:
+            killed += 1
+            problems += [f"kill {killed} after {moment} x {marker!r}: {problem}"
+                         for problem in kept_problems(data_dir, original, valid_lines)]
+        else:  # the journal was whole before this run: the chain is over
+            chains += 1
+            problems += [f"chain {chains}: {problem}" for problem in rebuilt_problems(data_dir, original, expected)]
+            fresh = True
+    final = run_crawl(start_url, data_dir, settings=REBUILD_SETTINGS)
+    problems += [f"last chain: {problem}" for problem in rebuilt_problems(data_dir, original, expected)]
+
+    assert killed == kills
+    assert problems == []
+    assert final.summary["finishReason"] == "finished"
+    assert "Traceback (most recent call last)" not in final.log
+
+
+def start_chain(data_dir: Path, original: bytes, corrupt_state: bool) -> None:
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir()
+    (data_dir / ARTICLES_FILE).write_bytes(original)
+    if corrupt_state:
+        (data_dir / STATE_FILE).write_bytes(b"not a database, as after a disk fault " * 100)
+
+
+def kept_problems(data_dir: Path, original: bytes, valid_lines: set[bytes]) -> list[str]:
+    """Articles missing from articles.jsonl, or the file as it was gone from the folder."""
+    problems = []
+    raw = (data_dir / ARTICLES_FILE).read_bytes() if (data_dir / ARTICLES_FILE).exists() else b""
+    if not raw.endswith(b"\n"):
+        problems.append("articles.jsonl is missing, empty or ends in a torn line")
+    if missing := valid_lines - set(raw.splitlines()):
+        problems.append(f"{len(missing)} articles missing from articles.jsonl")
+    copies = [path.read_bytes() for path in data_dir.glob(f"{ARTICLES_FILE}.before-rebuild-*")]
+    if raw != original and original not in copies:
+        problems.append("the original articles.jsonl, with its two bad lines, is nowhere")
+    return problems
+
+
+def rebuilt_problems(data_dir: Path, original: bytes, expected: bytes) -> list[str]:
+    """After a run that ended by itself: the good lines exactly, in the snapshot and the journal; one copy."""
+    problems = []
+    if (data_dir / ARTICLES_FILE).read_bytes() != expected:
+        problems.append("articles.jsonl is not exactly the good lines")
+    copies = [path.read_bytes() for path in data_dir.glob(f"{ARTICLES_FILE}.before-rebuild-*")]
+    if copies != [original]:
+        problems.append(f"{len(copies)} copies of the original kept, or not as it was")
+    if leftovers := sorted(path.name for path in data_dir.glob(f"{STATE_FILE}.rebuild*")):
+        problems.append(f"left behind: {leftovers}")
+    store = ArticleStore(data_dir)
+    try:
+        if store.rebuild_skipped or len(store.known_ids()) != REBUILD_ARTICLES:
+            problems.append(f"the journal holds {len(store.known_ids())} articles, rebuilt again: "
+                            f"{bool(store.rebuild_skipped)}")
+    finally:
+        store.close(snapshot=False)
     return problems

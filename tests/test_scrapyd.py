@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,9 +42,9 @@ def wait_until(condition, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-@pytest.fixture(scope="module")
-def scrapyd(tmp_path_factory):
-    home = tmp_path_factory.mktemp("scrapyd")
+@contextmanager
+def running_scrapyd(home: Path):
+    """A Scrapyd server on 127.0.0.1 with its folders in ``home``, nothing deployed: its URL."""
     port = free_port()
     (home / "scrapyd.conf").write_text(
         "[scrapyd]\nbind_address = 127.0.0.1\n"
@@ -61,6 +62,16 @@ def scrapyd(tmp_path_factory):
 
     try:
         wait_until(ready, 30, "Scrapyd to listen")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def scrapyd(tmp_path_factory):
+    home = tmp_path_factory.mktemp("scrapyd")
+    with running_scrapyd(home) as url:
         project = tmp_path_factory.mktemp("project")
         for name in PROJECT_FILES:
             source = PROJECT_ROOT / name
@@ -75,9 +86,6 @@ def scrapyd(tmp_path_factory):
         assert deploy.returncode == 0, deploy.stderr
         assert '"status": "ok"' in deploy.stdout and '"spiders": 1' in deploy.stdout
         yield url, home
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def run_job(scrapyd, arguments: list[tuple[str, str]]) -> str:
@@ -104,6 +112,7 @@ def test_scheduled_job_crawls_the_replica(scrapyd, serve, tmp_path):
     records = [json.loads(line) for line in (tmp_path / "articles.jsonl").read_text("utf-8").splitlines()]
     assert sorted(record["articleId"] for record in records) == sorted(spec.id for spec in site.articles)
     assert "[Spidermon] OK" in log and "healthy" in log
+    assert f"INFO: DATA_DIR is {tmp_path.resolve()}" in log
 
     server.clear_log()
     log = run_job(scrapyd, [("start_url", server.start_url), ("setting", f"DATA_DIR={tmp_path}"), ("refresh", "2"),
@@ -116,6 +125,8 @@ def test_scheduled_job_crawls_the_replica(scrapyd, serve, tmp_path):
      "Not crawling: unknown spider argument(s) colour; known: start_url, refresh, archive"),
     ([("start_url", "ftp://example.test/103002/default.aspx")], "Not crawling: start_url must be an http(s) URL"),
     ([("start_url", "http://127.0.0.1:1/default.aspx")], "Not crawling: start_url must point into a section folder"),
+    ([("start_url", "http://127.0.0.1:1/103002/default.aspx"), ("setting", "DATA_DIRR=/elsewhere")],
+     "Not crawling: unknown setting DATA_DIRR (did you mean DATA_DIR?)"),
 ])
 def test_bad_job_arguments_fail_fast_with_one_clear_line(scrapyd, tmp_path, arguments, message):
     log = run_job(scrapyd, [*arguments, ("setting", f"DATA_DIR={tmp_path}")])
@@ -134,20 +145,41 @@ def test_unreachable_start_page_is_reported_by_the_monitors(scrapyd, tmp_path):
     assert "Traceback (most recent call last)" not in log
 
 
-def test_the_shipped_scrapyd_cron_line_schedules_a_job(scrapyd, serve, tmp_path):
-    url, home = scrapyd
+def scrapyd_cron_command(url: str, data_dir: Path) -> str:
+    """The shipped line's command, aimed at this Scrapyd and data folder."""
     crontab = PROJECT_ROOT / "deploy" / "cron" / "scrapyd-schedule.crontab"
     job_line = next(line for line in crontab.read_text().splitlines() if line.strip() and not line.startswith("#"))
-    command = job_line.split(None, 5)[5].replace("http://localhost:6800/", url)
-    command = command.replace("/var/lib/sasscrawl", str(tmp_path))
+    return job_line.split(None, 5)[5].replace("http://localhost:6800/", url).replace("/var/lib/sasscrawl", str(data_dir))
+
+
+def test_the_shipped_scrapyd_cron_line_schedules_a_job(scrapyd, serve, tmp_path):
+    url, home = scrapyd
     site = build_site(articles=5, seed=22, quirks=False)
-    command = command.replace("-d spider=commentary", f"-d spider=commentary -d start_url={serve(site).start_url} "
-                              "-d setting=DOWNLOAD_DELAY=0 -d setting=AUTOTHROTTLE_ENABLED=False")
+    command = scrapyd_cron_command(url, tmp_path).replace(
+        "-d spider=commentary", f"-d spider=commentary -d start_url={serve(site).start_url} "
+        "-d setting=DOWNLOAD_DELAY=0 -d setting=AUTOTHROTTLE_ENABLED=False")
     done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=60)
-    assert (done.returncode, done.stderr) == (0, "")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
 
     def written():
         path = tmp_path / "articles.jsonl"
         return path.exists() and len(path.read_text().splitlines()) == len(site.articles)
 
     wait_until(written, 120, "the scheduled job's articles")
+
+
+def test_the_shipped_scrapyd_cron_line_speaks_up_when_scrapyd_refuses_the_job(tmp_path):
+    """Scrapyd refuses with HTTP 200 and {"status": "error"}: cron must get output and a failure."""
+    with running_scrapyd(tmp_path) as url:  # nothing deployed
+        done = subprocess.run(["sh", "-c", scrapyd_cron_command(url, tmp_path / "data")], capture_output=True,
+                              text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stdout.startswith("Scrapyd did not schedule the sasscrawl job: {")
+    assert "project 'sasscrawl' not found" in done.stdout
+
+
+def test_the_shipped_scrapyd_cron_line_speaks_up_when_scrapyd_is_down(tmp_path):
+    done = subprocess.run(["sh", "-c", scrapyd_cron_command(f"http://127.0.0.1:{free_port()}/", tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stdout.startswith("Scrapyd did not schedule the sasscrawl job: curl: (7)")

@@ -18,6 +18,7 @@ meanwhile through perv/next would otherwise end the walk before the older pages.
 from __future__ import annotations
 
 import logging
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -33,6 +34,7 @@ from sasscrawl.middlewares import OutOfScope
 from sasscrawl.network import describe_failure
 from sasscrawl.parser import NotAnArticle, Page, links_in_scope, stylesheet_references
 from sasscrawl.section import OutOfScopeStartURL, Section
+from sasscrawl.setting_names import misspelt_settings
 from sasscrawl.snapshots import SnapshotFailed, failed_snapshot, store_snapshot
 from sasscrawl.splash_compat import SplashRequest
 from sasscrawl.store import ArticleStore, StoreError
@@ -112,7 +114,9 @@ class CommentarySpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
+        logger.info("DATA_DIR is %s", os.path.realpath(crawler.settings["DATA_DIR"]))  # first: Scrapyd's job log names it
         spider.snapshots = bool(crawler.settings.get("SPLASH_URL"))
+        spider.argument_error = spider.argument_error or misspelt_settings(crawler.settings)
         if not spider.argument_error:
             try:
                 spider.archive = spider.archive_argument or parse_archive(crawler.settings.get("ARCHIVE"))
@@ -135,6 +139,8 @@ class CommentarySpider(scrapy.Spider):
             stats.set_value("sasscrawl/store_error", str(error))
             logger.error("Not crawling: %s", error)
             return False
+        if self.store.rebuild_skipped:
+            stats.set_value("sasscrawl/store/rebuild_skipped_lines", self.store.rebuild_skipped)
         return True
 
     async def start(self):
