@@ -37,9 +37,11 @@ class Sandbox:
         self.logs.mkdir()
 
     def environment(self) -> dict[str, str]:
-        # Outside the project folder Scrapy finds its settings through SCRAPY_SETTINGS_MODULE, as scrapy.cfg says.
+        # Outside the project folder Scrapy finds its settings through SCRAPY_SETTINGS_MODULE, as scrapy.cfg says,
+        # and Python finds the package under test through PYTHONPATH, not wherever the environment installed one.
         return {**os.environ, "HOME": str(self.home), "TMPDIR": str(self.tmp), "PYTHONUNBUFFERED": "1",
-                "PYTHONDONTWRITEBYTECODE": "1", "SCRAPY_SETTINGS_MODULE": "sasscrawl.settings"}
+                "PYTHONDONTWRITEBYTECODE": "1", "SCRAPY_SETTINGS_MODULE": "sasscrawl.settings",
+                "PYTHONPATH": os.pathsep.join(filter(None, (str(PROJECT_ROOT), os.environ.get("PYTHONPATH"))))}
 
     def command(self, start_url: str, *spider_args: str, settings: dict | None = None) -> list[str]:
         return crawl_command(start_url, self.data_dir, *spider_args, settings=settings)
