@@ -31,6 +31,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from sasscrawl.mirror import image_key
+
 logger = logging.getLogger(__name__)
 
 ARTICLES_FILE = "articles.jsonl"
@@ -235,7 +237,7 @@ class ArticleStore:
             self.db.execute("DELETE FROM pending WHERE article_id = ?", (record["articleId"],))
             self.db.execute("DELETE FROM gone WHERE id = ?", (record["articleId"],))
             self.db.executemany("INSERT OR REPLACE INTO images (url, info) VALUES (?, ?)", [
-                (image["url"], json.dumps({name: image.get(name) for name in IMAGE_FACTS}))
+                (image_key(image["url"]), json.dumps({name: image.get(name) for name in IMAGE_FACTS}))
                 for image in record.get("images", ()) if image.get("status") in MIRRORED
             ])
             self._set_counter("changes", self._changes + 1)
@@ -310,9 +312,9 @@ class ArticleStore:
     # --- images ----------------------------------------------------------------
 
     def image(self, url: str) -> dict | None:
-        row = self.db.execute("SELECT info FROM images WHERE url = ?", (url,)).fetchone()
+        """What is mirrored of the image ``url`` names, by its key (:func:`sasscrawl.mirror.image_key`)."""
+        row = self.db.execute("SELECT info FROM images WHERE url = ?", (image_key(url),)).fetchone()
         return json.loads(row[0]) if row else None
-
 
     # --- snapshot --------------------------------------------------------------
 
