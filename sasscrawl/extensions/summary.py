@@ -1,7 +1,8 @@
 """The run summary: what a run did, in the log and as ``DATA_DIR/runs/<run id>.json``.
 
 One JSON file per run lets a scheduler or a person see at a glance what changed
-and whether the run was healthy, without reading logs.
+and whether the run was healthy, without reading logs. ``refusedHosts`` maps each
+origin the run refused to send requests to (``http://host:port``) to how many.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from scrapy import signals
 
 from sasscrawl.files import replace_atomically
 from sasscrawl.health import ARTICLE_OUTCOMES, exit_status, run_problems
+from sasscrawl.middlewares import OFF_SITE
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,8 @@ def summarise(stats: dict, finish_reason: str, failed_pages_max_share: float, no
         "requests": stats.get("downloader/request_count", 0),
         "responses": stats.get("downloader/response_count", 0),
         "pagesFailed": stats.get("sasscrawl/pages/failed", 0),
+        "refusedHosts": {name[len(OFF_SITE) + 1:]: count for name, count in sorted(stats.items())
+                         if name.startswith(OFF_SITE + "/")},
         "problems": problems,
         "exitStatus": exit_status(stats, failed_pages_max_share),
     }
@@ -62,10 +66,11 @@ class RunSummary:
         logger.info(
             "Run summary %s: articles new %d, changed %d, unchanged %d, failed %d, gone %d; "
             "images downloaded %d, cached %d, failed %d, %d bytes; snapshots rendered %d, failed %d; "
-            "%d requests in %.1f s; %s",
+            "%d requests in %.1f s, %d refused as off-site; %s",
             run_id, a["new"], a["changed"], a["unchanged"], a["failed"], a["gone"],
             i["downloaded"], i["cached"], i["failed"], i["bytes"], summary["snapshots"]["rendered"],
             summary["snapshots"]["failed"], summary["requests"], summary["durationSeconds"],
+            sum(summary["refusedHosts"].values()),
             "problems: " + "; ".join(summary["problems"]) if summary["problems"] else "healthy",
         )
         for problem in summary["problems"]:
