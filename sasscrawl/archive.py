@@ -32,7 +32,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from sasscrawl import files
-from sasscrawl.mirror import FAILED_IMAGE, describe_image, mirror_path
+from sasscrawl.mirror import FAILED_IMAGE, describe_image, image_key, mirror_path
 from sasscrawl.parser import NotAnArticle, Page
 from sasscrawl.section import article_id_from_url
 
@@ -280,11 +280,12 @@ def reextract(folder: Path) -> Iterator[dict]:
     ``dateDownloaded`` is the capture time; the image facts come from the archived
     image responses (``failed`` when the archive holds an error or nothing for one).
     """
-    captures: dict[str, Capture] = {}  # the newest capture of each URL, whatever its status
+    captures: dict[str, Capture] = {}  # the newest capture of each image key, whatever its status
     pages: dict[int, Capture] = {}  # the newest good capture of each article URL
     for capture in iter_captures(folder):
-        if capture.url not in captures or capture.date >= captures[capture.url].date:
-            captures[capture.url] = capture
+        key = image_key(capture.url)
+        if key not in captures or capture.date >= captures[key].date:
+            captures[key] = capture
         article_id = article_id_from_url(capture.url)
         if capture.status == 200 and article_id is not None:
             if article_id not in pages or capture.date >= pages[article_id].date:
@@ -310,13 +311,15 @@ def reextract(folder: Path) -> Iterator[dict]:
 
 
 def _image_from_archive(url: str, captures: dict[str, Capture], cache: dict[str, dict]) -> dict:
-    if url not in cache:
-        capture = captures.get(url)
+    """The image's facts from its capture, found by its key as the crawl requested it, and the crawl's mirror path."""
+    key = image_key(url)
+    if key not in cache:
+        capture = captures.get(key)
         if capture is None:
-            cache[url] = {**FAILED_IMAGE, "error": NOT_IN_ARCHIVE}
+            cache[key] = {**FAILED_IMAGE, "error": NOT_IN_ARCHIVE}
         elif capture.status != 200:
-            cache[url] = {**FAILED_IMAGE, "error": f"HTTP {capture.status}"}
+            cache[key] = {**FAILED_IMAGE, "error": f"HTTP {capture.status}"}
         else:
-            cache[url] = {"path": mirror_path(url), **describe_image(read_payload(capture), capture.content_type),
+            cache[key] = {"path": mirror_path(key), **describe_image(read_payload(capture), capture.content_type),
                           "status": "downloaded", "error": None}
-    return {"url": url, **cache[url]}
+    return {"url": url, **cache[key]}

@@ -1,10 +1,25 @@
-"""Downloader middlewares: section scope for page requests, and WARC capture.
+"""Downloader middlewares: the crawl's scope for every request, and WARC capture.
 
-``SectionScopeMiddleware`` keeps page requests inside the crawled section. It
-checks every request before download, redirected ones included, so a redirect
-from an in-scope page to another host or section is refused too. Only page
-requests (``meta['sasscrawl_page']``) are checked: robots.txt, stylesheets and
-the image mirror's requests may go elsewhere by design.
+``SectionScopeMiddleware`` checks every request before it is sent, redirected
+ones included (a redirect comes back through it as a new request). It runs
+before Scrapy's RobotsTxtMiddleware, so a refused request costs no robots.txt
+either. In order:
+
+1. A path that hides a separator or dot segment (:func:`sasscrawl.section.path_trick`)
+   is refused: the server could read it as another path than the one scope and
+   robots.txt judged. The spider and the image mirror send only normal URLs, so
+   only a redirect or a stray spelling gets here. Logged per URL,
+   ``sasscrawl/requests/unsafe_path``.
+2. A request to any origin but the start URL's (or, for anything but a page, a
+   host in ``IMAGE_HOSTS``) is refused as off-site: robots.txt, images and
+   assets included. Logged once per origin per run, counted in
+   ``sasscrawl/requests/off_site`` and ``sasscrawl/requests/off_site/<origin>``
+   (``http://host:port``), which the run summary lists as ``refusedHosts``.
+3. A page request (``meta['sasscrawl_page']``) outside the section is refused
+   (``sasscrawl/pages/out_of_scope``).
+
+Splash's rendering request goes to the ``SPLASH_URL`` the user set; the page it
+renders was checked on its way in.
 """
 
 import logging
@@ -15,31 +30,61 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
 
 from sasscrawl.archive import INDEX_FILE, WARC_FOLDER, WarcArchive
+from sasscrawl.section import origin_of, path_trick
 
 logger = logging.getLogger(__name__)
 
+OFF_SITE = "sasscrawl/requests/off_site"
+"""The count of requests refused as off-site; ``OFF_SITE + "/" + origin`` counts them per origin."""
+
 
 class OutOfScope(IgnoreRequest):
-    """A page request the crawl chose not to make: it leads outside the crawled section."""
+    """A request the crawl chose not to make: it leads outside the crawl's scope. The message says why."""
 
 
 class SectionScopeMiddleware:
     def __init__(self, crawler):
         self.crawler = crawler
+        self.refused_origins: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
     def process_request(self, request):
-        if not request.meta.get("sasscrawl_page"):
-            return None
-        section = getattr(self.crawler.spider, "section", None)
-        if section is None or section.contains(request.url):
-            return None
-        self.crawler.stats.inc_value("sasscrawl/pages/out_of_scope")
-        logger.warning("Not fetching %s: outside the section %s", request.url, section.root + section.folder.lstrip("/"))
-        raise OutOfScope(f"outside the crawled section: {request.url}")
+        spider = self.crawler.spider
+        section = getattr(spider, "section", None)
+        if section is None or request.meta.get("_splash_processed"):
+            return None  # no crawl (bad arguments: nothing is requested), or the rendering sent to SPLASH_URL
+        stats = self.crawler.stats
+        if trick := path_trick(request.url):
+            stats.inc_value("sasscrawl/requests/unsafe_path")
+            logger.warning("Not fetching %s: its path holds %s, which a server may read as another path",
+                           request.url, trick)
+            raise OutOfScope(f"refused: its path holds {trick}")
+        page = request.meta.get("sasscrawl_page")
+        try:
+            origin = origin_of(request.url)
+            allowed = origin == section.origin or (not page and spider.image_hosts.allow(origin))
+            label = str(origin)
+        except ValueError:  # not http(s), or no host to tell
+            parts = urlparse_cached(request)
+            allowed, label = False, f"{parts.scheme}://{parts.netloc}"
+        if not allowed:
+            stats.inc_value(OFF_SITE)
+            stats.inc_value(f"{OFF_SITE}/{label}")
+            if label not in self.refused_origins:
+                self.refused_origins.add(label)
+                logger.warning("Not fetching from %s, first %s: off-site (not the start URL's origin%s); "
+                               "later requests to it are counted in the run summary, not logged",
+                               label, request.url, "" if page else " nor in IMAGE_HOSTS")
+            raise OutOfScope(f"refused as off-site: {label} is not the start URL's origin"
+                             + ("" if page else " nor in IMAGE_HOSTS"))
+        if page and not section.contains(request.url):
+            stats.inc_value("sasscrawl/pages/out_of_scope")
+            logger.warning("Not fetching %s: outside the section %s", request.url, section.root + section.folder.lstrip("/"))
+            raise OutOfScope(f"outside the crawled section: {request.url}")
+        return None
 
 
 class WarcCaptureMiddleware:

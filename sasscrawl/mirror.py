@@ -1,16 +1,42 @@
 """Where a mirrored image goes on disk, and what is known about its bytes. No Scrapy here.
 
-The mirror keeps the site's layout: ``images/<host>[:port]/<url path>``. A URL is
-chosen by a web server, so every path segment is decoded once and re-encoded
-with a small safe alphabet: ``/`` inside a segment, ``..``, ``.``, NUL and other
-odd bytes cannot act on the file system, and distinct URLs give distinct paths
-(the encoding is injective; ``@`` marks the query, ``~`` a hashed overlong name
-or path). Escapes of reserved characters are not decoded but kept, as ``%25XX``:
-RFC 3986 makes ``a%3Bb`` and ``a;b`` different resources, so they get different
-files, while ``%41`` and ``A`` (unreserved) are one resource and share one.
-Names stay under 255 bytes and whole paths under 4096, the limits of
-Linux file systems. One clash is left to the disk: ``/a`` as a file and
-``/a/b.jpg`` need ``a`` to be both; the second image then fails with its error.
+An image has one name, :func:`image_key`: its URL in the crawl's normal form
+(:func:`sasscrawl.section.normal_url`: IDNA host, default port dropped, escapes of
+unreserved characters decoded, dot segments removed, fragment dropped). The crawl
+requests the key, the image index is keyed by it, the rerun and ``scrapy
+reextract`` look images up by it, and :func:`mirror_path` is made from it, so
+every spelling of one resource (``ⓛⓞⓒⓐⓛⓗⓞⓢⓣ`` or ``localhost``, ``a b`` or
+``a%20b``) is one image, downloaded once, in one file.
+
+The mirror keeps the site's layout: ``images/<authority>/<url path>``, the
+authority being the host, with ``:port`` when the port is not the scheme's
+default. http is the common case and has that layout exactly; https goes one
+folder down, ``images/https/<authority>/...``. A URL is chosen by a web server,
+so the host and every path segment are decoded once and re-encoded with a small
+safe alphabet: ``/`` inside a segment, ``..``, ``.``, NUL and other odd bytes
+cannot act on the file system. Escapes of reserved characters are not decoded
+but kept, as ``%25XX``: RFC 3986 makes ``a%3Bb`` and ``a;b`` different
+resources, so they get different files.
+
+Distinct keys give distinct paths, that is: two URLs that can carry different
+bytes (scheme, host, port, path, query) never share a file. Why:
+
+- an encoded host or segment holds only ASCII letters, digits, ``-._!$&'()+,;=``
+  and ``%XX`` escapes: never ``:``, ``/``, ``@`` or ``~``, and never ``%68``
+  (``h`` needs no escape). So ``host:port`` reads back one way; the query,
+  escaped too, is set off by ``@`` at the end of the last name;
+- the first folder ``https`` marks the https scheme: an http host named
+  ``https`` (default port) is written ``%68ttps``, which no other host gives;
+- a name over ``MAX_NAME_BYTES`` keeps a prefix and gets ``~`` and a hash of
+  the whole (no other name holds ``~``), and a path over ``MAX_PATH_BYTES``
+  becomes ``~`` and a hash under its authority folder: names stay under the
+  255-byte limit of Linux file systems and whole paths under 4096, and only a
+  collision of SHA-256 prefixes (128 bits) could make two paths one;
+- user info (``http://u@host/``) is no part of the path: such URLs are never
+  fetched (the parser drops them).
+
+One clash is left to the disk: ``/a`` as a file and ``/a/b.jpg`` need ``a`` to be
+both; the second image then fails with its error.
 """
 
 from __future__ import annotations
@@ -21,6 +47,8 @@ import re
 from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 from PIL import Image, UnidentifiedImageError
+
+from sasscrawl.section import normal_url
 
 MIRROR_FOLDER = "images"
 FAILED_IMAGE = {"path": None, "sha256": None, "size": None, "contentType": None, "width": None, "height": None,
@@ -57,18 +85,31 @@ def _segment(raw: str) -> str:
     return encoded or "%"  # an empty segment (a//b) must stay distinct from none
 
 
+def image_key(url: str) -> str:
+    """An image's one name, whatever spelling a page gave its URL (see the module docstring)."""
+    return normal_url(url)
+
+
 def mirror_path(url: str) -> str:
-    """``http://en.sass.cn/upload/a/b.jpg`` → ``images/en.sass.cn/upload/a/b.jpg`` (POSIX, relative to DATA_DIR)."""
-    parts = urlsplit(url)
-    host = _segment((parts.hostname or "").rstrip(".")) + (f":{parts.port}" if parts.port else "")
-    names = [_segment(segment) for segment in parts.path.split("/")[1:] or [""]]
+    """``http://en.sass.cn/upload/a/b.jpg`` → ``images/en.sass.cn/upload/a/b.jpg`` (POSIX, relative to DATA_DIR).
+
+    Made from the URL's :func:`image_key`, so every spelling of one image gives its one path.
+    """
+    parts = urlsplit(image_key(url))
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    authority = _bounded(_segment(parts.hostname or "") + (f":{parts.port}" if parts.port else ""))
+    if parts.scheme == "https":
+        folders = [MIRROR_FOLDER, "https", authority]
+    else:
+        folders = [MIRROR_FOLDER, "%68ttps" if authority == "https" else authority]
+    names = [_segment(segment) for segment in parts.path.split("/")[1:]]
     if parts.query:
         # The query is escaped as it stands, not decoded: a=1&b=2 and a=1%26b=2 are different resources.
         names[-1] = f"{names[-1]}@{_encode(parts.query)}"
-    names = [_bounded(name) for name in names]
-    path = "/".join([MIRROR_FOLDER, _bounded(host), *names])
+    path = "/".join([*folders, *(_bounded(name) for name in names)])
     if len(path) > MAX_PATH_BYTES:
-        path = "/".join([MIRROR_FOLDER, _bounded(host), "~" + hashlib.sha256(path.encode("ascii")).hexdigest()])
+        path = "/".join([*folders, "~" + hashlib.sha256(path.encode("ascii")).hexdigest()])
     return path
 
 

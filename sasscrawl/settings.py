@@ -37,6 +37,12 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 
+# --- scope -------------------------------------------------------------------
+IMAGE_HOSTS = []
+"""Hosts besides the start URL's that images may be fetched from: ``host`` (http and https on their default
+ports) or ``host:port`` (that port, either scheme), comma-separated with -s. Every other request is refused
+before it is sent (see sasscrawl/middlewares.py)."""
+
 # --- output ------------------------------------------------------------------
 DATA_DIR = "data"
 """Where articles.jsonl, the state journal, the image mirror and run summaries live."""

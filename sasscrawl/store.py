@@ -55,6 +55,7 @@ from sasscrawl import files
 from sasscrawl.archive import WARC_FOLDER
 from sasscrawl.mirror import MIRROR_FOLDER
 from sasscrawl.snapshots import SNAPSHOT_FOLDER
+from sasscrawl.mirror import image_key
 
 logger = logging.getLogger(__name__)
 
@@ -360,7 +361,7 @@ class ArticleStore:
             self.db.execute("DELETE FROM pending WHERE article_id = ?", (record["articleId"],))
             self.db.execute("DELETE FROM gone WHERE id = ?", (record["articleId"],))
             self.db.executemany("INSERT OR REPLACE INTO images (url, info) VALUES (?, ?)", [
-                (image["url"], json.dumps({name: image.get(name) for name in IMAGE_FACTS}))
+                (image_key(image["url"]), json.dumps({name: image.get(name) for name in IMAGE_FACTS}))
                 for image in record.get("images", ()) if image.get("status") in MIRRORED
             ])
             self._set_counter("changes", self._changes + 1)
@@ -435,11 +436,12 @@ class ArticleStore:
     # --- images ----------------------------------------------------------------
 
     def image(self, url: str) -> dict | None:
-        row = self.db.execute("SELECT info FROM images WHERE url = ?", (url,)).fetchone()
+        """What is mirrored of the image ``url`` names, by its key (:func:`sasscrawl.mirror.image_key`)."""
+        row = self.db.execute("SELECT info FROM images WHERE url = ?", (image_key(url),)).fetchone()
         return json.loads(row[0]) if row else None
 
     def mirrored_images(self) -> Iterator[tuple[str, dict]]:
-        """The image index: ``(url, facts)`` of every image mirrored so far."""
+        """The image index: ``(key, facts)`` of every image mirrored so far."""
         for url, info in self.db.execute("SELECT url, info FROM images ORDER BY url"):
             yield url, json.loads(info)
 
@@ -447,20 +449,21 @@ class ArticleStore:
         """Mirrored images whose files are gone or wrong (url → what is wrong): their records say ``failed``
         with the reason, and they leave the index, so the next pass through the image mirror fetches them
         again (see :meth:`records_with_failed_images`). Returns the ids of the articles concerned."""
+        problems = {image_key(url): problem for url, problem in problems.items()}
         changed = []
         for (text,) in self.db.execute("SELECT record FROM articles ORDER BY id").fetchall():
             record = json.loads(text)
-            images = record.get("images", ())
-            if not any(image["url"] in problems for image in images):
+            keys = [image_key(image["url"]) for image in record.get("images", ())]
+            if not any(key in problems for key in keys):
                 continue
             record["images"] = [
                 {"url": image["url"], **dict.fromkeys(IMAGE_FACTS), "status": "failed",
-                 "error": f"mirrored file {problems[image['url']]}"} if image["url"] in problems else image
-                for image in images
+                 "error": f"mirrored file {problems[key]}"} if key in problems else image
+                for image, key in zip(record["images"], keys)
             ]
             changed.append(record)
         with self._transaction():
-            self.db.executemany("DELETE FROM images WHERE url = ?", [(url,) for url in problems])
+            self.db.executemany("DELETE FROM images WHERE url = ?", [(key,) for key in problems])
             for record in changed:
                 self._upsert(self.db, record)
             self._set_counter("changes", self._changes + len(changed))

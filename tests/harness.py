@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import posixpath
 import re
 import socket
 import subprocess
@@ -12,6 +13,7 @@ import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import unquote
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,6 +62,19 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def as_a_lenient_server_reads(path: str) -> str:
+    """The path a server serves that decodes escapes (twice, too), takes ``\\`` for ``/`` and ``..;x`` for ``..``.
+
+    IIS and servlet containers are such servers: scope and robots.txt must be judged on this reading.
+    """
+    path = path.partition("?")[0]
+    for _ in range(3):
+        path = unquote(path)
+    segments = [segment.partition(";")[0] if segment.partition(";")[0] in (".", "..") else segment
+                for segment in path.replace("\\", "/").split("/")]
+    return posixpath.normpath("/".join(segments))
 
 
 def crawl_command(start_url: str, data_dir: Path, *spider_args: str, settings: dict | None = None) -> list[str]:

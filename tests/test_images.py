@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import io
 import os
 
@@ -156,3 +157,39 @@ def test_mirror_store_creates_folders_again_after_they_were_removed(tmp_path):
     shutil.rmtree(tmp_path / "images")  # the whole mirror, mid-run
     store.persist_file(second, io.BytesIO(b"b"), info=None)
     assert (tmp_path / second).read_bytes() == b"b"
+
+
+def test_one_image_under_any_spelling_is_downloaded_once_and_found_by_rerun_and_reextract(serve, tmp_path):
+    """An IDN host (ⓛⓞⓒⓐⓛⓗⓞⓢⓣ for localhost), a space and non-ASCII in the path: Scrapy sends another spelling
+    than the page's, and the crawl, its rerun and ``scrapy reextract`` must still agree on one image and one file."""
+    import subprocess
+    import sys
+
+    from harness import PROJECT_ROOT
+    from sasscrawl.replica.faults import SPELLING_IMAGE_MARKER
+
+    site = build_site(articles=6, seed=12, quirks=False, faults={"image_url_spellings"})
+    server = serve(site)
+    start_url = f"http://localhost:{server.port}{site.start_path}"  # the IDN host is in scope
+    data_dir = tmp_path / "data"
+    first = run_crawl(start_url, data_dir, "archive=warc")
+    spelled = {image["url"]: image for record in first.records for image in record["images"]
+               if SPELLING_IMAGE_MARKER in image["url"]}
+    assert len(spelled) == 3 and all(image["status"] == "downloaded" for image in spelled.values()), spelled
+    image_requests = [request.path for request in server.requests if SPELLING_IMAGE_MARKER in request.path]
+    assert len(image_requests) == len(set(image_requests)) == 3
+
+    server.clear_log()
+    site.change_article(site.faults.article_ids["image_url_spellings"])  # so its images go through the mirror again
+    rerun = run_crawl(start_url, data_dir, "refresh=all")
+    again = {image["url"]: image for record in rerun.records for image in record["images"] if image["url"] in spelled}
+    assert {url: image["status"] for url, image in again.items()} == dict.fromkeys(spelled, "cached")
+    assert not [request.path for request in server.requests if SPELLING_IMAGE_MARKER in request.path]
+
+    output = tmp_path / "rebuilt.jsonl"
+    subprocess.run([sys.executable, "-m", "scrapy", "reextract", "-s", f"DATA_DIR={data_dir}", "-o", str(output)],
+                   cwd=PROJECT_ROOT, check=True, capture_output=True, timeout=120)
+    rebuilt = {image["url"]: image for line in output.read_text("utf-8").splitlines()
+               for image in json.loads(line)["images"] if image["url"] in spelled}
+    assert {url: (image["status"], image["path"], image["sha256"]) for url, image in rebuilt.items()} == {
+        url: ("downloaded", image["path"], image["sha256"]) for url, image in spelled.items()}

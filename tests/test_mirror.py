@@ -10,9 +10,11 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
-from sasscrawl.mirror import MAX_NAME_BYTES, describe_image, mirror_path
+from sasscrawl.mirror import MAX_NAME_BYTES, describe_image, image_key, mirror_path
 
 NAME_MAX = 255
 PATH_MAX = 4096
@@ -125,11 +127,13 @@ DISTINCT = [
     U + "x.jpg", U + "x.jpg?s=1", U + "x.jpg%3Fs=1", U + "x.jpg@s=1", U + "x.jpg?s=2", U + "x.jpg?s=1&t=2",
     U + "x.jpg?s=1@t", U + "x.jpg%3Fs=1?t", U + "x.jpg?%3F", U + "x.jpg?@",
     U + "a//b", U + "a/b", U + "a///b", U + "a/b/", U + "a/b//", U + "a/%25/b", U + "a/%2525/b",
-    U + "..", U + ".", U + "...", U + "%252E%252E", U + ".hidden", U + "%2E%2E/x", U + "./x",
+    U + "...", U + "%252E%252E", U + ".hidden",
     U + "a" * 150, U + "a" * 151, U + "a" * 200 + "1.jpg", U + "a" * 200 + "2.jpg", U + "a" * 110 + "~",
     U + "X.jpg", U + "a%20b.jpg", U + "a+b.jpg", U + "图.jpg", U + "图片.jpg",
     "http://en.sass.cn:8080/upload/x.jpg", "http://127.0.0.1:8000/upload/x.jpg", "http://www.sass.cn/upload/x.jpg",
     SITE + "/", SITE + "//",
+    "https://en.sass.cn/upload/x.jpg", "http://en.sass.cn:443/upload/x.jpg", "https://en.sass.cn:80/upload/x.jpg",
+    "http://https/en.sass.cn/upload/x.jpg", "https://https/upload/x.jpg", "http://https/upload/x.jpg",
 ]
 
 
@@ -143,10 +147,26 @@ def test_distinct_urls_give_distinct_paths():
         paths[path] = url
 
 
-def test_equivalent_spellings_of_unreserved_chars_may_share_a_path():
-    """%41 and A are the same URL (RFC 3986 6.2.2.2): one file is right, and it is stable."""
+def test_equivalent_spellings_share_one_path():
+    """Spellings RFC 3986 (section 6) calls one resource are one image, in one file: %41 and A, dot segments,
+    the default port, a host's case, trailing dot and IDNA form; and the path is stable."""
     assert mirror_path(U + "%41.jpg") == mirror_path(U + "A.jpg") == "images/en.sass.cn/upload/A.jpg"
     assert mirror_path(U + "x.jpg") == mirror_path(U + "x.jpg")
+    assert mirror_path(U + "./x") == mirror_path(U + "a/../x") == mirror_path(U + "%2E%2E/upload/x") == (
+        "images/en.sass.cn/upload/x")
+    assert mirror_path(U + "..") == mirror_path(SITE + "/") == "images/en.sass.cn/%"
+    assert mirror_path("http://EN.sass.cn.:80/upload/x.jpg") == mirror_path(U + "x.jpg")
+    assert mirror_path("http://%68ttps/upload/x.jpg") == mirror_path("http://https/upload/x.jpg")
+    assert mirror_path("http://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ:8000/a b.jpg") == mirror_path("http://localhost:8000/a%20b.jpg") == (
+        "images/localhost:8000/a%20b.jpg")
+
+
+def test_http_and_https_twins_get_different_files():
+    """One path on one host under http and https can carry different bytes: two files, https one folder down."""
+    assert mirror_path("http://en.sass.cn/upload/same.jpg") == "images/en.sass.cn/upload/same.jpg"
+    assert mirror_path("https://en.sass.cn/upload/same.jpg") == "images/https/en.sass.cn/upload/same.jpg"
+    assert mirror_path("https://en.sass.cn:8443/upload/same.jpg") == "images/https/en.sass.cn:8443/upload/same.jpg"
+    assert mirror_path("http://https/en.sass.cn/upload/same.jpg") == "images/%68ttps/en.sass.cn/upload/same.jpg"
 
 
 def test_overlong_name_marker_cannot_be_forged():
@@ -229,3 +249,37 @@ def test_describe_non_image_bytes():
     empty = describe_image(b"", None)
     assert empty == {"sha256": hashlib.sha256(b"").hexdigest(), "size": 0, "contentType": None,
                      "width": None, "height": None}
+
+
+# --- injectivity, as a property --------------------------------------------------------
+
+_HOSTS = st.one_of(
+    st.sampled_from(["en.sass.cn", "https", "http", "images", "%68ttps", "a", "127.0.0.1", "[::1]", "[::ffff:7f00:1]",
+                     "xn--bcher-kva.de", "bücher.de", "ⓛⓞⓒⓐⓛⓗⓞⓢⓣ", "EN.sass.cn.", "a" * 200]),
+    st.text(alphabet="ahtps.-_~%2F0", min_size=1, max_size=8),
+)
+_PIECES = st.text(alphabet="aA.~%@:;=&+?#/\\ 2FEe7é图", max_size=8)
+
+
+@st.composite
+def image_urls(draw) -> str:
+    scheme = draw(st.sampled_from(["http", "https", "HTTPS"]))
+    port = draw(st.sampled_from(["", ":80", ":443", ":8080", ":1"]))
+    path = "/".join(draw(st.lists(_PIECES, max_size=4)))
+    query = draw(st.one_of(st.none(), _PIECES))
+    return f"{scheme}://{draw(_HOSTS)}{port}/{path}" + ("" if query is None else f"?{query}")
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(image_urls(), min_size=2, max_size=6))
+def test_distinct_resources_never_share_a_file(urls):
+    """Any two URLs whose keys differ (scheme, host, port, path or query) map to different files; the key of a
+    key is itself, and every path stays in the mirror."""
+    paths: dict[str, str] = {}
+    for url in urls:
+        key = image_key(url)
+        assert image_key(key) == key, url
+        path = mirror_path(url)
+        assert path == mirror_path(key)
+        assert path.startswith("images/") and all(part not in ("", ".", "..") for part in path.split("/")), path
+        assert paths.setdefault(path, key) == key, f"{url!r} and {paths[path]!r} both map to {path!r}"

@@ -8,8 +8,8 @@ import zlib
 
 import pytest
 
-from sasscrawl.replica import FAULTS, HOSTILE_PAGES, NETWORK_FAULTS, ReplicaServer, build_site
-from sasscrawl.replica.faults import GZIP_BOMB_BYTES, HOSTILE_IMAGE_MARKER
+from sasscrawl.replica import FAULTS, HOSTILE_PAGES, NETWORK_FAULTS, ForeignSite, ReplicaServer, build_site
+from sasscrawl.replica.faults import FOREIGN_SECRET, GZIP_BOMB_BYTES, HOSTILE_IMAGE_MARKER, IDN_LOCALHOST, METADATA_PATH
 
 ALL_FAULTS = NETWORK_FAULTS | HOSTILE_PAGES
 HOST = "127.0.0.1:8000"
@@ -135,3 +135,23 @@ def test_hostile_images_differ_where_rfc_3986_says_urls_differ(site):
 
     assert image("a~b.jpeg") == image("a%7eb.jpeg")  # unreserved: one resource
     assert image("a;b.jpeg") != image("a%3Bb.jpeg")  # reserved: two
+
+
+def test_off_site_faults_point_at_the_foreign_host_or_else_the_replicas_other_name():
+    def article_body(site, name):
+        return site.response("GET", article(site, name), HOST)
+
+    for foreign_host, expected in (("127.0.0.1:9", "127.0.0.1:9"), (None, "localhost:8000")):
+        site = build_site(articles=12, seed=5, quirks=False, foreign_host=foreign_host,
+                          faults={"off_site_image", "off_site_image_list", "off_site_relative_path",
+                                  "off_site_scheme_relative", "off_site_idn", "off_site_redirect"})
+        assert f'src="http://{expected}{METADATA_PATH}body.jpeg"'.encode() in article_body(site, "off_site_image").body
+        assert f"<li>http://{expected}{METADATA_PATH}".encode() in article_body(site, "off_site_image_list").body
+        assert f'RelativePath="http://{expected}/'.encode() in article_body(site, "off_site_relative_path").body
+        assert f'src="//{expected}/'.encode() in article_body(site, "off_site_scheme_relative").body
+        port = expected.rpartition(":")[2]
+        assert f"http://{IDN_LOCALHOST}:{port}/".encode() in article_body(site, "off_site_idn").body
+        redirect = article_body(site, "off_site_redirect")
+        assert redirect.status == 302 and dict(redirect.headers)["Location"].startswith(f"http://{expected}/latest/")
+    answer = ForeignSite().response("GET", "/latest/meta-data/iam/x", "127.0.0.1:9")
+    assert answer.status == 200 and answer.body.startswith(FOREIGN_SECRET)

@@ -4,6 +4,8 @@ One JSON file per run lets a scheduler or a person see at a glance what changed
 and whether the run was healthy, without reading logs. The run id (start time and
 Scrapyd job id or process id) is decided when the spider opens and kept in the
 ``sasscrawl/run_id`` stat, so alerts sent before the summary is written name it too.
+``refusedHosts`` maps each origin the run refused to send requests to (``http://host:port``)
+to how many.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from scrapy import signals
 
 from sasscrawl.files import replace_file
 from sasscrawl.health import ARTICLE_OUTCOMES, exit_status, run_problems
+from sasscrawl.middlewares import OFF_SITE
 from sasscrawl.store import RUNS_FOLDER
 
 logger = logging.getLogger(__name__)
@@ -43,6 +46,8 @@ def summarise(stats: dict, finish_reason: str, failed_pages_max_share: float, no
         "requests": stats.get("downloader/request_count", 0),
         "responses": stats.get("downloader/response_count", 0),
         "pagesFailed": stats.get("sasscrawl/pages/failed", 0),
+        "refusedHosts": {name[len(OFF_SITE) + 1:]: count for name, count in sorted(stats.items())
+                         if name.startswith(OFF_SITE + "/")},
         "problems": problems,
         "exitStatus": exit_status(stats, failed_pages_max_share),
         "alerts": alerts,
@@ -75,10 +80,11 @@ class RunSummary:
         logger.info(
             "Run summary %s: articles new %d, changed %d, unchanged %d, failed %d, gone %d; "
             "images downloaded %d, cached %d, failed %d, %d bytes; snapshots rendered %d, failed %d; "
-            "%d requests in %.1f s; %s",
+            "%d requests in %.1f s, %d refused as off-site; %s",
             run_id, a["new"], a["changed"], a["unchanged"], a["failed"], a["gone"],
             i["downloaded"], i["cached"], i["failed"], i["bytes"], summary["snapshots"]["rendered"],
             summary["snapshots"]["failed"], summary["requests"], summary["durationSeconds"],
+            sum(summary["refusedHosts"].values()),
             "problems: " + "; ".join(summary["problems"]) if summary["problems"] else "healthy",
         )
         for problem in summary["problems"]:

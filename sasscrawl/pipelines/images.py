@@ -1,9 +1,11 @@
 """Mirror every image of an article byte for byte, on Scrapy's FilesPipeline.
 
-Not ImagesPipeline: that one re-encodes images. Files land under
-``DATA_DIR/images/<host>[:port]/<url path>`` (see :mod:`sasscrawl.mirror`),
-written by :class:`MirrorStore` to a temporary file, flushed to disk and renamed, so
-a kill never leaves a torn image that a later run would take for a mirrored one. The image index in the store
+Not ImagesPipeline: that one re-encodes images. Each image is requested, indexed
+and stored by its key (:func:`sasscrawl.mirror.image_key`), whatever spelling the
+page used. Files land under ``DATA_DIR/images/<host>[:port]/<url path>``
+(``images/https/...`` for https; see :mod:`sasscrawl.mirror`),
+written by :class:`MirrorStore` to a temporary file, flushed to disk and renamed, so a kill never
+leaves a torn image that a later run would take for a mirrored one. The image index in the store
 says what is mirrored; upload paths never change on the site, so a mirrored
 image is not downloaded again (``cached``). A failed image leaves the article
 saved with ``status: failed`` and its error, and a later run retries it.
@@ -13,7 +15,11 @@ disk works; the article is saved only once all its images are written.
 Failures are results here, not exceptions: an HTTP error becomes a ``failed``
 entry in :meth:`media_downloaded`, and a network error is noted by
 :meth:`media_failed` (which then returns nothing, as MediaPipeline allows), so
-the log gets one warning line per image instead of a traceback.
+the log gets one warning line per image instead of a traceback. An image refused
+before it was sent (off-site, or a path that hides a separator: see
+``SectionScopeMiddleware``, which logs it) is ``failed`` with the refusal as its
+error and no line of its own; like any failed image it is tried again next run,
+so one added to ``IMAGE_HOSTS`` is then fetched.
 """
 
 from __future__ import annotations
@@ -30,7 +36,8 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from sasscrawl.files import replace_file
-from sasscrawl.mirror import FAILED_IMAGE, MIRROR_FOLDER, describe_image, mirror_path
+from sasscrawl.middlewares import OutOfScope
+from sasscrawl.mirror import FAILED_IMAGE, MIRROR_FOLDER, describe_image, image_key, mirror_path
 from sasscrawl.network import describe_failure
 
 logger = logging.getLogger(__name__)
@@ -82,15 +89,19 @@ class ImageMirrorPipeline(FilesPipeline):
         return self.crawler.spider.store
 
     def get_media_requests(self, item, info):
-        return [Request(image["url"], callback=NO_CALLBACK) for image in item["images"]]
+        """Each image is requested by its key, so ``request.url`` is the key everywhere after (a key is already
+        what Scrapy's Request makes of a URL)."""
+        return [Request(image_key(image["url"]), callback=NO_CALLBACK) for image in item["images"]]
 
     def file_path(self, request, response=None, info=None, *, item=None):
         return mirror_path(request.url)
 
     def media_to_download(self, request, info, *, item=None):
         known = self.index.image(request.url)
-        if known is None or self.store.stored_size(known["path"]) != known["size"]:
-            return None  # never mirrored, or the file went missing or changed size: download it (again)
+        if (known is None or known["path"] != self.file_path(request)
+                or self.store.stored_size(known["path"]) != known["size"]):
+            # Never mirrored, mirrored where an older layout put it, or the file went missing or changed size.
+            return None
         self.crawler.stats.inc_value("sasscrawl/images/cached")
         return {**known, "status": "cached", "error": None}
 
@@ -115,11 +126,15 @@ class ImageMirrorPipeline(FilesPipeline):
         return described
 
     def media_failed(self, failure, request, info):
-        self._failed(request.url, describe_failure(failure))
+        if failure.check(OutOfScope):  # refused before it was sent: SectionScopeMiddleware has logged it
+            self._failed(request.url, str(failure.value), log=False)
+        else:
+            self._failed(request.url, describe_failure(failure))
 
-    def _failed(self, url: str, error: str) -> dict:
+    def _failed(self, url: str, error: str, log: bool = True) -> dict:
         self.crawler.stats.inc_value("sasscrawl/images/failed")
-        logger.warning("Image not mirrored: %s (%s)", url, error)
+        if log:
+            logger.warning("Image not mirrored: %s (%s)", url, error)
         self.errors[url] = error
         return {**FAILED_IMAGE, "error": error}
 
@@ -127,9 +142,8 @@ class ImageMirrorPipeline(FilesPipeline):
         adapter = ItemAdapter(item)
         images = []
         for image, (_, result) in zip(adapter["images"], results):
-            url = image["url"]
             if not isinstance(result, dict):  # media_failed noted why
-                result = {**FAILED_IMAGE, "error": self.errors.get(url, "download failed")}
-            images.append({"url": url, **result})
+                result = {**FAILED_IMAGE, "error": self.errors.get(image_key(image["url"]), "download failed")}
+            images.append({"url": image["url"], **result})
         adapter["images"] = images
         return item

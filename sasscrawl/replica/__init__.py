@@ -7,11 +7,11 @@ mode (see ``faults``). No Scrapy here: stdlib, lxml and Pillow only.
 """
 
 from .content import Block
-from .faults import FAULTS, HOSTILE_PAGES, NETWORK_FAULTS, Fault, FaultPlan
+from .faults import FAULTS, HOSTILE_PAGES, NETWORK_FAULTS, Fault, FaultPlan, ForeignSite
 from .server import ReplicaServer, RequestRecord
 from .site import BAD_INPUTS, LINK_SPELLINGS, ArticleSpec, ReplicaSite, Response, SiteQuirks, build_site
 
 __all__ = [
     "BAD_INPUTS", "FAULTS", "HOSTILE_PAGES", "LINK_SPELLINGS", "NETWORK_FAULTS", "ArticleSpec", "Block", "Fault",
-    "FaultPlan", "ReplicaServer", "ReplicaSite", "RequestRecord", "Response", "SiteQuirks", "build_site",
+    "FaultPlan", "ForeignSite", "ReplicaServer", "ReplicaSite", "RequestRecord", "Response", "SiteQuirks", "build_site",
 ]

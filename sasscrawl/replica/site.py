@@ -332,6 +332,8 @@ class ReplicaSite:
             return served
         if self.faults and "escaping_images" in self.faults.names and fault_mode.HOSTILE_IMAGE_MARKER in path:
             return fault_mode.hostile_image(self.seed, path_with_query)
+        if self.faults and "image_url_spellings" in self.faults.names and fault_mode.SPELLING_IMAGE_MARKER in path:
+            return fault_mode.hostile_image(self.seed, path_with_query)
         if self.faults and path == fault_mode.EVIL_DTD_PATH:
             return fault_mode.evil_dtd(host)
         if self.quirks and path == XXE_CANARY_URL_PATH:
@@ -466,14 +468,15 @@ class ReplicaSite:
 
 def build_site(articles: int = 30, seed: int = 0, section: str = "103002", quirks: bool = True, *,
                page_size: int = 10, stall_seconds: float = DEFAULT_STALL_SECONDS, xxe_canary_path: str = "/etc/hostname",
-               faults: Iterable[str] = ()) -> ReplicaSite:
+               faults: Iterable[str] = (), foreign_host: str | None = None) -> ReplicaSite:
     """Generate a replica of ``articles`` ordinary articles, plus the bad inputs if ``quirks``.
 
     Same arguments, same site, byte for byte. Cheap enough for 5,000 articles: only metadata is
     generated here; bodies, pages and images are rendered per request.
     ``stall_seconds`` falsy leaves the stall article out. ``faults`` switches on fault-mode faults
     by name (see ``faults.FAULTS``): one extra article per article fault; ``stall_seconds`` is
-    then also the stall_once fault's stall, and ``xxe_canary_path`` the file hostile pages try to leak.
+    then also the stall_once fault's stall, ``xxe_canary_path`` the file hostile pages try to leak, and
+    ``foreign_host`` (``host:port`` of a ``faults.ForeignSite`` server) where off-site URLs point.
     """
     if articles < (MIN_ARTICLES_WITH_QUIRKS if quirks else 1):
         raise ValueError(f"need at least {MIN_ARTICLES_WITH_QUIRKS if quirks else 1} articles")
@@ -523,6 +526,7 @@ def build_site(articles: int = 30, seed: int = 0, section: str = "103002", quirk
             flaky_image_path=carriers["flaky_image"].image_paths[0] if "flaky_image" in carriers else None,
             canary_path=xxe_canary_path,
             stall_seconds=stall_seconds or DEFAULT_STALL_SECONDS,
+            foreign_host=foreign_host,
         )
     return ReplicaSite(seed=seed, section=main, sibling=sibling, parent=Section(parent_id, PARENT_NAME),
                        specs=specs, quirks=site_quirks, page_size=page_size, rng=rng, headlines_taken=taken,

@@ -33,7 +33,7 @@ from sasscrawl.items import Article
 from sasscrawl.middlewares import OutOfScope
 from sasscrawl.network import describe_failure
 from sasscrawl.parser import NotAnArticle, Page, links_in_scope, stylesheet_references
-from sasscrawl.section import OutOfScopeStartURL, Section
+from sasscrawl.section import ImageHosts, OutOfScopeStartURL, Section, normal_url
 from sasscrawl.setting_names import misspelt_settings
 from sasscrawl.snapshots import SnapshotFailed, failed_snapshot, store_snapshot
 from sasscrawl.splash_compat import SplashRequest
@@ -96,11 +96,13 @@ class CommentarySpider(scrapy.Spider):
                     f"unknown spider argument(s) {', '.join(unknown)}; known: {', '.join(self.arguments)}"
                 )
             self.section = Section.from_start_url(self.start_url)
+            self.start_url = normal_url(self.start_url)
             self.refresh = parse_refresh(refresh)
             self.archive_argument = parse_archive(archive)
         except (SpiderArgumentError, OutOfScopeStartURL) as error:
             self.argument_error = str(error)
         self.archive: str | None = None
+        self.image_hosts = ImageHosts()
         self.snapshots = False
         self.known_at_start: set[int] = set()
         self.earlier_failures: dict[str, int] = {}
@@ -120,8 +122,11 @@ class CommentarySpider(scrapy.Spider):
         if not spider.argument_error:
             try:
                 spider.archive = spider.archive_argument or parse_archive(crawler.settings.get("ARCHIVE"))
+                spider.image_hosts = ImageHosts(crawler.settings.getlist("IMAGE_HOSTS"))
             except SpiderArgumentError as error:
                 spider.argument_error = f"ARCHIVE setting: {error}"
+            except ValueError as error:
+                spider.argument_error = str(error)
         return spider
 
     def _open_store(self) -> bool:
@@ -332,7 +337,7 @@ class CommentarySpider(scrapy.Spider):
     def _archive_assets(self, urls):
         """The site's XSL stylesheets and what they use, once per run, so the archive can render its pages."""
         for url in urls:
-            if url in self.requested_assets or urlsplit(url).netloc.lower() != self.section.netloc:
+            if not self.section.on_origin(url) or (url := normal_url(url)) in self.requested_assets:
                 continue
             self.requested_assets.add(url)
             self.crawler.stats.inc_value("sasscrawl/archive/assets_requested")
@@ -388,7 +393,9 @@ class CommentarySpider(scrapy.Spider):
             # Chosen not to fetch. Any other IgnoreRequest (a redirect loop, too many redirects, a body
             # inflating past DOWNLOAD_MAXSIZE) is a failure, below.
             stats.inc_value("sasscrawl/pages/ignored")
-            logger.info("Not fetched %s: %s", request.url, failure.value)
+            redirected = request.meta.get("redirect_urls")
+            logger.info("Not fetched %s%s: %s", request.url, f" (redirected from {redirected[0]})" if redirected else "",
+                        failure.value)
             if not request.meta.get("start_page"):
                 self.store.finish_pending(request.meta.get("frontier_url", request.url))
         else:
