@@ -6,9 +6,8 @@ from pathlib import Path
 import pytest
 
 import itertools
-from urllib.parse import urljoin
 
-from sasscrawl.parser import (NotAnArticle, Page, _safe_join, join_url, parse_article, parse_listing, parse_site_date,
+from sasscrawl.parser import (NotAnArticle, Page, _safe_join, parse_article, parse_listing, parse_site_date,
                               safe_http_url, split_authors)
 from sasscrawl.schemas import ARTICLE_FIELDS, article_validator
 from sasscrawl.section import Section
@@ -278,8 +277,7 @@ HREFS = ("5553.aspx", "../103002/5553.aspx", "/103/default.aspx", "?page=3", "#t
 
 @pytest.mark.parametrize("base,href", list(itertools.product(BASES, HREFS)))
 def test_cached_joins_are_urljoin(base, href):
-    """The join caches are keyed on the base's folder where only that matters: they must not change a single URL."""
-    assert join_url(base, href) == urljoin(base, href)
+    """The join cache is keyed on the base's folder where only that matters: it must not change a single URL."""
     scrubbed = href.replace("\x01", "").strip()
     assert safe_http_url(base, href) == (_safe_join.__wrapped__(base, scrubbed) if scrubbed else None)
 
