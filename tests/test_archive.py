@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,8 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from harness import PROJECT_ROOT, run_crawl
+from sasscrawl import archive
+from sasscrawl.parser import Page
 from sasscrawl.replica import ReplicaServer, build_site
 
 STYLESHEET_FILES = ("/ui/templates/normal/view.xsl", "/ui/templates/normal/common.xsl",
@@ -139,3 +142,22 @@ def test_cut_off_warc_is_skipped_past_and_never_appended_to(serve, tmp_path):
     again = run_crawl(server.start_url, tmp_path, "archive=warc")
     assert again.returncode == 0
     assert len(warc_files(tmp_path)) == 2 and first.read_bytes() == cut
+
+
+def test_reextraction_skips_a_capture_the_parser_fails_on_and_goes_on(archived, monkeypatch, caplog):
+    """One capture that breaks the parser costs that capture, with a warning, not the rebuild."""
+    site, _, result, _ = archived
+    broken_id = site.articles[3].id
+
+    class PageBrokenOnOne(Page):
+        def __init__(self, body, url):
+            if url.endswith(f"/{broken_id}.aspx"):
+                raise RuntimeError("boom")
+            super().__init__(body, url)
+
+    monkeypatch.setattr("sasscrawl.archive.Page", PageBrokenOnOne)
+    with caplog.at_level(logging.WARNING):
+        ids = [record["articleId"] for record in archive.reextract(result.data_dir / "warc")]
+    assert sorted(ids) == sorted(spec.id for spec in site.articles if spec.id != broken_id)
+    assert any(f"/{broken_id}.aspx could not be read, skipped: RuntimeError: boom" in record.getMessage()
+               for record in caplog.records if record.levelno == logging.WARNING)
