@@ -794,7 +794,7 @@ class _Body:
             root = etree.fromstring(data, _HTML_UTF8)
         except (etree.LxmlError, ValueError):
             return []
-        container = root.find("body")
+        container = root.find("body") if root is not None else None  # None: markup without one element
         if container is None:
             return []
         # Character references (&#x1b;) make them again: text must not hold control characters.

@@ -9,7 +9,8 @@ import zlib
 import pytest
 
 from sasscrawl.replica import FAULTS, HOSTILE_PAGES, NETWORK_FAULTS, ReplicaServer, build_site
-from sasscrawl.replica.faults import GZIP_BOMB_BYTES, HOSTILE_IMAGE_MARKER
+from sasscrawl.replica.faults import (BACKTRACKING_COMMENT, CRASH_URLS, GZIP_BOMB_BYTES, HOSTILE_IMAGE_MARKER,
+                                      NON_TEXT_ENCODING, SPOOF_SITE)
 
 ALL_FAULTS = NETWORK_FAULTS | HOSTILE_PAGES
 HOST = "127.0.0.1:8000"
@@ -135,3 +136,21 @@ def test_hostile_images_differ_where_rfc_3986_says_urls_differ(site):
 
     assert image("a~b.jpeg") == image("a%7eb.jpeg")  # unreserved: one resource
     assert image("a;b.jpeg") != image("a%3Bb.jpeg")  # reserved: two
+
+
+def test_the_pages_that_hung_crashed_or_misdirected_the_parser_serve_what_they_say(site):
+    def page(name):
+        return site.response("GET", article(site, name), HOST).body.decode()
+
+    assert BACKTRACKING_COMMENT in page("doctype_backtracking").split("]]>", 1)[1]
+    crash = page("crash_urls")
+    assert all(f'href="{url}"' in crash and f'src="{url}"' in crash and f"<li>{url}</li>" in crash
+               for url in CRASH_URLS)
+    assert crash.index('<a id="perv" href="http://[x]/">') < crash.index("<span>")
+    assert f"href='{CRASH_URLS[0]}'?>" in crash
+    declared = page("non_text_encoding")
+    assert declared.startswith(f'<?xml version="1.0" encoding="{NON_TEXT_ENCODING}"?>') and "Tom & Jerry" in declared
+    spoof = page("identity_spoof")
+    assert f'<meta id="{site.faults.spoofed_id}"' in spoof and f'site="{SPOOF_SITE}"' in spoof
+    assert site.faults.spoofed_id in site.expected_article_ids()
+    assert site.faults.duplicate_id in site.expected_article_ids()
