@@ -214,7 +214,7 @@ def _scan_tokens(kind: type) -> dict:
         return text.encode() if kind is bytes else text
 
     return {
-        "doctype": re.compile(token("<!doctype"), re.IGNORECASE),
+        "doctype": re.compile(token("<!doctype"), re.IGNORECASE),  # a fixed-length literal: linear
         "declaration_stop": re.compile(token(r"""[\[>"']""")),
         "subset_stop": re.compile(token(r"""[\]"'<]""")),
         "comment": token("<!--"), "comment_end": token("-->"), "pi": token("<?"), "pi_end": token("?>"),
@@ -679,18 +679,9 @@ class _Block:
 def _style_flags(style: str) -> tuple[bool | None, bool | None, str | None]:
     """(bold, italic, text-align) that a ``style`` attribute sets, None where it is silent.
 
-    The body repeats a few styles many times, so each distinct one is read once; a long one is
-    read each time, not kept.
+    The body repeats a few styles many times, so each distinct one is read once
+    (``_cached_style_flags``), unless it is longer than ``STYLE_CACHE_KEY_MAX``: not kept.
     """
-    if len(style) > STYLE_CACHE_KEY_MAX:
-        return _read_style(style)
-    return _cached_style_flags(style)
-
-
-STYLE_CACHE_KEY_MAX = 512
-
-
-def _read_style(style: str) -> tuple[bool | None, bool | None, str | None]:
     declarations = {}
     for declaration in _CONTROL_CHARS.sub("", style).split(";"):
         name, _, value = declaration.partition(":")
@@ -704,7 +695,8 @@ def _read_style(style: str) -> tuple[bool | None, bool | None, str | None]:
     )
 
 
-_cached_style_flags = lru_cache(maxsize=1024)(_read_style)
+_cached_style_flags = lru_cache(maxsize=1024)(_style_flags)
+STYLE_CACHE_KEY_MAX = 512
 
 
 _PLAIN = (False, False, None)
@@ -814,7 +806,12 @@ class _Body:
                     continue
                 emphasis, centred, heading = state
                 style = element.get("style")
-                weight, slant, align = _style_flags(style) if style else _SILENT_STYLE
+                if not style:
+                    weight, slant, align = _SILENT_STYLE
+                elif len(style) <= STYLE_CACHE_KEY_MAX:
+                    weight, slant, align = _cached_style_flags(style)
+                else:
+                    weight, slant, align = _style_flags(style)
                 if weight is not None or slant is not None or tag in _EMPHASIS_TAGS:
                     bold, italic, href = emphasis
                     if weight is not None:

@@ -158,7 +158,7 @@ def xml_pages(draw) -> bytes:
 FUZZ_SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                              HealthCheck.function_scoped_fixture],
                      database=None)
-DEFAULT_EXAMPLES, SLOW_EXAMPLES = 150, 2500
+DEFAULT_EXAMPLES, SLOW_EXAMPLES = 300, 2500
 
 
 def generated_inputs_test(examples: int):
@@ -302,7 +302,7 @@ def run_corpus(timings: Timings, budget, seed: int, flips: int) -> int:
 
 
 def test_mutations_of_the_real_page(timings, budget):
-    assert run_corpus(timings, budget, seed=0, flips=1_300) >= 2_000
+    assert run_corpus(timings, budget, seed=0, flips=1_500) >= 2_000
 
 
 @pytest.mark.slow
