@@ -279,6 +279,8 @@ def reextract(folder: Path) -> Iterator[dict]:
 
     ``dateDownloaded`` is the capture time; the image facts come from the archived
     image responses (``failed`` when the archive holds an error or nothing for one).
+    An article is the one its capture's URL names (as in the crawl, see ``Page.article``); a
+    capture that gives no article, or that the parser fails on, is skipped with a warning.
     """
     captures: dict[str, Capture] = {}  # the newest capture of each image key, whatever its status
     pages: dict[int, Capture] = {}  # the newest good capture of each article URL
@@ -291,21 +293,24 @@ def reextract(folder: Path) -> Iterator[dict]:
             if article_id not in pages or capture.date >= pages[article_id].date:
                 pages[article_id] = capture
     image_facts: dict[str, dict] = {}
-    yielded: set[int] = set()
     for article_id in sorted(pages):  # one page in memory at a time, records in the dataset's order
         capture = pages[article_id]
-        page = Page(read_payload(capture), capture.url)
-        if not page.is_article:
-            continue
         try:
+            page = Page(read_payload(capture), capture.url)
+            if not page.is_article:
+                continue
             record = page.article(datetime.fromisoformat(capture.date))
+            conflicts = page.identity_conflicts()
         except NotAnArticle as error:
             logger.warning("Archived page %s gives no article: %s", capture.url, error)
             continue
-        if record["articleId"] in yielded:  # the same article archived under another id's URL too
-            logger.warning("Archived page %s repeats article %d: skipped", capture.url, record["articleId"])
+        except Exception as error:  # a capture that breaks the parser costs that capture, not the rebuild
+            logger.warning("Archived page %s could not be read, skipped: %s: %s", capture.url,
+                           type(error).__name__, str(error)[:300])
             continue
-        yielded.add(record["articleId"])
+        if conflicts:
+            logger.warning("Archived page %s is article %d, as its URL says, although its %s", capture.url,
+                           article_id, " and its ".join(conflicts))
         record["images"] = [_image_from_archive(image["url"], captures, image_facts) for image in record["images"]]
         yield record
 

@@ -7,11 +7,18 @@ it is parsed once as XML, and the body a second time with lxml's HTML parser.
 
 Hostile or damaged input is handled here, once, for every caller:
 
-* a DOCTYPE is removed before parsing and the parser never loads DTDs, resolves
-  entities or touches the network, so XXE and entity-expansion bombs are inert;
+* any bytes with any URL give a :class:`Page`, and its article a record or
+  :class:`NotAnArticle`, in time linear in the input: no regular expression here
+  can backtrack over page content, no URL urllib cannot read raises;
+* DOCTYPEs are cut out by a single forward scan before parsing, and the parser
+  never loads DTDs, resolves entities or touches the network, so XXE and
+  entity-expansion bombs are inert;
 * malformed XML (a bare ``&``, unclosed tags, invalid bytes, a page cut off
   inside the CDATA body) is repaired and parsed in recovery mode, and the
-  :class:`Page` says so (``recovered``, ``truncated``) for the caller to count;
+  :class:`Page` says so (``recovered``, ``truncated``, ``encoding_refused``) for
+  the caller to count;
+* an article's identity (id, ``url``, section id) comes from its URL alone: what
+  the page says about itself is data, compared and reported, never believed;
 * the body HTML is rebuilt from what was read, never copied, so only a small
   set of tags and safe ``http(s)`` URLs can reach ``articleBodyHtml``.
 """
@@ -54,9 +61,14 @@ _META_ID = etree.XPath("string(head/meta/@id)")
 _IMAGE_LIST_ITEMS = etree.XPath(".//ul[not(@id)]/li")
 _LINK_BY_ID = etree.XPath("string(//a[@id=$id]/@href)")
 
-_DOCTYPE = re.compile(rb"<!DOCTYPE(?:[^\[>]|\[.*?\])*>", re.IGNORECASE | re.DOTALL)
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
-_DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
+_DECLARATION_MAX = 1024
+"""An XML declaration is looked for, and its encoding read, in this many leading bytes only."""
+_ENCODING_PSEUDO_ATTRIBUTE = re.compile(rb"""\sencoding\s*=\s*["']([A-Za-z0-9._-]{1,64})["']""")
+_NOT_DOCUMENT_ENCODINGS = frozenset(("idna", "punycode"))
+"""Text codecs for host names, not documents: their decoders refuse errors="replace", punycode's is quadratic."""
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+"""UTF-32 before UTF-16: the UTF-32-LE mark begins with the UTF-16-LE one."""
 _BARE_AMPERSAND = re.compile(r"&(?!(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9._-]*);)")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 _CHARACTER_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
@@ -117,7 +129,7 @@ def parse_site_date(raw: str) -> str | None:
 def split_authors(raw: str) -> list[dict]:
     """The h5 byline as ``[{name, nameRaw}]``; ALL-CAPS names are title-cased."""
     authors = []
-    for piece in _AUTHOR_SEPARATORS.split(raw):
+    for piece in _AUTHOR_SEPARATORS.split(normalise_text(raw)):  # single spaces: the separators' \s* stay linear
         name_raw = normalise_text(piece)
         if name_raw:
             authors.append({"name": name_raw.title() if name_raw.isupper() else name_raw, "nameRaw": name_raw})
@@ -132,14 +144,24 @@ def content_hash(headline: str, body: str) -> str:
 def safe_http_url(base: str, href: str | None) -> str | None:
     """``href`` made absolute, if it is an http(s) URL; ``javascript:``, ``data:`` and the like give None.
 
-    So do URLs with user info (``http://a@b/``: the host a reader sees is not the one fetched) and
-    with an invalid port: nothing the crawl could fetch, or should. Control characters are dropped
-    first, as browsers do.
+    So do URLs with user info (``http://a@b/``: the host a reader sees is not the one fetched),
+    with an invalid port, and URLs urllib cannot read (``http://[x]/``, ``//[::1``): nothing the
+    crawl could fetch, or should. Control characters are dropped first, as browsers do.
     """
     href = _CONTROL_CHARS.sub("", href).strip() if href else ""
     if not href:
         return None
-    return _safe_join(_join_base(base, href), href)
+    try:
+        base = _join_base(base, href)
+    except ValueError:  # urllib refuses the reference itself
+        return None
+    if len(base) + len(href) > JOIN_CACHE_KEY_MAX:
+        return _safe_join.__wrapped__(base, href)
+    return _safe_join(base, href)
+
+
+JOIN_CACHE_KEY_MAX = 2048
+"""Longer joins are not cached: a page full of 100 kB hrefs must not stay in memory after it."""
 
 
 @lru_cache(maxsize=4096)
@@ -155,16 +177,8 @@ def _safe_join(base: str, href: str) -> str | None:
     return url
 
 
-def join_url(base: str, href: str) -> str:
-    """``urljoin(base, href)``, cached (see :func:`_join_base`)."""
-    return _urljoin(_join_base(base, href), href)
-
-
-_urljoin = lru_cache(maxsize=4096)(urljoin)
-
-
 def _join_base(base: str, href: str) -> str:
-    """What of ``base`` the join of ``href`` depends on, as the key of the join caches.
+    """What of ``base`` the join of ``href`` depends on, as the key of the join cache.
 
     A reference with a path or parameters, as ``urljoin`` reads it, takes only the base's folder
     (``http://h/103002/5554.aspx`` → ``http://h/103002/``), so one cached join serves every page of
@@ -184,20 +198,138 @@ def _join_base(base: str, href: str) -> str:
 
 
 def _is_truncated(body: bytes) -> bool:
-    return re.search(rb"</html>\s*$", body[-64:]) is None
+    return not body[-64:].rstrip().endswith(b"</html>")
 
 
-def _repair(body: bytes) -> str:
-    """Turn damaged page bytes into text that lxml can recover as much as possible from."""
-    declared = _DECLARED_ENCODING.match(body)
-    encoding = "utf-8"
-    if declared:
-        try:
-            encoding = codecs.lookup(declared.group(1).decode("ascii")).name
-        except LookupError:
-            pass
-    text = body.decode(encoding, errors="replace")
-    text = _XML_DECLARATION.sub("", text, count=1)
+# --- the DOCTYPE scan -------------------------------------------------------------------
+#
+# libxml2 never resolves an entity here, but it still reads an internal subset, and its guard
+# against entity amplification then ends the parse at a bomb's first reference: the page would
+# lose everything after it. So DOCTYPEs go before parsing, found by a forward scan that looks at
+# each character once (a regular expression with nested repetition backtracked exponentially).
+
+
+def _scan_tokens(kind: type) -> dict:
+    def token(text: str):
+        return text.encode() if kind is bytes else text
+
+    return {
+        "doctype": re.compile(token("<!doctype"), re.IGNORECASE),  # a fixed-length literal: linear
+        "declaration_stop": re.compile(token(r"""[\[>"']""")),
+        "subset_stop": re.compile(token(r"""[\]"'<]""")),
+        "comment": token("<!--"), "comment_end": token("-->"), "pi": token("<?"), "pi_end": token("?>"),
+        "quotes": (token('"'), token("'")), "open": token("["), "close": token("]"), "end": token(">"),
+    }
+
+
+_SCAN_TOKENS = {bytes: _scan_tokens(bytes), str: _scan_tokens(str)}
+
+
+def _without_doctypes(data: bytes | str) -> tuple[bytes | str, bool]:
+    """``data`` without its DOCTYPE declarations, internal subsets included, and whether it had any.
+
+    Quoted strings, comments and processing instructions inside a declaration are skipped whole,
+    so a ``]`` or ``>`` inside them does not end it. A DOCTYPE that never ends is left alone, and
+    the scan stops there: whatever follows it was scanned already, and the parser's own options
+    still keep its entities unresolved. A byte-level scan cannot see a UTF-16 DOCTYPE; the repair
+    path scans the decoded text again.
+    """
+    tokens = _SCAN_TOKENS[type(data)]
+    pieces, position, found = [], 0, False
+    while (start := tokens["doctype"].search(data, position)) is not None:
+        end = _doctype_end(data, start.end(), tokens)
+        if end is None:
+            break
+        pieces.append(data[position:start.start()])
+        position, found = end, True
+    if not found:
+        return data, False
+    pieces.append(data[position:])
+    return data[:0].join(pieces), True
+
+
+def _doctype_end(data: bytes | str, position: int, tokens: dict) -> int | None:
+    """Where the DOCTYPE whose keyword ends at ``position`` ends, just after its ``>``; None if it never does."""
+    in_subset = False
+    while True:
+        stop = tokens["subset_stop" if in_subset else "declaration_stop"].search(data, position)
+        if stop is None:
+            return None
+        found = data[stop.start():stop.end()]
+        position = stop.end()
+        if found in tokens["quotes"]:
+            position = data.find(found, position)
+            if position < 0:
+                return None
+            position += 1
+        elif found == tokens["open"]:
+            in_subset = True
+        elif found == tokens["close"]:
+            in_subset = False
+        elif found == tokens["end"]:
+            return position
+        elif data.startswith(tokens["comment"], stop.start()) or data.startswith(tokens["pi"], stop.start()):
+            closing = tokens["comment_end" if data.startswith(tokens["comment"], stop.start()) else "pi_end"]
+            position = data.find(closing, position)
+            if position < 0:
+                return None
+            position += len(closing)
+
+
+# --- encodings and repair ------------------------------------------------------------------
+
+
+def _declared_encoding(body: bytes) -> str | None:
+    """The encoding named by the XML declaration at the start of ``body``, as written; None without one."""
+    head = body[:_DECLARATION_MAX].lstrip()
+    if not head.startswith(b"<?xml") or head[5:6] not in (b" ", b"\t", b"\r", b"\n"):
+        return None
+    end = head.find(b"?>")
+    named = _ENCODING_PSEUDO_ATTRIBUTE.search(head, 0, end if end >= 0 else len(head))
+    return named[1].decode("ascii") if named else None
+
+
+def _decode(body: bytes) -> tuple[str, bool]:
+    """The page's text, and whether the encoding it declares was refused.
+
+    A byte order mark decides first (as XML says). Then the declared encoding, if Python knows it
+    as a text encoding for documents and it decodes the page: ``hex``, ``base64``, ``zlib``,
+    ``rot13``, ``idna``, ``punycode`` and the like are refused, and the page is read as UTF-8.
+    Bytes that do not decode become U+FFFD.
+    """
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            return body.decode(encoding, errors="replace"), False
+    declared = _declared_encoding(body)
+    if declared is None:
+        return body.decode("utf-8", errors="replace"), False
+    try:
+        codec = codecs.lookup(declared)
+        if codec._is_text_encoding and codec.name not in _NOT_DOCUMENT_ENCODINGS:
+            return body.decode(codec.name, errors="replace"), False
+    except (LookupError, ValueError):  # unknown, or a codec that fails on these bytes (UnicodeError)
+        pass
+    return body.decode("utf-8", errors="replace"), True
+
+
+def _without_declaration(text: str) -> str:
+    """``text`` without a leading XML declaration: lxml refuses text that declares an encoding."""
+    head = text[:_DECLARATION_MAX]
+    start = len(head) - len(head.lstrip())
+    if not text.startswith("<?xml", start) or text[start + 5:start + 6] not in (" ", "\t", "\r", "\n"):
+        return text
+    end = text.find("?>", start, start + _DECLARATION_MAX)
+    return text if end < 0 else text[end + 2:]
+
+
+def _repair(body: bytes) -> tuple[str, bool]:
+    """Turn damaged page bytes into text that lxml can recover as much as possible from.
+
+    Also says whether the declared encoding was refused (see :func:`_decode`).
+    """
+    text, encoding_refused = _decode(body)
+    text = _without_declaration(text)
+    text = _without_doctypes(text)[0]  # one the byte-level scan could not see, in UTF-16 say
     text = _CONTROL_CHARS.sub("", text)
     head, cdata_open, cdata = text.partition("<![CDATA[")
     if cdata_open:
@@ -207,7 +339,7 @@ def _repair(body: bytes) -> str:
         text = _repair_markup(head) + cdata_open + body_html + close + _repair_markup(rest)
     else:
         text = _repair_markup(text)
-    return text
+    return text, encoding_refused
 
 
 def _repair_markup(text: str) -> str:
@@ -217,7 +349,10 @@ def _repair_markup(text: str) -> str:
     text back raises: one such reference would cost the whole page.
     """
     def surrogate_to_replacement(match: re.Match) -> str:
-        code = int(match[1], 16) if match[1] else int(match[2])
+        digits = match[1] or match[2]
+        if len(digits.lstrip("0")) > 8:  # no character; and int() refuses 4,300 decimal digits
+            return match[0]
+        code = int(digits, 16 if match[1] else 10)
         return "\ufffd" if 0xD800 <= code <= 0xDFFF else match[0]
 
     return _BARE_AMPERSAND.sub("&amp;", _CHARACTER_REFERENCE.sub(surrogate_to_replacement, text))
@@ -226,12 +361,16 @@ def _repair_markup(text: str) -> str:
 class Page:
     """A fetched page, parsed once as XML; recovers what it can from damaged bytes."""
 
+    FLAGS = ("recovered", "truncated", "doctype_removed", "encoding_refused")
+    """What the caller may count: recovered in recovery mode, cut off before ``</html>``, a DOCTYPE cut
+    out, the declared encoding refused (see :func:`_decode`)."""
+
     def __init__(self, body: bytes, url: str):
         self.url = url
         self.recovered = False
         self.truncated = False
-        body, removed = _DOCTYPE.subn(b"", body)
-        self.doctype_removed = removed > 0
+        self.encoding_refused = False
+        body, self.doctype_removed = _without_doctypes(body)
         self.root = self._parse(body)
 
     def _parse(self, body: bytes):
@@ -241,7 +380,7 @@ class Page:
             pass
         self.recovered = True
         self.truncated = _is_truncated(body)
-        text = _repair(body)
+        text, self.encoding_refused = _repair(body)
         try:
             root = etree.fromstring(text, _RECOVERING_XML)
         except (etree.XMLSyntaxError, ValueError):
@@ -289,11 +428,63 @@ class Page:
                 seen.setdefault(url, None)
         return list(seen)
 
-    def article(self, downloaded_at: datetime | None = None) -> dict:
-        """The Article record; raises :class:`NotAnArticle` when there is no headline."""
+    def article(self, downloaded_at: datetime | None = None, url: str | None = None) -> dict:
+        """The Article record; raises :class:`NotAnArticle` when there is no headline or no article URL.
+
+        ``url`` is the article's own URL (default: the page's), which alone gives the record's
+        ``articleId``, ``url`` and ``section.id`` (see :func:`article_identity`).
+        """
         if self.root is None:
             raise NotAnArticle("not_xml", "the page is neither XML nor HTML")
-        return _ArticleExtractor(self).record(downloaded_at or datetime.now(timezone.utc))
+        return _ArticleExtractor(self, url or self.url).record(downloaded_at or datetime.now(timezone.utc))
+
+    def identity_conflicts(self, url: str | None = None) -> list[str]:
+        """What the page says about its own identity that its URL (``url``, default the page's) does not.
+
+        ``meta/@id`` naming another id, a ``site`` attribute naming another section, a
+        ``RelativePath`` leading elsewhere than the site's root: each as ``"meta/@id '5554'"``.
+        """
+        identity = article_identity(url or self.url)
+        if self.root is None or identity is None:
+            return []
+        conflicts = []
+        meta_id = _META_ID(self.root).strip()
+        if meta_id and _int_or_none(meta_id) != identity.article_id:
+            conflicts.append(f"meta/@id {_shown(meta_id)}")
+        site = self.root.get("site")
+        if site is not None and site.strip() != identity.section_id:
+            conflicts.append(f"site {_shown(site)}")
+        relative_path = self.root.get("RelativePath")
+        if relative_path is not None and safe_http_url(self.url, relative_path) != safe_http_url(self.url, "/"):
+            conflicts.append(f"RelativePath {_shown(relative_path)}")
+        return conflicts
+
+
+def _shown(value: str, limit: int = 100) -> str:
+    """A page's value for a log line: quoted, and cut short if long."""
+    return repr(value[:limit] + "…" if len(value) > limit else value)
+
+
+class ArticleIdentity(NamedTuple):
+    article_id: int
+    url: str
+    section_id: str
+
+
+def article_identity(url: str) -> ArticleIdentity | None:
+    """An article's identity from its URL alone; None if the URL names no article.
+
+    ``http://en.sass.cn/103002/5554.aspx?from=list`` → 5554, ``http://en.sass.cn/103002/5554.aspx``
+    (the section's spelling, query and fragment dropped) and ``103002`` (the URL's folder).
+    """
+    try:
+        section = Section.from_start_url(url)
+        article_id = section.article_id(url)
+    except ValueError:
+        return None
+    if article_id is None:
+        return None
+    return ArticleIdentity(article_id, section.article_url(article_id), section.id)
 
 
 _XSL_NAMESPACE = "http://www.w3.org/1999/XSL/Transform"
@@ -303,7 +494,7 @@ def stylesheet_references(body: bytes, url: str) -> list[str]:
     """What an XSL stylesheet needs to render: imported and included stylesheets, and the
     stylesheets, scripts and images its output links to (static URLs only, absolute, each once)."""
     try:
-        root = etree.fromstring(_DOCTYPE.sub(b"", body), _RECOVERING_XML)
+        root = etree.fromstring(_without_doctypes(body)[0], _RECOVERING_XML)
     except (etree.XMLSyntaxError, ValueError):
         return []
     if root is None:
@@ -333,15 +524,18 @@ def parse_listing(body: bytes, url: str, section: Section) -> Listing:
 
 
 def links_in_scope(urls: list[str], section: Section) -> Listing:
+    """The section's article and listing URLs among ``urls``; a URL the section cannot read is not one of them."""
     articles: dict[int, str] = {}
     listings: dict[str, None] = {}
     for url in urls:
-        article_id = section.article_id(url)
+        try:
+            article_id = section.article_id(url)
+            listing = section.listing_url(url) if article_id is None else None
+        except ValueError:  # a lone surrogate, say, that no URL can carry
+            continue
         if article_id is not None:
             articles.setdefault(article_id, section.article_url(article_id))
-            continue
-        listing = section.listing_url(url)
-        if listing is not None:
+        elif listing is not None:
             listings.setdefault(listing, None)
     return Listing(articles, list(listings))
 
@@ -358,22 +552,23 @@ def _own_text(node) -> str:
 
 
 class _ArticleExtractor:
-    def __init__(self, page: Page):
+    def __init__(self, page: Page, article_url: str):
         self.page = page
+        self.article_url = article_url
         self.root = page.root
         self.div = self.root.find("body/div")
         if self.div is None:
             self.div = self.root
-        self.site_root = join_url(page.url, page.relative_path)
+        # The image list's paths are relative to the site root the page names; a root it cannot name is its URL's.
+        self.site_root = safe_http_url(page.url, page.relative_path) or safe_http_url(page.url, "/") or page.url
 
     def record(self, downloaded_at: datetime) -> dict:
         headline = _own_text(self.div.find(".//h1"))
         if not headline:
-            raise NotAnArticle("no_headline", f"no headline (h1) on {self.page.url}")
-        article_id = self._article_id()
-        if article_id is None:
-            raise NotAnArticle("no_article_id", f"no article id in meta/@id or the URL of {self.page.url}")
-        section_id = self.root.get("site") or self.root.get("class") or _section_from_url(self.page.url)
+            raise NotAnArticle("no_headline", f"no headline (h1) on {_shown(self.page.url)}")
+        identity = article_identity(self.article_url)
+        if identity is None:
+            raise NotAnArticle("no_article_id", f"no article id in the URL {_shown(self.article_url)}")
         body = _Body(self._cdata_html(), self.page.url)
         date_published_raw = _own_text(self.div.find(".//h4")) or None
         date_created_raw = _own_text(self.div.find(".//b")) or None
@@ -383,8 +578,8 @@ class _ArticleExtractor:
         images = list(dict.fromkeys(list_images + [f["url"] for f in figures]))
         main_image = list_images[0] if list_images else (figures[0]["url"] if figures else None)
         record = {
-            "articleId": article_id,
-            "url": join_url(self.site_root, f"{section_id}/{article_id}.aspx"),
+            "articleId": identity.article_id,
+            "url": identity.url,
             "headline": headline,
             "alternativeHeadline": _own_text(self.div.find(".//h2")) or None,
             "datePublished": parse_site_date(date_published_raw) if date_published_raw else None,
@@ -392,7 +587,7 @@ class _ArticleExtractor:
             "dateCreated": parse_site_date(date_created_raw) if date_created_raw else None,
             "dateCreatedRaw": date_created_raw,
             "authors": split_authors(_own_text(self.div.find(".//h5"))),
-            "section": {"id": section_id, "name": breadcrumbs[-1]["name"] or None if breadcrumbs else None},
+            "section": {"id": identity.section_id, "name": breadcrumbs[-1]["name"] or None if breadcrumbs else None},
             "breadcrumbs": breadcrumbs,
             "source": self._source(),
             "views": _int_or_none(_own_text(self.div.find(".//dd"))),
@@ -412,10 +607,6 @@ class _ArticleExtractor:
             "contentHash": content_hash(headline, body.text),
         }
         return {field: record[field] for field in ARTICLE_FIELDS}
-
-    def _article_id(self) -> int | None:
-        meta_id = _int_or_none(_META_ID(self.root).strip())
-        return meta_id if meta_id else article_id_from_url(self.page.url)
 
     def _cdata_html(self) -> str:
         body_p = self.div.find(".//p")
@@ -439,19 +630,14 @@ class _ArticleExtractor:
         return list(dict.fromkeys(url for url in urls if url))
 
     def _neighbour(self, link_id: str) -> int | None:
-        href = _LINK_BY_ID(self.root, id=link_id)
-        return article_id_from_url(join_url(self.page.url, href)) if href else None
-
-
-def _section_from_url(url: str) -> str:
-    """The folder an article URL sits in: ``/103002/5554.aspx`` → ``103002``."""
-    folders = urlsplit(url).path.split("/")[1:-1]
-    return folders[-1] if folders else ""
+        url = safe_http_url(self.page.url, _LINK_BY_ID(self.root, id=link_id))
+        return article_id_from_url(url) if url else None
 
 
 def _int_or_none(text: str) -> int | None:
+    """A count or id as the page writes it (``1,234``); None for anything else, 19 digits and more included."""
     text = text.replace(",", "").strip()
-    return int(text) if text.isdecimal() else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 # --- the body -----------------------------------------------------------------
@@ -490,11 +676,11 @@ class _Block:
         return [run for run in self.runs if not run[0].isspace()]
 
 
-@lru_cache(maxsize=1024)
 def _style_flags(style: str) -> tuple[bool | None, bool | None, str | None]:
     """(bold, italic, text-align) that a ``style`` attribute sets, None where it is silent.
 
-    The body repeats a few styles many times, so each distinct one is read once.
+    The body repeats a few styles many times, so each distinct one is read once
+    (``_cached_style_flags``), unless it is longer than ``STYLE_CACHE_KEY_MAX``: not kept.
     """
     declarations = {}
     for declaration in _CONTROL_CHARS.sub("", style).split(";"):
@@ -503,10 +689,14 @@ def _style_flags(style: str) -> tuple[bool | None, bool | None, str | None]:
             declarations[name.strip().lower()] = value.strip().lower()
     weight, slant = declarations.get("font-weight"), declarations.get("font-style")
     return (
-        None if weight is None else weight in ("bold", "bolder") or (weight.isdecimal() and int(weight) >= 600),
+        None if weight is None else weight in ("bold", "bolder") or (_int_or_none(weight) or 0) >= 600,
         None if slant is None else slant in ("italic", "oblique"),
         declarations.get("text-align"),
     )
+
+
+_cached_style_flags = lru_cache(maxsize=1024)(_style_flags)
+STYLE_CACHE_KEY_MAX = 512
 
 
 _PLAIN = (False, False, None)
@@ -596,7 +786,7 @@ class _Body:
             root = etree.fromstring(data, _HTML_UTF8)
         except (etree.LxmlError, ValueError):
             return []
-        container = root.find("body")
+        container = root.find("body") if root is not None else None  # None: markup without one element
         if container is None:
             return []
         # Character references (&#x1b;) make them again: text must not hold control characters.
@@ -616,7 +806,12 @@ class _Body:
                     continue
                 emphasis, centred, heading = state
                 style = element.get("style")
-                weight, slant, align = _style_flags(style) if style else _SILENT_STYLE
+                if not style:
+                    weight, slant, align = _SILENT_STYLE
+                elif len(style) <= STYLE_CACHE_KEY_MAX:
+                    weight, slant, align = _cached_style_flags(style)
+                else:
+                    weight, slant, align = _style_flags(style)
                 if weight is not None or slant is not None or tag in _EMPHASIS_TAGS:
                     bold, italic, href = emphasis
                     if weight is not None:

@@ -32,7 +32,7 @@ from urllib.parse import unquote, urlsplit
 
 from w3lib.url import canonicalize_url, safe_url_string
 
-ARTICLE_FILE = re.compile(r"(\d{1,12})\.aspx", re.IGNORECASE)
+ARTICLE_FILE = re.compile(r"([0-9]{1,12})\.aspx", re.IGNORECASE)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
@@ -283,5 +283,11 @@ class Section:
         return int(match.group(1)) if match else None
 
 
-_canonical = lru_cache(maxsize=1024)(canonicalize_url)
-"""Every article page links to the same few listings: canonicalise each once."""
+CACHE_KEY_MAX = 2048
+"""Longer URLs are canonicalised every time: a page full of 100 kB links must not stay in memory after it."""
+_cached_canonical = lru_cache(maxsize=1024)(canonicalize_url)
+
+
+def _canonical(url: str) -> str:
+    """Every article page links to the same few listings: each is canonicalised once."""
+    return canonicalize_url(url) if len(url) > CACHE_KEY_MAX else _cached_canonical(url)

@@ -1,4 +1,4 @@
-"""Shared fixtures: replica sites served over real HTTP on 127.0.0.1, and the fault suite's tally."""
+"""Shared fixtures: replica sites served over real HTTP on 127.0.0.1, the fault suite's tally, the fuzz report."""
 
 import pytest
 
@@ -6,6 +6,7 @@ from fault_tally import FaultTally
 from sasscrawl.replica import ReplicaServer, build_site
 
 TALLY = pytest.StashKey[FaultTally]()
+FUZZ_REPORT = pytest.StashKey[list[str]]()
 
 
 @pytest.fixture
@@ -36,11 +37,20 @@ def fault_tally(request, tmp_path_factory):
     return request.config.stash.setdefault(TALLY, FaultTally(tmp_path_factory.getbasetemp() / "fault-summary.json"))
 
 
+@pytest.fixture(scope="session")
+def fuzz_report(request):
+    """Lines the fuzz tests (test_fuzz.py) leave for the end of the session: inputs tried, the slowest."""
+    return request.config.stash.setdefault(FUZZ_REPORT, [])
+
+
 def pytest_terminal_summary(terminalreporter, config):
     tally = config.stash.get(TALLY, None)
-    if tally is None:
-        return
-    tally.write_json()
-    terminalreporter.write_sep("=", "fault and attack suite")
-    terminalreporter.write_line(tally.render())
-    terminalreporter.write_line(f"(saved as {tally.json_path})")
+    if tally is not None:
+        tally.write_json()
+        terminalreporter.write_sep("=", "fault and attack suite")
+        terminalreporter.write_line(tally.render())
+        terminalreporter.write_line(f"(saved as {tally.json_path})")
+    if fuzz_lines := config.stash.get(FUZZ_REPORT, None):
+        terminalreporter.write_sep("=", "fuzzing")
+        for line in fuzz_lines:
+            terminalreporter.write_line(line)

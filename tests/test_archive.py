@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,8 @@ from warcio.archiveiterator import ArchiveIterator
 
 from harness import PROJECT_ROOT, run_crawl
 from sasscrawl.archive import write_index
+from sasscrawl import archive
+from sasscrawl.parser import Page
 from sasscrawl.replica import ReplicaServer, build_site
 
 STYLESHEET_FILES = ("/ui/templates/normal/view.xsl", "/ui/templates/normal/common.xsl",
@@ -211,3 +214,20 @@ def test_the_index_never_lists_a_cut_record_wherever_the_cut_falls(archived, tmp
         listed = {int(json.loads(line.split(" ", 2)[2])["offset"])
                   for line in (folder / "index.cdxj").read_text().splitlines()}
         assert start not in listed and earlier in listed, cut
+def test_reextraction_skips_a_capture_the_parser_fails_on_and_goes_on(archived, monkeypatch, caplog):
+    """One capture that breaks the parser costs that capture, with a warning, not the rebuild."""
+    site, _, result, _ = archived
+    broken_id = site.articles[3].id
+
+    class PageBrokenOnOne(Page):
+        def __init__(self, body, url):
+            if url.endswith(f"/{broken_id}.aspx"):
+                raise RuntimeError("boom")
+            super().__init__(body, url)
+
+    monkeypatch.setattr("sasscrawl.archive.Page", PageBrokenOnOne)
+    with caplog.at_level(logging.WARNING):
+        ids = [record["articleId"] for record in archive.reextract(result.data_dir / "warc")]
+    assert sorted(ids) == sorted(spec.id for spec in site.articles if spec.id != broken_id)
+    assert any(f"/{broken_id}.aspx could not be read, skipped: RuntimeError: boom" in record.getMessage()
+               for record in caplog.records if record.levelno == logging.WARNING)

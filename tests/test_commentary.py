@@ -5,12 +5,18 @@ One crawl of a site full of traps (module fixture), then one assertion per promi
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from scrapy.http import Request, XmlResponse
+from scrapy.utils.test import get_crawler
 
+from sasscrawl.items import Article
 from sasscrawl.replica import ReplicaServer, build_site
 from sasscrawl.schemas import article_validator
+from sasscrawl.spiders.commentary import CommentarySpider
 
 from harness import run_crawl
 
@@ -185,3 +191,63 @@ def test_a_run_of_the_quirky_site_is_healthy_and_says_so(crawl):
     assert summary["articles"]["new"] == len(result.records)
     assert summary["articles"]["failed"] == 3  # no headline, always 500, stall, and nothing else
     assert summary["problems"] == [] and summary["exitStatus"] == 0
+
+
+# --- the spider on one page, without a crawl ------------------------------------------------
+
+REAL_PAGE = Path(__file__).parent / "fixtures" / "en.sass.cn_103002_5554.aspx.xml"
+HOST_URL = "http://h.test/103002/"
+
+
+@pytest.fixture
+def spider(tmp_path):
+    crawler = get_crawler(CommentarySpider, {"DATA_DIR": str(tmp_path)})
+    spider = CommentarySpider.from_crawler(crawler, start_url=HOST_URL + "default.aspx")
+    assert spider._open_store()
+    yield spider
+    spider.store.close(snapshot=False)
+
+
+def article_response(spider, article_id: int, body: bytes, earlier_failures: int = 0) -> XmlResponse:
+    """The page of an article the spider asked for, its URL in the frontier as ``_follow`` leaves it."""
+    url = f"{HOST_URL}{article_id}.aspx"
+    spider.store.add_pending([(url, article_id)])
+    request = Request(url, meta={"sasscrawl_page": True, "article_id": article_id, "frontier_url": url,
+                                 "earlier_failures": earlier_failures})
+    return XmlResponse(url, body=body, request=request)
+
+
+def test_an_unexpected_error_on_a_page_is_that_pages_counted_failure(spider, monkeypatch, caplog):
+    """A parser bug is the page's failure: counted with its reason, one ERROR line, kept in the frontier."""
+    class BrokenPage:
+        def __init__(self, body, url):
+            raise RuntimeError("boom " + "x" * 10_000)
+
+    response = article_response(spider, 7, REAL_PAGE.read_bytes())
+    monkeypatch.setattr("sasscrawl.spiders.commentary.Page", BrokenPage)
+    with caplog.at_level(logging.INFO):
+        assert list(spider.parse_page(response)) == []
+    stats = spider.crawler.stats
+    assert stats.get_value("sasscrawl/pages/rejected/parser_error") == 1
+    assert stats.get_value("sasscrawl/pages/failed") == 1 and stats.get_value("sasscrawl/articles/failed") == 1
+    errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert len(errors) == 1 and errors[0].exc_info is None
+    assert f"Could not read page {HOST_URL}7.aspx: RuntimeError: boom xxx" in errors[0].getMessage()
+    assert len(errors[0].getMessage()) < 500
+    assert spider.store.pending() == [(f"{HOST_URL}7.aspx", 7, 1)]
+
+
+def test_the_record_is_the_requested_urls_whatever_the_page_says(spider, caplog):
+    """The real page 5554 served at 9999's URL is article 9999 on this host, with a warning that says why."""
+    response = article_response(spider, 9999, REAL_PAGE.read_bytes().replace(b'site="103002"',
+                                                                             b'site="http://evil.test/phish"'))
+    with caplog.at_level(logging.INFO):
+        record = next(item for item in spider.parse_page(response) if isinstance(item, Article))
+    assert record["articleId"] == 9999 and record["url"] == f"{HOST_URL}9999.aspx"
+    assert record["section"]["id"] == "103002"
+    assert record["headline"] == "Collective Prosperity: Zhejiang's Rural Cluster Development Model"
+    assert spider.crawler.stats.get_value("sasscrawl/pages/identity_mismatch") == 1
+    assert spider.crawler.stats.get_value("sasscrawl/articles/served_under_other_id") is None
+    warning = next(record.getMessage() for record in caplog.records if "as its URL says" in record.getMessage())
+    assert f"{HOST_URL}9999.aspx" in warning and "meta/@id '5554'" in warning
+    assert "site 'http://evil.test/phish'" in warning

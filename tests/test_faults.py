@@ -24,7 +24,7 @@ from sandbox import Sandbox, SandboxedCrawl
 from sasscrawl.mirror import image_key, mirror_path
 from sasscrawl.pipelines.images import MirrorStore
 from sasscrawl.replica import FAULTS, HOSTILE_PAGES, NETWORK_FAULTS, ReplicaServer, RequestRecord, build_site
-from sasscrawl.replica.faults import AUTHORS_OVERRIDES, ESCAPING_IMAGE_PATHS, HOSTILE_IMAGE_MARKER, PWNED
+from sasscrawl.replica.faults import AUTHORS_OVERRIDES, ESCAPING_IMAGE_PATHS, HOSTILE_IMAGE_MARKER, PWNED, SPOOF_SITE
 from sasscrawl.store import ArticleStore
 
 SIEGE_SETTINGS = {
@@ -174,14 +174,20 @@ def test_odd_but_valid_answers_are_read_on_the_first_try(siege, fault_tally):
 
 
 def duplicate_problem(siege: Siege) -> str | None:
-    if problem := answered_problem(siege, "duplicate_urls", article_path(siege.plan.article_ids["duplicate_urls"]), 1):
-        return problem  # five spellings link it, one fetch
-    if article_path(siege.plan.duplicate_id) not in siege.paths:
-        return "the other id was not fetched"
-    if siege.plan.duplicate_id in siege.records:
-        return "the other id was saved as an article of its own"
-    if not siege.first.crawl.stat("sasscrawl/articles/served_under_other_id"):
-        return "no served_under_other_id count"
+    """Five spellings of the article, one fetch; the other id serving its page is saved as that id's article.
+
+    An article is the one its URL names: the other id's record has the other id and URL, and the page's text.
+    """
+    article_id = siege.plan.article_ids["duplicate_urls"]
+    if problem := answered_problem(siege, "duplicate_urls", article_path(article_id), 1):
+        return problem
+    other = siege.records.get(siege.plan.duplicate_id)
+    if other is None:
+        return "the other id was not saved"
+    if other["url"] != f"http://{siege.origin_host}{article_path(siege.plan.duplicate_id)}":
+        return f"the other id saved with url {other['url']}"
+    if other["headline"] != siege.records[article_id]["headline"]:
+        return "the other id saved with another page's headline"
     return None
 
 
@@ -274,6 +280,49 @@ def test_hostile_pages_are_saved_with_their_true_text(siege, fault_tally):
                 problem = f"authors {record['authors']} from an entity"
         problems[name] = problem
     assert record_outcomes(fault_tally, problems) == {}
+
+
+def test_pages_that_hung_or_crashed_the_parser_are_read_and_every_error_is_a_counted_page_failure(siege, fault_tally):
+    """The DOCTYPE that backtracked, URLs urllib refuses, a declared non-text encoding: saved, and the run's
+    ERROR lines are exactly its counted page failures (no unhandled spider error, no parser error)."""
+    stats = siege.first.crawl.stats
+    problems = {name: saved_problem(siege, name) for name in ("doctype_backtracking", "crash_urls", "non_text_encoding")}
+    if not siege.first.crawl.stat("sasscrawl/pages/encoding_refused"):
+        problems["non_text_encoding"] = "no sasscrawl/pages/encoding_refused count"
+    crash_record = siege.records.get(siege.plan.article_ids["crash_urls"])
+    if crash_record and crash_record["previousArticleId"] is not None:
+        problems["crash_urls"] = f"previousArticleId {crash_record['previousArticleId']} from a URL urllib refuses"
+    assert record_outcomes(fault_tally, problems) == {}
+    for run in (siege.first, siege.rerun):
+        assert not [name for name in run.crawl.stats if name.startswith("spider_exceptions")]
+        assert run.crawl.stat("sasscrawl/pages/rejected/parser_error") == 0
+        errors = [line for line in run.crawl.log.splitlines() if "] ERROR: " in line]
+        page_failures = [line for line in errors if "[sasscrawl.spiders.commentary] ERROR: " in line]
+        retries_given_up = [line for line in errors if "[scrapy.downloadermiddlewares.retry] ERROR: Gave up" in line]
+        assert len(errors) == run.crawl.stat("log_count/ERROR")
+        assert len(page_failures) + len(retries_given_up) == len(errors), errors
+        assert len(page_failures) == run.crawl.stat("sasscrawl/pages/failed"), page_failures
+    assert stats["sasscrawl/pages/failed"] > 0  # the pages that fail for good: the equality above is not 0 == 0
+
+
+def test_a_page_cannot_take_another_articles_identity(siege, fault_tally):
+    """A page whose meta/@id names another article and whose site names another host is saved as its URL's
+    article, on the crawled host, with a warning; the article it names keeps its own record."""
+    spoof_id, spoofed_id = siege.plan.article_ids["identity_spoof"], siege.plan.spoofed_id
+    problem = saved_problem(siege, "identity_spoof")
+    spoof, spoofed = siege.records.get(spoof_id), siege.records.get(spoofed_id)
+    if problem is None and spoof["url"] != f"http://{siege.origin_host}{article_path(spoof_id)}":
+        problem = f"saved with url {spoof['url']}"
+    elif spoofed is None or spoofed["headline"] != siege.site.article(spoofed_id).headline:
+        problem = "the article it names lost its record"
+    elif spoofed["url"] != f"http://{siege.origin_host}{article_path(spoofed_id)}":
+        problem = f"the article it names now has url {spoofed['url']}"
+    elif not any(f"{article_path(spoof_id)} saved as article {spoof_id}" in line and SPOOF_SITE in line
+                 and f"meta/@id '{spoofed_id}'" in line for line in siege.first.crawl.log.splitlines()):
+        problem = "no warning naming the page and what disagreed"
+    assert record_outcomes(fault_tally, {"identity_spoof": problem}) == {}
+    assert siege.first.crawl.stat("sasscrawl/pages/identity_mismatch") >= 2  # the spoof and the duplicate
+    assert not any("evil.test" in json.dumps(record) for record in siege.first.records)
 
 
 ALLOWED_HTML = {"p": set(), "h2": set(), "strong": set(), "em": set(), "figure": set(), "figcaption": set(),

@@ -1,14 +1,18 @@
 """The parser against the real saved pages, field by field, with hand-checked values."""
 
+import codecs
+import contextlib
+import gc
+import signal
+import tracemalloc
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 import itertools
-from urllib.parse import urljoin
 
-from sasscrawl.parser import (NotAnArticle, Page, _safe_join, join_url, parse_article, parse_listing, parse_site_date,
+from sasscrawl.parser import (NotAnArticle, Page, _safe_join, parse_article, parse_listing, parse_site_date,
                               safe_http_url, split_authors)
 from sasscrawl.schemas import ARTICLE_FIELDS, article_validator
 from sasscrawl.section import Section
@@ -278,8 +282,7 @@ HREFS = ("5553.aspx", "../103002/5553.aspx", "/103/default.aspx", "?page=3", "#t
 
 @pytest.mark.parametrize("base,href", list(itertools.product(BASES, HREFS)))
 def test_cached_joins_are_urljoin(base, href):
-    """The join caches are keyed on the base's folder where only that matters: they must not change a single URL."""
-    assert join_url(base, href) == urljoin(base, href)
+    """The join cache is keyed on the base's folder where only that matters: it must not change a single URL."""
     scrubbed = href.replace("\x01", "").strip()
     assert safe_http_url(base, href) == (_safe_join.__wrapped__(base, scrubbed) if scrubbed else None)
 
@@ -310,3 +313,143 @@ def test_control_characters_made_by_references_in_body_text_are_dropped():
     record = parse_article(page(body="<p>Con&#x1b;trol &#1;chars&#x7f;.</p>").encode(), "http://x.test/103002/7.aspx")
     assert record["articleBody"] == "Control chars."
     assert record["articleBodyHtml"] == "<p>Control chars.</p>"
+
+
+# --- hostile pages of issue 11: each once hung or crashed the parser, or misdirected its record -----------
+
+
+@contextlib.contextmanager
+def hang_guard(seconds: int = 60):
+    """Turn a parse that never ends into a failure (SIGALRM reaches the regex engine), not a hung suite."""
+    def hung(*_):
+        raise AssertionError(f"still parsing after {seconds} s: it hangs")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_comment_holding_a_doctype_and_forty_brackets_does_not_hang():
+    """The issue's page: <!DOCTYPE, forty [], and [ --> after the CDATA made the old DOCTYPE regex backtrack forever."""
+    body = page(extra="<!-- <!DOCTYPE" + "[]" * 40 + "[ -->").encode()
+    with hang_guard():
+        record = parse_article(body, "http://x.test/103002/7.aspx")
+    assert record["headline"] == "A headline" and record["articleBody"] == "Text."
+
+
+CRASH_URLS = ("http://[x]/", "//[::1", "http://a]/")
+
+
+@pytest.mark.parametrize("url", CRASH_URLS)
+def test_urls_urllib_refuses_are_no_urls_wherever_they_are(url):
+    """As href, src, <li>, perv/next, breadcrumb, stylesheet and RelativePath: each once raised ValueError."""
+    text = page(body=f'<p><a href="{url}">link</a> <img src="{url}" /></p>',
+                extra=f'<ul><li>{url}</li></ul><a id="perv" href="{url}">p</a><a id="next" href="{url}">n</a>')
+    text = text.replace('RelativePath="/"', f'RelativePath="{url}"').replace("../103002/default.aspx", url)
+    text = text.replace("?>\n", f"?>\n<?xml-stylesheet type='text/xsl' href='{url}'?>", 1)
+    parsed = Page(text.encode(), "http://x.test/103002/7.aspx")
+    record = parsed.article(DOWNLOADED)
+    assert parsed.stylesheet_url is None and parsed.links() == []
+    assert record["articleBodyHtml"] == "<p>link</p>" and record["images"] == [] and record["figures"] == []
+    assert record["previousArticleId"] is None and record["nextArticleId"] is None
+    assert record["breadcrumbs"] == [{"name": "Commentary", "url": None}]
+    assert parsed.identity_conflicts() == [f"RelativePath {url!r}"]
+    assert safe_http_url("http://x.test/", url) is None
+
+
+@pytest.mark.parametrize("encoding", ["hex", "base64", "zlib", "rot13", "idna", "punycode", "uu", "bz2", "undefined"])
+def test_a_declared_encoding_that_is_no_text_codec_is_refused(encoding):
+    """The issue's minimal page: a non-text codec named on a page that needs repair raised LookupError or UnicodeError."""
+    body = f'<?xml version="1.0" encoding="{encoding}"?><html><body><div><h1>Tom & Jerry</h1></div></body></html>'
+    parsed = Page(body.encode(), "http://x.test/103002/7.aspx")
+    assert parsed.recovered and parsed.encoding_refused
+    assert parsed.article(DOWNLOADED)["headline"] == "Tom & Jerry"
+
+
+@pytest.mark.parametrize("body, declared", [
+    (codecs.BOM_UTF16_LE + page(headline="上海 & 社会").replace('"utf-8"', '"gbk"').encode("utf-16-le"), "a BOM"),
+    (page(headline="上海 & 社会").replace('"utf-8"', '"gbk"').encode("gbk"), "gbk"),
+])
+def test_a_page_needing_repair_is_read_in_its_bom_or_declared_text_encoding(body, declared):
+    parsed = Page(body, "http://x.test/103002/7.aspx")
+    assert parsed.recovered and not parsed.encoding_refused
+    assert parsed.article(DOWNLOADED)["headline"] == "上海 & 社会", declared
+
+
+def test_the_identity_of_an_article_is_its_urls_not_the_pages():
+    """The issue's spoof: /103002/9999.aspx saying meta/@id 5554 and site http://evil.test/phish."""
+    body = (FIXTURES / "en.sass.cn_103002_5554.aspx.xml").read_bytes().replace(b'site="103002"',
+                                                                             b'site="http://evil.test/phish"')
+    parsed = Page(body, "http://en.sass.cn/103002/9999.aspx")
+    record = parsed.article(DOWNLOADED)
+    assert record["articleId"] == 9999 and record["url"] == "http://en.sass.cn/103002/9999.aspx"
+    assert record["section"] == {"id": "103002", "name": "Commentary"}
+    assert parsed.identity_conflicts() == ["meta/@id '5554'", "site 'http://evil.test/phish'"]
+    assert parsed.article(DOWNLOADED, URL_5554)["url"] == URL_5554 and parsed.identity_conflicts(URL_5554) == [
+        "site 'http://evil.test/phish'"]
+
+
+@pytest.mark.parametrize("url", ["http://en.sass.cn/103002/default.aspx", "http://en.sass.cn/5554.aspx", "5554.aspx",
+                                 "http://[x]/103002/5554.aspx", ""])
+def test_a_url_that_names_no_article_gives_no_record(url):
+    body = (FIXTURES / "en.sass.cn_103002_5554.aspx.xml").read_bytes()
+    with pytest.raises(NotAnArticle) as error:
+        parse_article(body, url)
+    assert error.value.reason == "no_article_id"
+
+
+def test_the_real_pages_give_their_records_under_their_own_urls(article, truncated_page):
+    """The real pages name themselves as their URLs do: nothing disagrees, nothing changes."""
+    assert (article["articleId"], article["url"], article["section"]["id"]) == (5554, URL_5554, "103002")
+    assert Page((FIXTURES / "en.sass.cn_103002_5554.aspx.xml").read_bytes(), URL_5554).identity_conflicts() == []
+    assert truncated_page.identity_conflicts() == []
+    assert truncated_page.article(DOWNLOADED)["url"] == URL_5553
+
+
+@pytest.mark.parametrize("extra, body", [
+    ("<dd>" + "1" * 5000 + "</dd>", "<p>Text.</p>"),
+    ("", '<p style="font-weight:' + "9" * 5000 + '">Text.</p>'),
+    ("<dd>&#" + "1" * 5000 + ";&</dd>", "<p>Text.</p>"),
+])
+def test_numbers_too_long_for_int_are_no_numbers(extra, body):
+    """Views, a font weight, a character reference of 5,000 digits: int() refuses them (ValueError)."""
+    record = parse_article(page(body=body, extra=extra).encode(), "http://x.test/103002/7.aspx")
+    assert record["views"] is None and record["articleBody"] == "Text."
+
+
+def test_a_body_without_one_element_is_an_empty_body():
+    """A CDATA body holding only an unclosed comment: the HTML parser gives no root at all (found by fuzzing)."""
+    body = page().replace("<![CDATA[<form><p>Text.</p></form>]]>", "<![CDATA[<!-- never closed]]>").encode()
+    record = parse_article(body, "http://x.test/103002/7.aspx")
+    assert record["articleBody"] == "" and record["headline"] == "A headline"
+
+
+def test_long_hrefs_and_styles_are_not_kept_after_their_pages():
+    """The issue's 40 pages with fifty 100 kB links each: the join cache once kept them all (200 MB).
+
+    The links, body links, images and styles are read as the parser reads them; the section's own
+    canonical-URL cache (sasscrawl/section.py) is not this test's.
+    """
+    def long_links_page(number: int) -> bytes:
+        long = f"{number:02d}" + "x" * 100_000
+        links = "".join(f'<a href="{long}{n:02d}">x</a>' for n in range(50))
+        body = f'<p style="font-weight:bold;{long}"><a href="{long}">a</a><img src="{long}" /></p>'
+        return page(body=body, extra=links).encode()
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for number in range(40):
+            parsed = Page(long_links_page(number), f"http://en.sass.cn/103002/{number}.aspx")
+            assert len(parsed.links()) == 51 and parsed.article(DOWNLOADED)["figures"]  # and the breadcrumb
+        del parsed
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 20 * 2**20, f"{kept / 2**20:.0f} MiB kept"

@@ -9,7 +9,9 @@ import zlib
 import pytest
 
 from sasscrawl.replica import FAULTS, HOSTILE_PAGES, NETWORK_FAULTS, ForeignSite, ReplicaServer, build_site
-from sasscrawl.replica.faults import FOREIGN_SECRET, GZIP_BOMB_BYTES, HOSTILE_IMAGE_MARKER, IDN_LOCALHOST, METADATA_PATH
+from sasscrawl.replica.faults import (BACKTRACKING_COMMENT, CRASH_URLS, FOREIGN_SECRET, GZIP_BOMB_BYTES,
+                                      HOSTILE_IMAGE_MARKER, IDN_LOCALHOST, METADATA_PATH, NON_TEXT_ENCODING,
+                                      SPOOF_SITE)
 
 ALL_FAULTS = NETWORK_FAULTS | HOSTILE_PAGES
 HOST = "127.0.0.1:8000"
@@ -155,3 +157,19 @@ def test_off_site_faults_point_at_the_foreign_host_or_else_the_replicas_other_na
         assert redirect.status == 302 and dict(redirect.headers)["Location"].startswith(f"http://{expected}/latest/")
     answer = ForeignSite().response("GET", "/latest/meta-data/iam/x", "127.0.0.1:9")
     assert answer.status == 200 and answer.body.startswith(FOREIGN_SECRET)
+def test_the_pages_that_hung_crashed_or_misdirected_the_parser_serve_what_they_say(site):
+    def page(name):
+        return site.response("GET", article(site, name), HOST).body.decode()
+
+    assert BACKTRACKING_COMMENT in page("doctype_backtracking").split("]]>", 1)[1]
+    crash = page("crash_urls")
+    assert all(f'href="{url}"' in crash and f'src="{url}"' in crash and f"<li>{url}</li>" in crash
+               for url in CRASH_URLS)
+    assert crash.index('<a id="perv" href="http://[x]/">') < crash.index("<span>")
+    assert f"href='{CRASH_URLS[0]}'?>" in crash
+    declared = page("non_text_encoding")
+    assert declared.startswith(f'<?xml version="1.0" encoding="{NON_TEXT_ENCODING}"?>') and "Tom & Jerry" in declared
+    spoof = page("identity_spoof")
+    assert f'<meta id="{site.faults.spoofed_id}"' in spoof and f'site="{SPOOF_SITE}"' in spoof
+    assert site.faults.spoofed_id in site.expected_article_ids()
+    assert site.faults.duplicate_id in site.expected_article_ids()

@@ -172,3 +172,20 @@ def test_plain_links_take_a_short_way_to_the_same_answer(origin, rest):
     url = origin + rest
     for section in (SECTION, Section.from_start_url("https://en.sass.cn:8080/103002/default.aspx")):
         assert section._inside(url) == section._normal_inside(url), url
+
+
+def test_only_ascii_digits_name_an_article():
+    section = Section.from_start_url("http://h/103002/default.aspx")
+    assert section.article_id("http://h/103002/\u0661\u0662.aspx") is None  # Arabic-Indic digits
+    assert section.article_id("http://h/103002/12.aspx") == 12
+
+
+def test_long_listing_urls_are_not_kept_in_the_canonical_cache():
+    from sasscrawl import section as module
+
+    section = Section.from_start_url("http://h/103002/default.aspx")
+    module._cached_canonical.cache_clear()
+    long_listing = "http://h/103002/default.aspx?q=" + "x" * 100_000
+    assert section.listing_url(long_listing) is not None
+    assert section.listing_url("http://h/103002/default.aspx?page=2") is not None
+    assert module._cached_canonical.cache_info().currsize == 1

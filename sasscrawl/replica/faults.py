@@ -77,7 +77,8 @@ _CATALOGUE = (
     Fault("redirect_endless", NETWORK, "a redirect to a new URL every time", saved=False),
     Fault("redirect_off_host", NETWORK, "a redirect to another host name", saved=False),
     Fault("redirect_to_file", NETWORK, "a redirect to a file:// URL (the canary)", saved=False),
-    Fault("duplicate_urls", NETWORK, "linked under five spellings, one of them another id serving the same page"),
+    Fault("duplicate_urls", NETWORK, "linked under five spellings, one of them another id serving the same page "
+          "(saved under that id too: an article is the one its URL names)"),
     Fault("wrong_content_type", NETWORK, "served as image/jpeg"),
     Fault("wrong_charset", NETWORK, "UTF-8 with a Chinese headline, the header saying charset=iso-8859-1"),
     Fault("utf16_page", NETWORK, "UTF-16 with a byte order mark, the header saying charset=utf-8"),
@@ -115,6 +116,13 @@ _CATALOGUE = (
     Fault("path_tricks", HOSTILE, "listing links and an image whose paths leave the section or reach print/ "
                                   "through dot segments and escaped separators"),
     Fault("image_url_spellings", HOSTILE, "images spelled with a space, non-ASCII and an IDN host (of localhost)"),
+    # Pages that hung, crashed or misdirected the parser once (issue 11); what they serve is defined below.
+    Fault("doctype_backtracking", HOSTILE,
+          "a comment after the body holding <!DOCTYPE, forty [] and a [: a backtracking DOCTYPE regex never ends"),
+    Fault("crash_urls", HOSTILE, "URLs urllib refuses (http://[x]/, //[::1, http://a]/) as links, images, image list "
+          "entries, perv/next, a breadcrumb and the stylesheet"),
+    Fault("non_text_encoding", HOSTILE, 'a page needing repair (a bare &) that declares encoding="hex"'),
+    Fault("identity_spoof", HOSTILE, f"meta/@id naming another listed article, and site={'http://evil.test/phish'!r}"),
 )
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _CATALOGUE}
@@ -124,6 +132,7 @@ HOSTILE_PAGES = frozenset(fault.name for fault in _CATALOGUE if fault.group == H
 HEADLINE_OVERRIDES = {
     "wrong_charset": "上海社会科学院 wrong charset test",
     "utf16_page": "上海社会科学院 UTF-16 test",
+    "non_text_encoding": "Tom & Jerry in hex: a declared encoding that holds no text",
 }
 AUTHORS_OVERRIDES = {name: "" for name in ("xxe_external_dtd", "xxe_parameter_entity", "xxe_utf16",
                                            "quadratic_blowup")}
@@ -255,6 +264,14 @@ INVALID_UTF8 = (b"\xff", b"\xfe", b"\xc0\xaf", b"\xed\xa0\x80", b"\xe4\xb8", b"\
 
 _INVALID_RUN = b" ".join(INVALID_UTF8)
 
+BACKTRACKING_COMMENT = "<!-- <!DOCTYPE" + "[]" * 40 + "[ -->"
+"""After the CDATA body: the exact page part that made the parser's old DOCTYPE regex backtrack forever."""
+CRASH_URLS = ("http://[x]/", "//[::1", "http://a]/")
+"""URLs ``urlparse`` raises ValueError on: a bad IPv6 literal, an unclosed one, a stray bracket."""
+NON_TEXT_ENCODING = "hex"
+SPOOF_SITE = "http://evil.test/phish"
+"""The identity_spoof page's ``site``: the old parser built the record's URL from it."""
+
 
 @dataclass(frozen=True)
 class FaultPlan:
@@ -264,11 +281,14 @@ class FaultPlan:
     article_ids: dict[str, int]
     """Article fault → id of the article that carries it."""
     duplicate_id: int | None
-    """With ``duplicate_urls``: another id whose page is that article's page."""
+    """With ``duplicate_urls``: another id whose page is that article's page. An article is the one its
+    URL names, so a correct crawl saves the page under this id too, with this id's URL."""
     flaky_image_path: str | None
     canary_path: str
     """A local file whose content must never reach the dataset, the log or the server."""
     stall_seconds: float
+    spoofed_id: int | None = None
+    """With ``identity_spoof``: the other article whose id the spoof page's ``meta/@id`` names."""
     foreign_host: str | None = None
     """``host:port`` the off-site faults point at (a ``ForeignSite`` server); None: the replica's own other name."""
 
@@ -306,6 +326,8 @@ class FaultPlan:
             "deep_nesting": ("nesting at the end of the CDATA body", "nesting in the XML after the article"),
             "path_tricks": (*PATH_TRICK_LINKS, PATH_TRICK_IMAGE),
             "image_url_spellings": SPELLING_IMAGES,
+            "crash_urls": CRASH_URLS,
+            "identity_spoof": ("meta/@id of another article", f"site {SPOOF_SITE}"),
         }
         return {name: payloads.get(name, (FAULTS[name].description,))
                 for name in sorted(self.names) if FAULTS[name].group == HOSTILE}
@@ -487,6 +509,18 @@ def article_response(plan: FaultPlan, name: str, xml: str, attempt: int, query: 
             refresh = f'<meta http-equiv="refresh" content="0; url=http://{other_host}{path}">'
             return xml_response(xml.replace("<![CDATA[", "<![CDATA[" + refresh, 1),
                                 content_type="text/html; charset=utf-8")
+        case "doctype_backtracking":
+            return xml_response(xml.replace("]]></p>", "]]></p>" + BACKTRACKING_COMMENT, 1))
+        case "crash_urls":
+            return xml_response(_crash_urls(xml))
+        case "non_text_encoding":
+            return xml_response(xml.replace('encoding="utf-8"', f'encoding="{NON_TEXT_ENCODING}"', 1)
+                                .replace("&amp;", "&", 1))
+        case "identity_spoof":
+            _, section, own_page = path.split("/")
+            return xml_response(xml.replace(f'<meta id="{own_page.removesuffix(".aspx")}"',
+                                            f'<meta id="{plan.spoofed_id}"', 1)
+                                .replace(f' site="{section}"', f' site="{SPOOF_SITE}"', 1))
     return xml_response(xml)
 
 
@@ -562,6 +596,18 @@ def _invalid_utf8(xml: str) -> bytes:
     data = data[:headline_end] + b" " + _INVALID_RUN + data[headline_end:]
     body_end = data.index(b"]]>")
     return data[:body_end] + b"<p>Broken " + _INVALID_RUN + b" bytes.</p>" + data[body_end:]
+
+
+def _crash_urls(xml: str) -> str:
+    """``CRASH_URLS`` in the body's links and images, first in the image list, the first perv and
+    next links (before the real ones, which keep the chain whole), a breadcrumb and the stylesheet."""
+    links = " ".join(f'<a href="{escape_attr(url)}">crash</a> <img src="{escape_attr(url)}" />' for url in CRASH_URLS)
+    xml = _end_of_body(xml, f"<p>Crash: {links}</p>")
+    xml = xml.replace("<ul>", "<ul>" + "".join(f"<li>{escape_text(url)}</li>" for url in CRASH_URLS), 1)
+    first, second, third = (escape_attr(url) for url in CRASH_URLS)
+    xml = xml.replace("<span>", f'<a id="perv" href="{first}">crash</a><a id="next" href="{second}">crash</a><span>', 1)
+    xml = xml.replace("</span>", f'<a href="{third}">crash</a></span>', 1)
+    return re.sub(r"href='[^']*'\?>", f"href='{first}'?>", xml, count=1)
 
 
 @functools.cache

@@ -56,7 +56,8 @@ gone, always_500, stall and anything ``remove_article()`` removed.
 ``build_site(faults=...)`` adds the fault and attack mode, with or without quirks: network
 faults and hostile pages by name, each article fault on an extra article of its own, the ground
 truth in ``site.faults`` (see ``faults``). ``expected_article_ids()`` then also leaves out the
-fault articles no valid copy of is ever served.
+fault articles no valid copy of is ever served, and includes the other id that serves the
+duplicate_urls article's page (an article is the one its URL names).
 """
 
 from __future__ import annotations
@@ -235,9 +236,12 @@ class ReplicaSite:
     def expected_article_ids(self) -> set[int]:
         """Ids a correct crawl must output (rules in the module docstring)."""
         with self._lock:
-            return {a.id for a in self._by_section[self.section]
-                    if a.status == 200 and a.headline and a.fault != "stall"
-                    and (a.fault not in FAULTS or FAULTS[a.fault].saved)}
+            ids = {a.id for a in self._by_section[self.section]
+                   if a.status == 200 and a.headline and a.fault != "stall"
+                   and (a.fault not in FAULTS or FAULTS[a.fault].saved)}
+            if self.faults and self.faults.duplicate_id is not None:
+                ids.add(self.faults.duplicate_id)  # its own URL's article, although another's page
+            return ids
 
     def page_count(self) -> int:
         """Number of non-empty listing pages of the crawled section."""
@@ -527,6 +531,8 @@ def build_site(articles: int = 30, seed: int = 0, section: str = "103002", quirk
             canary_path=xxe_canary_path,
             stall_seconds=stall_seconds or DEFAULT_STALL_SECONDS,
             foreign_host=foreign_host,
+            spoofed_id=next(s.id for s in reversed(specs) if s.section == section and s.fault is None)
+            if "identity_spoof" in carriers else None,
         )
     return ReplicaSite(seed=seed, section=main, sibling=sibling, parent=Section(parent_id, PARENT_NAME),
                        specs=specs, quirks=site_quirks, page_size=page_size, rng=rng, headlines_taken=taken,

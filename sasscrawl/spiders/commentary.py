@@ -13,6 +13,10 @@ written to the store's frontier first, so a killed run is continued by the next.
 A listing page left in the frontier means an earlier walk was cut short: that
 run walks the pagination to its end whatever is saved, since articles saved
 meanwhile through perv/next would otherwise end the walk before the older pages.
+
+An article is known by the URL the spider asked for, never by what its page says
+(see ``_article``), and a page that makes the spider's own code fail is that page's
+failure, counted and retried on the next run like any other, never the run's.
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
 
 
 ARCHIVE_FORMATS = ("warc",)
+ERROR_MESSAGE_MAX = 300
+"""An unexpected error's message is cut to this in the log: a hostile page can make it huge."""
 
 
 class SpiderArgumentError(ValueError):
@@ -218,9 +224,25 @@ class CommentarySpider(scrapy.Spider):
         return article_ids
 
     def parse_page(self, response):
+        """Read a page; an unexpected error on the way is the page's failure (``pages/rejected/parser_error``).
+
+        The error is logged in one line, its type and message, without a traceback: a page that
+        breaks the parser is bad input like any other, and stays in the frontier to be retried.
+        """
+        try:
+            yield from self._read_page(response)
+        except StoreError as error:
+            self.store_failed(error)
+        except Exception as error:  # whatever a hostile page provokes must not end the run
+            self.crawler.stats.inc_value("sasscrawl/pages/rejected/parser_error")
+            message = str(error)
+            message = message if len(message) <= ERROR_MESSAGE_MAX else message[:ERROR_MESSAGE_MAX] + "…"
+            self._page_failed(response.request, f"Could not read page {response.url}: {type(error).__name__}: {message}")
+
+    def _read_page(self, response):
         stats = self.crawler.stats
         page = Page(response.body, response.url)
-        for flag in ("recovered", "truncated", "doctype_removed"):
+        for flag in Page.FLAGS:
             if getattr(page, flag):
                 stats.inc_value(f"sasscrawl/pages/{flag}")
                 logger.warning("Page %s: %s", response.url, flag.replace("_", " "))
@@ -231,9 +253,12 @@ class CommentarySpider(scrapy.Spider):
         if self.archive and page.stylesheet_url:
             yield from self._archive_assets([page.stylesheet_url])
         links = links_in_scope(page.links(), self.section)
-        as_listing = not (page.is_article or self.section.article_id(response.url) is not None)
+        article_id = response.meta.get("article_id")
+        if article_id is None:  # the start page, or a listing-looking URL that redirected to an article's
+            article_id = self.section.article_id(response.url)
+        as_listing = article_id is None
         if not as_listing:
-            yield from self._article(page, response)
+            yield from self._article(page, response, article_id)
             listings = links.listings
         else:
             stats.inc_value("sasscrawl/pages/parsed")
@@ -250,22 +275,27 @@ class CommentarySpider(scrapy.Spider):
             # when a listing-looking URL led to an article); an article page once its article is saved.
             self.store.finish_pending(response.meta["frontier_url"])
 
-    def _article(self, page: Page, response):
+    def _article(self, page: Page, response, article_id: int):
+        """The article at the section's URL for ``article_id``, whatever the page says it is.
+
+        The id was asked for (or read from the URL that answered), so the record's ``articleId``,
+        ``url`` and ``section.id`` are that URL's: a page cannot overwrite another article or point
+        its record at another host. What the page claims otherwise (``meta/@id``, ``site``,
+        ``RelativePath``) is logged and counted in ``sasscrawl/pages/identity_mismatch``.
+        """
+        article_url = self.section.article_url(article_id)
         try:
-            record = page.article(datetime.now(timezone.utc))
+            record = page.article(datetime.now(timezone.utc), article_url)
         except NotAnArticle as error:
             self.crawler.stats.inc_value(f"sasscrawl/pages/rejected/{error.reason}")
             self._page_failed(response.request, f"Dropped page {response.url}: {error}")
             return
         self.crawler.stats.inc_value("sasscrawl/pages/parsed")
         self.crawler.stats.inc_value("sasscrawl/articles/parsed")
-        requested_id = response.meta.get("article_id")
-        if requested_id is not None and requested_id != record["articleId"]:
-            # Another id's URL serves this article: the frontier keeps it under its own id until it is saved.
-            self.crawler.stats.inc_value("sasscrawl/articles/served_under_other_id")
-            logger.info("%s serves article %d", response.url, record["articleId"])
-            self.store.add_pending([(self.section.article_url(record["articleId"]), record["articleId"])])
-            self.store.finish_pending(response.meta["frontier_url"])
+        if conflicts := page.identity_conflicts(article_url):
+            self.crawler.stats.inc_value("sasscrawl/pages/identity_mismatch")
+            logger.warning("Page %s saved as article %d, as its URL says, although its %s", response.url,
+                           article_id, " and its ".join(conflicts))
         if record["articleId"] in self.known_at_start:
             record["snapshot"] = (self.store.record(record["articleId"]) or {}).get("snapshot")
         elif self.snapshots:
