@@ -1,6 +1,9 @@
 """The run's verdict from its stats: what cron, systemd or Scrapyd see as the exit status."""
 
-from sasscrawl.health import EXIT_BROKEN, EXIT_DATA_DIR, EXIT_OK, EXIT_USAGE, exit_status, run_problems
+from datetime import datetime, timedelta, timezone
+
+from sasscrawl.health import (EXIT_BROKEN, EXIT_DATA_DIR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exit_status,
+                              run_problems)
 
 SHARE = 0.2
 HEALTHY = {
@@ -12,8 +15,8 @@ HEALTHY = {
 
 
 def test_exit_codes_are_distinct_and_conventional():
-    """Schedulers tell 'broken run', 'bad arguments' and 'data folder' apart by number."""
-    assert (EXIT_OK, EXIT_BROKEN, EXIT_USAGE, EXIT_DATA_DIR) == (0, 1, 2, 3)
+    """Schedulers tell 'broken run', 'bad arguments', 'data folder' and 'interrupted' apart by number."""
+    assert (EXIT_OK, EXIT_BROKEN, EXIT_USAGE, EXIT_DATA_DIR, EXIT_INTERRUPTED) == (0, 1, 2, 3, 4)
 
 
 def test_healthy_run():
@@ -30,9 +33,9 @@ def test_run_with_nothing_to_do_is_healthy():
 
 def test_start_page_failed():
     """Without the start page the crawl saw nothing: broken, and the summary says why."""
-    stats = {**HEALTHY, "sasscrawl/start_page_failed": 1}
+    stats = {**HEALTHY, "sasscrawl/start_page_failed": "answered 404"}
     problems = run_problems(stats, SHARE)
-    assert len(problems) == 1 and "start page" in problems[0]
+    assert problems == ["the start page answered 404"]
     assert exit_status(stats, SHARE) == EXIT_BROKEN
 
 
@@ -45,26 +48,84 @@ def test_articles_requested_but_none_parsed():
     assert run_problems({**stats, "sasscrawl/articles/parsed": 1}, SHARE) == []
 
 
-def test_failed_share_above_threshold_is_broken():
-    """Too many failed pages: broken, with the counts in the message."""
-    stats = {"sasscrawl/pages/parsed": 7, "sasscrawl/pages/failed": 3, "sasscrawl/articles/parsed": 7}
+def test_failed_share_of_the_section_above_threshold_is_broken():
+    """Too many of the section's article pages fail now: broken, with the counts in the message."""
+    stats = {"sasscrawl/articles/known_at_start": 5, "sasscrawl/articles/new": 2, "sasscrawl/articles/failed": 3,
+             "sasscrawl/articles/parsed": 2, "sasscrawl/pages/parsed": 3}
     problems = run_problems(stats, SHARE)
-    assert len(problems) == 1 and "3 of 10" in problems[0]
+    assert len(problems) == 1 and "3 of the section's 10 article pages fail" in problems[0]
     assert exit_status(stats, SHARE) == EXIT_BROKEN
 
 
 def test_failed_share_at_or_below_threshold_is_ok():
-    """A few failures are tolerated up to and including FAILED_PAGES_MAX_SHARE."""
-    below = {"sasscrawl/pages/parsed": 9, "sasscrawl/pages/failed": 1}
-    at = {"sasscrawl/pages/parsed": 8, "sasscrawl/pages/failed": 2}
+    """A few failing pages are tolerated up to and including FAILED_PAGES_MAX_SHARE of the section."""
+    below = {"sasscrawl/articles/known_at_start": 9, "sasscrawl/articles/failed": 1}
+    at = {"sasscrawl/articles/known_at_start": 8, "sasscrawl/articles/failed": 2}
     assert run_problems(below, SHARE) == [] and exit_status(below, SHARE) == EXIT_OK
     assert run_problems(at, SHARE) == [] and exit_status(at, SHARE) == EXIT_OK
     assert exit_status(at, 0.1) == EXIT_BROKEN
 
 
+def test_repeat_failures_count_against_the_section_not_the_run():
+    """A rerun that only retried pages known to fail is judged by the section's size, not by its few requests."""
+    big = {"sasscrawl/articles/known_at_start": 60, "sasscrawl/articles/retried": 2, "sasscrawl/articles/failed": 2}
+    small = {"sasscrawl/articles/known_at_start": 3, "sasscrawl/articles/retried": 2, "sasscrawl/articles/failed": 2}
+    assert exit_status(big, SHARE) == EXIT_OK
+    assert exit_status(small, SHARE) == EXIT_BROKEN
+
+
+def test_chronic_pages_not_retried_still_fail():
+    """Skipping a page known to fail does not make it work: a rerun without requests stays broken."""
+    stats = {"sasscrawl/articles/known_at_start": 30, "sasscrawl/articles/chronic": 30}
+    problems = run_problems(stats, SHARE)
+    assert len(problems) == 1 and "30 known to fail were not due for a retry" in problems[0]
+    assert exit_status({**stats, "sasscrawl/articles/known_at_start": 300}, SHARE) == EXIT_OK
+
+
+def test_failing_pages_without_any_saved_article_are_broken_whatever_the_share():
+    stats = {"sasscrawl/articles/chronic": 1}
+    assert "the section has no saved article" in run_problems(stats, 1.0)[0]
+    assert exit_status(stats, 1.0) == EXIT_BROKEN
+
+
+def test_listing_pages_are_judged_within_the_run():
+    stats = {"sasscrawl/articles/known_at_start": 50, "sasscrawl/listings/failed": 2, "sasscrawl/pages/parsed": 4,
+             "sasscrawl/articles/parsed": 1}
+    problems = run_problems(stats, SHARE)
+    assert len(problems) == 1 and "2 of 5 listing pages failed" in problems[0]
+    assert exit_status({**stats, "sasscrawl/pages/parsed": 12}, SHARE) == EXIT_OK
+
+
+def test_an_interrupted_run_has_its_own_status():
+    """SIGTERM/SIGINT (Scrapy's finish reason 'shutdown'): neither a success nor a broken site."""
+    stats = {**HEALTHY, "finish_reason": "shutdown"}
+    assert any("interrupted" in problem for problem in run_problems(stats, SHARE))
+    assert exit_status(stats, SHARE) == EXIT_INTERRUPTED
+    assert exit_status({**stats, "sasscrawl/articles/failed": 99}, SHARE) == EXIT_INTERRUPTED
+    assert exit_status({**stats, "sasscrawl/store_error": "disk full"}, SHARE) == EXIT_DATA_DIR
+    assert exit_status({**HEALTHY, "finish_reason": "finished"}, SHARE) == EXIT_OK
+
+
+def test_stale_data_needs_an_old_newest_article_and_no_new_article_for_as_long():
+    now = datetime(2026, 11, 30, tzinfo=timezone.utc)
+    days_ago = lambda days: (now - timedelta(days=days)).timestamp()  # noqa: E731
+    stale = {**HEALTHY, "finish_time": now, "sasscrawl/articles/newest_published_at": days_ago(40),
+             "sasscrawl/articles/last_new_at": days_ago(31)}
+    problems = run_problems(stale, SHARE, stale_after_days=30)
+    assert len(problems) == 1 and "published 40 days ago" in problems[0] and "for 31 days" in problems[0]
+    assert exit_status(stale, SHARE, stale_after_days=30) == EXIT_BROKEN
+    assert exit_status(stale, SHARE, stale_after_days=0) == EXIT_OK  # 0 turns it off
+    assert exit_status(stale, SHARE, stale_after_days=45) == EXIT_OK
+    recently_found = {**stale, "sasscrawl/articles/last_new_at": days_ago(2)}  # an old article, newly found
+    assert exit_status(recently_found, SHARE, stale_after_days=30) == EXIT_OK
+    recently_published = {**stale, "sasscrawl/articles/newest_published_at": days_ago(3)}
+    assert exit_status(recently_published, SHARE, stale_after_days=30) == EXIT_OK
+
+
 def test_argument_error_is_usage():
     """A bad spider argument is the caller's mistake: exit 2, even if other things went wrong too."""
-    stats = {"sasscrawl/argument_error": "limit must be a positive integer", "sasscrawl/start_page_failed": 1}
+    stats = {"sasscrawl/argument_error": "limit must be a positive integer",
+             "sasscrawl/start_page_failed": "could not be fetched"}
     problems = run_problems(stats, SHARE)
     assert any("limit must be a positive integer" in problem for problem in problems)
     assert exit_status(stats, SHARE) == EXIT_USAGE

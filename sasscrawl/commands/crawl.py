@@ -2,7 +2,8 @@
 
 Scrapy's own command exits 0 whenever the crawl process ran. This one exits
 1 when the run was broken (see :mod:`sasscrawl.health`), 2 for a bad spider
-argument and 3 when the data folder could not be used.
+argument, 3 when the data folder could not be used and 4 when SIGTERM or
+SIGINT interrupted the run.
 """
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
@@ -22,4 +23,5 @@ class Command(ScrapyCrawlCommand):
         if self.exitcode or self.crawler is None:
             return
         stats = self.crawler.stats.get_stats()
-        self.exitcode = exit_status(stats, self.crawler.settings.getfloat("FAILED_PAGES_MAX_SHARE"))
+        self.exitcode = exit_status(stats, self.crawler.settings.getfloat("FAILED_PAGES_MAX_SHARE"),
+                                    self.crawler.settings.getfloat("STALE_AFTER_DAYS"))

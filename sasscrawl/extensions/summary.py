@@ -1,7 +1,10 @@
 """The run summary: what a run did, in the log and as ``DATA_DIR/runs/<run id>.json``.
 
 One JSON file per run lets a scheduler or a person see at a glance what changed
-and whether the run was healthy, without reading logs.
+and whether the run was healthy, without reading logs. ``verdict`` is the exit
+status in a word (``healthy``, ``broken``, ``interrupted``, ...); ``chronicPages``
+lists the pages known to fail, with their failures and when they are retried
+(in ``nextRetryInRuns`` runs or by ``nextRetryBy``, whichever comes first).
 """
 
 from __future__ import annotations
@@ -15,17 +18,22 @@ from pathlib import Path
 from scrapy import signals
 
 from sasscrawl.files import replace_atomically
-from sasscrawl.health import ARTICLE_OUTCOMES, exit_status, run_problems
+from sasscrawl.health import ARTICLE_OUTCOMES, VERDICTS, exit_status, run_problems
 
 logger = logging.getLogger(__name__)
 
+LOGGED_CHRONIC_PAGES = 5
+"""The log names this many chronic pages; the summary file lists them all."""
 
-def summarise(stats: dict, finish_reason: str, failed_pages_max_share: float, now: datetime) -> dict:
+
+def summarise(stats: dict, finish_reason: str, failed_pages_max_share: float, now: datetime,
+              stale_after_days: float = 0, chronic_pages: list[dict] = ()) -> dict:
     started = stats.get("start_time") or now
     articles = {name: stats.get(f"sasscrawl/articles/{name}", 0) for name in ARTICLE_OUTCOMES}
     images = {name: stats.get(f"sasscrawl/images/{name}", 0) for name in ("downloaded", "cached", "failed", "bytes")}
     snapshots = {name: stats.get(f"sasscrawl/snapshots/{name}", 0) for name in ("rendered", "failed")}
-    problems = run_problems(stats, failed_pages_max_share)
+    problems = run_problems(stats, failed_pages_max_share, stale_after_days)
+    status = exit_status(stats, failed_pages_max_share, stale_after_days)
     return {
         "startedAt": started.astimezone(timezone.utc).isoformat(timespec="seconds"),
         "finishedAt": now.astimezone(timezone.utc).isoformat(timespec="seconds"),
@@ -37,9 +45,19 @@ def summarise(stats: dict, finish_reason: str, failed_pages_max_share: float, no
         "requests": stats.get("downloader/request_count", 0),
         "responses": stats.get("downloader/response_count", 0),
         "pagesFailed": stats.get("sasscrawl/pages/failed", 0),
+        "chronicPages": list(chronic_pages),
         "problems": problems,
-        "exitStatus": exit_status(stats, failed_pages_max_share),
+        "exitStatus": status,
+        "verdict": VERDICTS[status],
     }
+
+
+def chronic_pages_line(chronic: list[dict]) -> str:
+    named = "; ".join(f"{page['url']} failed in {page['failures']} runs in a row, next retry in run "
+                      f"+{page['nextRetryInRuns']} or at {page['nextRetryBy']}, whichever comes first"
+                      for page in chronic[:LOGGED_CHRONIC_PAGES])
+    more = len(chronic) - LOGGED_CHRONIC_PAGES
+    return f"Chronic pages, known to fail: {len(chronic)}: {named}" + (f"; {more} more in the run summary" if more > 0 else "")
 
 
 class RunSummary:
@@ -55,19 +73,22 @@ class RunSummary:
     def spider_closed(self, spider, reason):
         now = datetime.now(timezone.utc)
         summary = summarise(self.crawler.stats.get_stats(), reason,
-                            self.crawler.settings.getfloat("FAILED_PAGES_MAX_SHARE"), now)
+                            self.crawler.settings.getfloat("FAILED_PAGES_MAX_SHARE"), now,
+                            self.crawler.settings.getfloat("STALE_AFTER_DAYS"), getattr(spider, "chronic_pages", ()))
         run_id = now.strftime("%Y%m%dT%H%M%SZ") + f"-{getattr(spider, '_job', None) or os.getpid()}"
         summary = {"runId": run_id, **summary}
         a, i = summary["articles"], summary["images"]
         logger.info(
             "Run summary %s: articles new %d, changed %d, unchanged %d, failed %d, gone %d; "
             "images downloaded %d, cached %d, failed %d, %d bytes; snapshots rendered %d, failed %d; "
-            "%d requests in %.1f s; %s",
+            "%d requests in %.1f s; %s%s",
             run_id, a["new"], a["changed"], a["unchanged"], a["failed"], a["gone"],
             i["downloaded"], i["cached"], i["failed"], i["bytes"], summary["snapshots"]["rendered"],
-            summary["snapshots"]["failed"], summary["requests"], summary["durationSeconds"],
-            "problems: " + "; ".join(summary["problems"]) if summary["problems"] else "healthy",
+            summary["snapshots"]["failed"], summary["requests"], summary["durationSeconds"], summary["verdict"],
+            "; problems: " + "; ".join(summary["problems"]) if summary["problems"] else "",
         )
+        if summary["chronicPages"]:
+            logger.info("%s", chronic_pages_line(summary["chronicPages"]))
         for problem in summary["problems"]:
             logger.error("Run problem: %s", problem)
         if getattr(spider, "store", None) is None:
