@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
 
-from harness import free_port, run_crawl
+import pytest
+
+from harness import PROJECT_ROOT, crawl_command, free_port, run_crawl, signal_after
+from sasscrawl.health import EXIT_INTERRUPTED
 from sasscrawl.replica import build_site
 
 
@@ -60,3 +66,18 @@ def test_bad_refresh_value_exits_two(clean_site, serve, tmp_path):
     result = run_crawl(serve(clean_site).start_url, tmp_path, "refresh=some")
     assert result.returncode == 2
     assert "refresh must be 'all' or a whole number" in result.log
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_an_interrupted_run_has_an_exit_status_of_its_own(serve, tmp_path, sig):
+    """A systemd stop or Ctrl-C: what was saved is kept, but the run is not reported as a success."""
+    server = serve(build_site(articles=50, seed=6, quirks=False))
+    command = crawl_command(server.start_url, tmp_path, settings={"LOG_LEVEL": "DEBUG",
+                                                                  "CONCURRENT_REQUESTS_PER_DOMAIN": "1"})
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert signal_after(process, "Scraped from", 5, sig) == 5
+    assert process.returncode == EXIT_INTERRUPTED == 4
+    summary = json.loads(max((tmp_path / "runs").glob("*.json")).read_text("utf-8"))
+    assert (summary["finishReason"], summary["verdict"], summary["exitStatus"]) == ("shutdown", "interrupted", 4)
+    assert any("interrupted" in problem for problem in summary["problems"])
+    assert summary["articles"]["new"] >= 5

@@ -1,9 +1,17 @@
-"""The run's verdict from its stats: what cron, systemd or Scrapyd see as the exit status."""
+"""The run's verdict from its stats (what cron, systemd or Scrapyd see as the exit status), and across real runs."""
 
+import dataclasses
+import re
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
+import pytest
+
+from harness import run_crawl
 from sasscrawl.health import (EXIT_BROKEN, EXIT_DATA_DIR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exit_status,
                               run_problems)
+from sasscrawl.replica import build_site
+from sasscrawl.replica.wire import status_page
 
 SHARE = 0.2
 HEALTHY = {
@@ -138,3 +146,52 @@ def test_store_error_is_data_dir_failure():
     problems = run_problems(stats, SHARE)
     assert any("No space left on device" in problem for problem in problems)
     assert exit_status(stats, SHARE) == EXIT_DATA_DIR
+
+
+# --- across runs, through the real crawl ---------------------------------------------------------
+
+ARTICLE_PATH = re.compile(r"^/103002/(\d+)\.aspx$")
+
+
+class BrokenArticles:
+    """The replica with article pages broken by ``breaks(article_id, response)``, on every request."""
+
+    def __init__(self, site, breaks):
+        self._site = site
+        self._breaks = breaks
+
+    def __getattr__(self, name):
+        return getattr(self._site, name)
+
+    def response(self, method, path, host):
+        response = self._site.response(method, path, host)
+        if response.status == 200 and (match := ARTICLE_PATH.match(urlsplit(path).path)):
+            return self._breaks(int(match[1]), response)
+        return response
+
+
+def redesigned(article_id, response):
+    """Every article page loses its headline, as a redesign of the site would do to the parser."""
+    return dataclasses.replace(response, body=re.sub(rb"<h1>.*?</h1>", b"<h1 />", response.body))
+
+
+@pytest.mark.parametrize("breakage", ["redesign", "half_500"])
+def test_a_site_that_stays_broken_stays_red(serve, tmp_path, breakage):
+    """Run after run, until the site is fixed: first failures, repeats, chronic retries, chronic pages not due."""
+    site = build_site(articles=20, seed=21, quirks=False)
+    failing = {spec.id for spec in site.articles[::2]}
+    breaks = redesigned if breakage == "redesign" else (
+        lambda article_id, response: status_page(500) if article_id in failing else response)
+    server = serve(BrokenArticles(site, breaks))
+    results = []
+    for _ in range(4):
+        server.clear_log()
+        results.append(run_crawl(server.start_url, tmp_path))
+    assert [result.returncode for result in results] == [1, 1, 1, 1]
+    assert results[1].stat("sasscrawl/articles/retried") > 0 and results[1].stat("sasscrawl/articles/requested") == 0
+    assert results[3].stat("sasscrawl/articles/chronic") > 0 and server.paths() == ["/robots.txt", "/103002/default.aspx"]
+    problems = " ".join(results[3].summary["problems"])
+    if breakage == "redesign":
+        assert "article pages fail and the section has no saved article" in problems
+    else:
+        assert f"{len(failing)} of the section's {len(site.articles)} article pages fail" in problems
