@@ -27,6 +27,25 @@ def test_unreachable_start_page_exits_one(tmp_path):
     assert "Traceback (most recent call last)" not in result.log
 
 
+def test_a_start_page_that_is_not_200_is_named_as_such(clean_site, serve, tmp_path):
+    server = serve(clean_site)
+    result = run_crawl(server.url("/103002/missing.aspx"), tmp_path)
+    assert result.returncode == 1
+    assert result.summary["problems"] == [
+        "monitor failed: Crawl results/Run started: arguments, data folder and start page usable: "
+        "the start page answered 404"]
+    assert "Gone (404)" not in result.log
+
+
+def test_a_start_page_robots_txt_forbids_is_named_as_such(clean_site, serve, tmp_path):
+    server = serve(clean_site)
+    result = run_crawl(server.url("/103002/print/default.aspx"), tmp_path)  # robots.txt: Disallow: /103002/print/
+    assert result.returncode == 1
+    assert any(problem.endswith("the start page is forbidden by robots.txt") for problem in result.summary["problems"])
+    assert "could not be fetched" not in result.log
+    assert server.paths() == ["/robots.txt"]
+
+
 def test_no_article_parsed_from_a_section_with_articles_exits_one(serve, tmp_path):
     site = build_site(articles=6, seed=2, quirks=False)
     for spec in site.articles:

@@ -23,6 +23,8 @@ from scrapy.exceptions import (CannotResolveHostError, DownloadCancelledError, D
 from twisted.internet import error as twisted_errors
 from twisted.web.client import ResponseFailed
 
+from sasscrawl.network import describe_error
+
 # What Scrapy raises for DNS, refused, reset and timed-out connections (and the Twisted errors underneath).
 NETWORK_ERRORS = (CannotResolveHostError, DownloadCancelledError, DownloadConnectionRefusedError, DownloadFailedError,
                   DownloadTimeoutError, ResponseDataLossError, ConnectionError, TimeoutError,
@@ -33,10 +35,15 @@ ASSERTION_TRACEBACK = re.compile(r"Traceback \(most recent call last\):\n.*?\nAs
 
 
 class _DropNetworkTracebacks(logging.Filter):
+    """A robots.txt download that failed on the network: one line that names robots.txt and the cause."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], NETWORK_ERRORS):
+        if record.exc_info and isinstance(error := record.exc_info[1], NETWORK_ERRORS):
             record.exc_info = None
             record.exc_text = None
+            if isinstance(record.args, dict) and "request" in record.args:
+                record.msg = "Could not fetch robots.txt for %(request)s, so crawling as if it allowed all: %(cause)s"
+                record.args = {"request": record.args["request"], "cause": describe_error(error)}
         return True
 
 
