@@ -68,7 +68,7 @@ def test_unknown_spider_argument_exits_two_with_one_clear_line(clean_site, serve
     server = serve(clean_site)
     result = run_crawl(server.start_url, tmp_path, "refersh=all")
     assert result.returncode == 2
-    assert "Not crawling: unknown spider argument(s) refersh; known: start_url, refresh, archive" in result.log
+    assert "Not crawling: unknown spider argument(s) refersh; known: start_url, refresh, archive, retry" in result.log
     assert "Traceback (most recent call last)" not in result.log
     assert server.requests == []
     assert not (tmp_path / "articles.jsonl").exists()
@@ -85,6 +85,14 @@ def test_bad_refresh_value_exits_two(clean_site, serve, tmp_path):
     result = run_crawl(serve(clean_site).start_url, tmp_path, "refresh=some")
     assert result.returncode == 2
     assert "refresh must be 'all' or a whole number" in result.log
+
+
+def test_bad_retry_value_exits_two(clean_site, serve, tmp_path):
+    server = serve(clean_site)
+    result = run_crawl(server.start_url, tmp_path, "retry=all")
+    assert result.returncode == 2
+    assert "Not crawling: retry must be one of failed, got 'all'" in result.log
+    assert server.requests == []
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])

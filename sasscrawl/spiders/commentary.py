@@ -367,9 +367,11 @@ class CommentarySpider(scrapy.Spider):
     def _page_failed(self, request, message: str) -> None:
         """Count and log a page that gave nothing, and remember the failure in the frontier.
 
-        A page that already failed in earlier runs is logged as a warning and counted in
-        ``sasscrawl/pages/failed_again``, not in the failed share: a permanently broken page
-        makes the run it first broke in fail, not every scheduled run after it.
+        Every failing article page counts in ``sasscrawl/articles/failed``, which the verdict
+        weighs against the section (:func:`sasscrawl.health.failed_pages_problem`); a listing
+        page other than the start page in ``sasscrawl/listings/failed``. A page that already
+        failed in earlier runs is logged as a warning, not an error, and counted in
+        ``sasscrawl/pages/failed_again`` instead of ``sasscrawl/pages/failed``.
         """
         stats = self.crawler.stats
         if request.meta.get("article_id") is not None:
