@@ -266,6 +266,26 @@ class ArticleStore:
         )
         return [row[0] for row in rows]
 
+    def last_new_article_at(self) -> float | None:
+        """When a run last saved a new article (Unix time); None with no article saved.
+
+        A state file from before this was recorded gives the latest save of any kind: never
+        earlier than the truth, so staleness is not reported early.
+        """
+        if value := self._counter(LAST_NEW_ARTICLE):
+            return float(value)
+        return self.db.execute("SELECT max(saved_at) FROM articles").fetchone()[0]
+
+    def newest_date_published(self) -> datetime | None:
+        """The latest ``datePublished`` of the saved articles, compared as instants; None without one."""
+        newest = None
+        for (text,) in self.db.execute("SELECT DISTINCT date_published FROM articles WHERE date_published IS NOT NULL"):
+            with suppress(ValueError):
+                when = datetime.fromisoformat(text)
+                if when.tzinfo is not None and (newest is None or when > newest):
+                    newest = when
+        return newest
+
     def save(self, record: dict) -> str:
         """Journal an article and close its frontier entry.
 
@@ -333,26 +353,6 @@ class ArticleStore:
             self.run = self._counter(RUNS) + 1
             self._set_counter(RUNS, self.run)
         return self.run
-
-    def last_new_article_at(self) -> float | None:
-        """When a run last saved a new article (Unix time); None with no article saved.
-
-        A state file from before this was recorded gives the latest save of any kind: never
-        earlier than the truth, so staleness is not reported early.
-        """
-        if value := self._counter(LAST_NEW_ARTICLE):
-            return float(value)
-        return self.db.execute("SELECT max(saved_at) FROM articles").fetchone()[0]
-
-    def newest_date_published(self) -> datetime | None:
-        """The latest ``datePublished`` of the saved articles, compared as instants; None without one."""
-        newest = None
-        for (text,) in self.db.execute("SELECT DISTINCT date_published FROM articles WHERE date_published IS NOT NULL"):
-            with suppress(ValueError):
-                when = datetime.fromisoformat(text)
-                if when.tzinfo is not None and (newest is None or when > newest):
-                    newest = when
-        return newest
 
     def finish_article(self, article_id: int) -> None:
         """The article is done (found unchanged, saved again as it was, or gone): off the frontier."""

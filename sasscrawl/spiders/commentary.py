@@ -220,7 +220,8 @@ class CommentarySpider(scrapy.Spider):
         articles = sum(entry.article_id is not None for entry in held)
         self.crawler.stats.set_value("sasscrawl/articles/chronic", articles)
         self.crawler.stats.set_value("sasscrawl/listings/chronic", len(held) - articles)
-        return [entry for entry in pending if entry not in held]
+        held_urls = {entry.url for entry in held}
+        return [entry for entry in pending if entry.url not in held_urls]
 
     def parse_page(self, response):
         stats = self.crawler.stats
