@@ -75,7 +75,9 @@ def failed_pages_problem(stats: dict, failed_pages_max_share: float) -> str | No
 
 
 def interrupted(stats: dict) -> bool:
-    return stats.get("finish_reason") == "shutdown"
+    """SIGTERM or SIGINT stopped the run: Scrapy's finish reason ``shutdown``, or, after a second
+    signal forced an unclean stop, none at all although the spider had opened."""
+    return stats.get("finish_reason") == "shutdown" or ("start_time" in stats and "finish_reason" not in stats)
 
 
 def interrupted_problem(stats: dict) -> str | None:

@@ -108,3 +108,19 @@ def test_an_interrupted_run_has_an_exit_status_of_its_own(serve, tmp_path, sig):
     assert (summary["finishReason"], summary["verdict"], summary["exitStatus"]) == ("shutdown", "interrupted", 4)
     assert any("interrupted" in problem for problem in summary["problems"])
     assert summary["articles"]["new"] >= 5
+
+
+def test_a_second_signal_forces_a_stop_that_still_exits_four(serve, tmp_path):
+    """A second SIGTERM while a stalled download holds the graceful stop: Scrapy stops at once, unclean."""
+    site = build_site(articles=12, seed=2)
+    server = serve(site)
+    process = subprocess.Popen(crawl_command(server.start_url, tmp_path), cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.wait_for(f"/103002/{site.quirks.bad_inputs['stall']}.aspx", timeout=60)
+        process.send_signal(signal.SIGTERM)
+        assert signal_after(process, "shutting down gracefully", 1, signal.SIGTERM) == 1
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == EXIT_INTERRUPTED

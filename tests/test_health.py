@@ -112,6 +112,8 @@ def test_an_interrupted_run_has_its_own_status():
     assert exit_status({**stats, "sasscrawl/articles/failed": 99}, SHARE) == EXIT_INTERRUPTED
     assert exit_status({**stats, "sasscrawl/store_error": "disk full"}, SHARE) == EXIT_DATA_DIR
     assert exit_status({**HEALTHY, "finish_reason": "finished"}, SHARE) == EXIT_OK
+    forced = {**HEALTHY, "start_time": datetime(2026, 11, 30, tzinfo=timezone.utc)}  # a second signal: no finish
+    assert exit_status(forced, SHARE) == EXIT_INTERRUPTED
 
 
 def test_stale_data_needs_an_old_newest_article_and_no_new_article_for_as_long():

@@ -8,7 +8,7 @@ SIGINT interrupted the run.
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
-from sasscrawl.health import exit_status
+from sasscrawl.health import EXIT_INTERRUPTED, exit_status, interrupted
 
 
 class Command(ScrapyCrawlCommand):
@@ -20,8 +20,12 @@ class Command(ScrapyCrawlCommand):
 
     def run(self, args, opts):
         super().run(args, opts)
-        if self.exitcode or self.crawler is None:
+        if self.crawler is None:
             return
         stats = self.crawler.stats.get_stats()
+        if interrupted(stats):  # also a second signal's unclean stop, which Scrapy reports as a failure
+            self.exitcode = EXIT_INTERRUPTED
+        if self.exitcode:
+            return
         self.exitcode = exit_status(stats, self.crawler.settings.getfloat("FAILED_PAGES_MAX_SHARE"),
                                     self.crawler.settings.getfloat("STALE_AFTER_DAYS"))
