@@ -3,7 +3,10 @@
 They catch what a "successful" run can hide: a redesign that breaks the parser
 gives empty fields, not errors. Each threshold is a setting:
 
-* ``FAILED_PAGES_MAX_SHARE``: the share of pages that may fail;
+* ``FAILED_PAGES_MAX_SHARE``: the share of the section's article pages that may fail
+  (see :func:`sasscrawl.health.failed_pages_problem`);
+* ``STALE_AFTER_DAYS``: how old the newest article may be when no run has found a new one
+  for as long (0: no check);
 * ``SPIDERMON_FIELD_COVERAGE_RULES``: the least share of this run's articles that
   must have each field (null, empty strings and lists count as missing), and
   ``FIELD_COVERAGE_MIN_ITEMS``: how many articles a rule below 1.0 needs;
@@ -34,7 +37,7 @@ from spidermon.core.actions import Action
 from spidermon.exceptions import NotConfigured
 
 from sasscrawl.health import (MONITORS_FAILED, MONITORS_RAN, SETTING_ERROR, archive_problem, articles_problem,
-                              failed_pages_problem, start_problems)
+                              failed_pages_problem, interrupted_problem, stale_problem, start_problems)
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +54,20 @@ class CrawlResultsMonitor(Monitor):
         if problem := articles_problem(self.data.stats):
             self.fail(problem)
 
-    @monitors.name("Failed pages within FAILED_PAGES_MAX_SHARE")
+    @monitors.name("Failed pages within FAILED_PAGES_MAX_SHARE of the section")
     def test_failed_pages_share(self):
         if problem := failed_pages_problem(self.data.stats,
                                            self.data.crawler.settings.getfloat("FAILED_PAGES_MAX_SHARE")):
+            self.fail(problem)
+
+    @monitors.name("Run finished, not interrupted")
+    def test_not_interrupted(self):
+        if problem := interrupted_problem(self.data.stats):
+            self.fail(problem)
+
+    @monitors.name("Fresh data: a new article within STALE_AFTER_DAYS")
+    def test_fresh_data(self):
+        if problem := stale_problem(self.data.stats, self.data.crawler.settings.getfloat("STALE_AFTER_DAYS")):
             self.fail(problem)
 
     @monitors.name("Every response archived (with -a archive=warc)")

@@ -152,4 +152,12 @@ def describe_failure(failure) -> str:
     """A failed request in a few words for the log and the record: ``HTTP 503``, ``TimeoutError: ...``."""
     if failure.check(HttpError):
         return f"HTTP {failure.value.response.status}"
-    return f"{failure.type.__name__}: {failure.getErrorMessage()}"
+    return describe_error(failure.value)
+
+
+def describe_error(error: BaseException) -> str:
+    """An exception as ``Name: message``; a lost connection by its causes, not a list of Twisted failures."""
+    reasons = getattr(error.__cause__, "reasons", None) or getattr(error, "reasons", None)
+    if reasons:  # twisted.web's ResponseFailed and ResponseNeverReceived carry the failures underneath
+        return f"{type(error).__name__}: " + "; ".join(reason.getErrorMessage() for reason in reasons)
+    return f"{type(error).__name__}: {error}"

@@ -25,6 +25,9 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 3
+# Every request that gives up has a line of its own, with its cause: a page's "Failed to fetch",
+# robots.txt's middleware, an image's "Image not mirrored". Scrapy's ERROR line would say it twice.
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
 REDIRECT_MAX_TIMES = 10
@@ -51,7 +54,10 @@ SNAPSHOT_SHARE = 0.1
 """Rewrite articles.jsonl during a run once this share of the dataset has changed since the last rewrite."""
 
 FAILED_PAGES_MAX_SHARE = 0.2
-"""A run in which more than this share of fetched pages failed (or could not be parsed) exits non-zero."""
+"""A run exits non-zero when more than this share of the section's article pages fail now (see sasscrawl.health)."""
+
+STALE_AFTER_DAYS = 30
+"""A run exits non-zero when the newest article is older than this and no run found a new one for as long (0: off)."""
 
 # --- archive (see sasscrawl/archive.py) ---------------------------------------
 ARCHIVE = ""

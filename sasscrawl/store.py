@@ -16,7 +16,8 @@ run wrote there would land outside DATA_DIR.
 
 The frontier (``pending``) holds every URL a run decided to fetch and has not
 finished; the next run starts from it, so an interrupted crawl is continued,
-not forgotten, even when the listing shows only known articles.
+not forgotten, even when the listing shows only known articles. A URL that
+failed in consecutive runs is chronic and backs off (see :class:`FrontierEntry`).
 
 A missing state file is rebuilt from ``articles.jsonl``; a corrupt or
 unreadable one is first moved aside (``state.sqlite3.corrupt-<ns>``) with an
@@ -49,7 +50,9 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
+from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from sasscrawl import files
 from sasscrawl.archive import WARC_FOLDER
@@ -61,6 +64,12 @@ logger = logging.getLogger(__name__)
 
 ARTICLES_FILE = "articles.jsonl"
 FULL_WALK = "full_walk_due"
+RUNS = "runs"
+LAST_NEW_ARTICLE = "last_new_article_at"
+CHRONIC_AFTER_FAILURES = 2
+"""A page that failed in this many consecutive runs is chronic."""
+RETRY_CAP_DAYS = 30
+DAY_SECONDS = 86400
 IMAGE_FACTS = ("path", "sha256", "size", "contentType", "width", "height")
 MIRRORED = ("downloaded", "cached")
 STATE_FILE = "state.sqlite3"
@@ -87,7 +96,9 @@ CREATE TABLE IF NOT EXISTS articles (
 CREATE TABLE IF NOT EXISTS pending (
     url TEXT PRIMARY KEY,
     article_id INTEGER,
-    failures INTEGER NOT NULL DEFAULT 0
+    failures INTEGER NOT NULL DEFAULT 0,
+    failed_at REAL,
+    failed_run INTEGER
 );
 CREATE TABLE IF NOT EXISTS gone (
     id INTEGER PRIMARY KEY,
@@ -103,6 +114,42 @@ CREATE TABLE IF NOT EXISTS meta (
     value INTEGER NOT NULL
 );
 """
+
+
+class FrontierEntry(NamedTuple):
+    """A URL of the frontier and its record of failures.
+
+    ``failures`` counts the consecutive runs in which fetching it failed (an entry is deleted
+    once it succeeds); ``failed_at`` (Unix time) and ``failed_run`` (the run number, see
+    :meth:`ArticleStore.begin_run`) say when it last failed. From its second failure on, a page
+    is chronic and backs off: after its n-th failure it is due again after 2**(n-2) runs
+    (1, 2, 4, 8, ...) or as many days, whichever comes first, the days capped at
+    ``RETRY_CAP_DAYS``. Runs keep a daily schedule exact whatever the minutes a run takes; days
+    keep a rare schedule (weekly, by hand) from stretching the wait past the cap.
+    An entry whose failure predates this schedule (no ``failed_run``) is due.
+    """
+
+    url: str
+    article_id: int | None
+    failures: int
+    failed_at: float | None
+    failed_run: int | None
+
+    @property
+    def chronic(self) -> bool:
+        return self.failures >= CHRONIC_AFTER_FAILURES
+
+    def next_retry(self) -> tuple[int, float] | None:
+        """``(run number, Unix time)``: due at that run or at that time, whichever comes first; None: due now."""
+        if not self.chronic or self.failed_run is None or self.failed_at is None:
+            return None
+        interval = 2 ** min(self.failures - CHRONIC_AFTER_FAILURES, 32)
+        return self.failed_run + interval, self.failed_at + min(interval, RETRY_CAP_DAYS) * DAY_SECONDS
+
+    def due(self, run: int, now: float) -> bool:
+        """Whether run number ``run``, at Unix time ``now``, should fetch it."""
+        next_retry = self.next_retry()
+        return next_retry is None or run >= next_retry[0] or now >= next_retry[1]
 
 
 class StoreError(RuntimeError):
@@ -141,9 +188,11 @@ class ArticleStore:
         self._unsaved: list[tuple[str, tuple]] = []
         self.rebuild_skipped = 0
         """Lines of ``articles.jsonl`` that a rebuild of the journal at this open could not restore."""
+        self.run: int | None = None
         try:
             self._remove_leftovers()
             self.db = self._open_state()
+            _add_failure_columns(self.db)
             self._count = self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
             self._changes = self._counter("changes")
             self._snapshot_changes = self._counter("snapshot_changes")
@@ -343,6 +392,26 @@ class ArticleStore:
         )
         return [row[0] for row in rows]
 
+    def last_new_article_at(self) -> float | None:
+        """When a run last saved a new article (Unix time); None with no article saved.
+
+        A state file from before this was recorded gives the latest save of any kind: never
+        earlier than the truth, so staleness is not reported early.
+        """
+        if value := self._counter(LAST_NEW_ARTICLE):
+            return float(value)
+        return self.db.execute("SELECT max(saved_at) FROM articles").fetchone()[0]
+
+    def newest_date_published(self) -> datetime | None:
+        """The latest ``datePublished`` of the saved articles, compared as instants; None without one."""
+        newest = None
+        for (text,) in self.db.execute("SELECT DISTINCT date_published FROM articles WHERE date_published IS NOT NULL"):
+            with suppress(ValueError):
+                when = datetime.fromisoformat(text)
+                if when.tzinfo is not None and (newest is None or when > newest):
+                    newest = when
+        return newest
+
     def save(self, record: dict) -> str:
         """Journal an article and close its frontier entry.
 
@@ -365,6 +434,8 @@ class ArticleStore:
                 for image in record.get("images", ()) if image.get("status") in MIRRORED
             ])
             self._set_counter("changes", self._changes + 1)
+            if not existed:
+                self._set_counter(LAST_NEW_ARTICLE, int(time.time()))
         self._changes += 1
         self._count += not existed
         self.snapshot_if_due()
@@ -383,18 +454,31 @@ class ArticleStore:
         """
         self._unsaved += [("INSERT OR IGNORE INTO pending (url, article_id) VALUES (?, ?)", entry) for entry in entries]
 
-    def pending(self) -> list[tuple[str, int | None, int]]:
-        """The frontier: ``(url, article id or None, runs in which fetching it failed)``."""
+    def pending(self) -> list[FrontierEntry]:
+        """The frontier, articles newest first, then listings."""
         self.flush()
-        return list(self.db.execute(
-            "SELECT url, article_id, failures FROM pending ORDER BY article_id IS NULL, article_id DESC"))
+        return [FrontierEntry(*row) for row in self.db.execute(
+            "SELECT url, article_id, failures, failed_at, failed_run FROM pending "
+            "ORDER BY article_id IS NULL, article_id DESC")]
+
+    def chronic_pages(self) -> list[FrontierEntry]:
+        """The frontier's chronic entries, most failures first."""
+        return sorted((entry for entry in self.pending() if entry.chronic), key=lambda e: (-e.failures, e.url))
 
     def finish_pending(self, url: str) -> None:
         self._unsaved.append(("DELETE FROM pending WHERE url = ?", (url,)))
 
     def record_failure(self, url: str) -> None:
-        """Fetching this frontier URL failed in this run: the next run will know it failed before."""
-        self._unsaved.append(("UPDATE pending SET failures = failures + 1 WHERE url = ?", (url,)))
+        """Fetching this frontier URL failed in this run: the next run will know it failed before, and when."""
+        self._unsaved.append(("UPDATE pending SET failures = failures + 1, failed_at = ?, failed_run = ? WHERE url = ?",
+                              (time.time(), self.run, url)))
+
+    def begin_run(self) -> int:
+        """Count a crawl run and return its number (1, 2, ...): the clock chronic pages back off by."""
+        with self._transaction():
+            self.run = self._counter(RUNS) + 1
+            self._set_counter(RUNS, self.run)
+        return self.run
 
     def finish_article(self, article_id: int) -> None:
         """The article is done (found unchanged, saved again as it was, or gone): off the frontier."""
@@ -575,6 +659,15 @@ def _restore_line(db: sqlite3.Connection, line: bytes) -> tuple[int | None, str 
 def _fsync_file(path: Path) -> None:
     with path.open("rb") as file:
         os.fsync(file.fileno())
+def _add_failure_columns(db: sqlite3.Connection) -> None:
+    """A state file from before chronic pages backed off gains the frontier's failure times."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(pending)")}
+    missing = [(column, kind) for column, kind in (("failed_at", "REAL"), ("failed_run", "INTEGER"))
+               if column not in columns]
+    if missing:
+        with _transaction(db):
+            for column, kind in missing:
+                db.execute(f"ALTER TABLE pending ADD COLUMN {column} {kind}")
 
 
 def _fsync_dir(path: Path) -> None:

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
 
-from harness import free_port, run_crawl
+import pytest
+
+from harness import PROJECT_ROOT, crawl_command, free_port, run_crawl, signal_after
+from sasscrawl.health import EXIT_INTERRUPTED
 from sasscrawl.replica import build_site
 
 
@@ -19,6 +25,25 @@ def test_unreachable_start_page_exits_one(tmp_path):
     assert "Run problem: monitor failed: Crawl results/Run started" in result.log
     assert any("the start page could not be fetched" in problem for problem in result.summary["problems"])
     assert "Traceback (most recent call last)" not in result.log
+
+
+def test_a_start_page_that_is_not_200_is_named_as_such(clean_site, serve, tmp_path):
+    server = serve(clean_site)
+    result = run_crawl(server.url("/103002/missing.aspx"), tmp_path)
+    assert result.returncode == 1
+    assert result.summary["problems"] == [
+        "monitor failed: Crawl results/Run started: arguments, data folder and start page usable: "
+        "the start page answered 404"]
+    assert "Gone (404)" not in result.log
+
+
+def test_a_start_page_robots_txt_forbids_is_named_as_such(clean_site, serve, tmp_path):
+    server = serve(clean_site)
+    result = run_crawl(server.url("/103002/print/default.aspx"), tmp_path)  # robots.txt: Disallow: /103002/print/
+    assert result.returncode == 1
+    assert any(problem.endswith("the start page is forbidden by robots.txt") for problem in result.summary["problems"])
+    assert "could not be fetched" not in result.log
+    assert server.paths() == ["/robots.txt"]
 
 
 def test_no_article_parsed_from_a_section_with_articles_exits_one(serve, tmp_path):
@@ -43,7 +68,7 @@ def test_unknown_spider_argument_exits_two_with_one_clear_line(clean_site, serve
     server = serve(clean_site)
     result = run_crawl(server.start_url, tmp_path, "refersh=all")
     assert result.returncode == 2
-    assert "Not crawling: unknown spider argument(s) refersh; known: start_url, refresh, archive" in result.log
+    assert "Not crawling: unknown spider argument(s) refersh; known: start_url, refresh, archive, retry" in result.log
     assert "Traceback (most recent call last)" not in result.log
     assert server.requests == []
     assert not (tmp_path / "articles.jsonl").exists()
@@ -80,3 +105,40 @@ def test_the_crawl_s_first_line_names_its_data_dir_resolved(tmp_path):
                        settings={"RETRY_TIMES": "0"})
     ours = [line for line in result.log.splitlines() if "[sasscrawl." in line]
     assert ours[0].endswith(f"[sasscrawl.spiders.commentary] INFO: DATA_DIR is {(tmp_path / 'real').resolve()}")
+def test_bad_retry_value_exits_two(clean_site, serve, tmp_path):
+    server = serve(clean_site)
+    result = run_crawl(server.start_url, tmp_path, "retry=all")
+    assert result.returncode == 2
+    assert "Not crawling: retry must be one of failed, got 'all'" in result.log
+    assert server.requests == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_an_interrupted_run_has_an_exit_status_of_its_own(serve, tmp_path, sig):
+    """A systemd stop or Ctrl-C: what was saved is kept, but the run is not reported as a success."""
+    server = serve(build_site(articles=50, seed=6, quirks=False))
+    command = crawl_command(server.start_url, tmp_path, settings={"LOG_LEVEL": "DEBUG",
+                                                                  "CONCURRENT_REQUESTS_PER_DOMAIN": "1"})
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert signal_after(process, "Scraped from", 5, sig) == 5
+    assert process.returncode == EXIT_INTERRUPTED == 4
+    summary = json.loads(max((tmp_path / "runs").glob("*.json")).read_text("utf-8"))
+    assert (summary["finishReason"], summary["verdict"], summary["exitStatus"]) == ("shutdown", "interrupted", 4)
+    assert any("interrupted" in problem for problem in summary["problems"])
+    assert summary["articles"]["new"] >= 5
+
+
+def test_a_second_signal_forces_a_stop_that_still_exits_four(serve, tmp_path):
+    """A second SIGTERM while a stalled download holds the graceful stop: Scrapy stops at once, unclean."""
+    site = build_site(articles=12, seed=2)
+    server = serve(site)
+    process = subprocess.Popen(crawl_command(server.start_url, tmp_path), cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.wait_for(f"/103002/{site.quirks.bad_inputs['stall']}.aspx", timeout=60)
+        process.send_signal(signal.SIGTERM)
+        assert signal_after(process, "shutting down gracefully", 1, signal.SIGTERM) == 1
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == EXIT_INTERRUPTED

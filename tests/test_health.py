@@ -1,6 +1,17 @@
-"""The run's verdict from its stats: what cron, systemd or Scrapyd see as the exit status."""
+"""The run's verdict from its stats (what cron, systemd or Scrapyd see as the exit status), and across real runs."""
 
-from sasscrawl.health import EXIT_BROKEN, EXIT_DATA_DIR, EXIT_OK, EXIT_USAGE, exit_status, run_problems
+import dataclasses
+import re
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+import pytest
+
+from harness import run_crawl
+from sasscrawl.health import (EXIT_BROKEN, EXIT_DATA_DIR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exit_status,
+                              run_problems)
+from sasscrawl.replica import build_site
+from sasscrawl.replica.wire import status_page
 
 SHARE = 0.2
 HEALTHY = {
@@ -12,8 +23,8 @@ HEALTHY = {
 
 
 def test_exit_codes_are_distinct_and_conventional():
-    """Schedulers tell 'broken run', 'bad arguments' and 'data folder' apart by number."""
-    assert (EXIT_OK, EXIT_BROKEN, EXIT_USAGE, EXIT_DATA_DIR) == (0, 1, 2, 3)
+    """Schedulers tell 'broken run', 'bad arguments', 'data folder' and 'interrupted' apart by number."""
+    assert (EXIT_OK, EXIT_BROKEN, EXIT_USAGE, EXIT_DATA_DIR, EXIT_INTERRUPTED) == (0, 1, 2, 3, 4)
 
 
 def test_healthy_run():
@@ -30,9 +41,9 @@ def test_run_with_nothing_to_do_is_healthy():
 
 def test_start_page_failed():
     """Without the start page the crawl saw nothing: broken, and the summary says why."""
-    stats = {**HEALTHY, "sasscrawl/start_page_failed": 1}
+    stats = {**HEALTHY, "sasscrawl/start_page_failed": "answered 404"}
     problems = run_problems(stats, SHARE)
-    assert len(problems) == 1 and "start page" in problems[0]
+    assert problems == ["the start page answered 404"]
     assert exit_status(stats, SHARE) == EXIT_BROKEN
 
 
@@ -45,26 +56,86 @@ def test_articles_requested_but_none_parsed():
     assert run_problems({**stats, "sasscrawl/articles/parsed": 1}, SHARE) == []
 
 
-def test_failed_share_above_threshold_is_broken():
-    """Too many failed pages: broken, with the counts in the message."""
-    stats = {"sasscrawl/pages/parsed": 7, "sasscrawl/pages/failed": 3, "sasscrawl/articles/parsed": 7}
+def test_failed_share_of_the_section_above_threshold_is_broken():
+    """Too many of the section's article pages fail now: broken, with the counts in the message."""
+    stats = {"sasscrawl/articles/known_at_start": 5, "sasscrawl/articles/new": 2, "sasscrawl/articles/failed": 3,
+             "sasscrawl/articles/parsed": 2, "sasscrawl/pages/parsed": 3}
     problems = run_problems(stats, SHARE)
-    assert len(problems) == 1 and "3 of 10" in problems[0]
+    assert len(problems) == 1 and "3 of the section's 10 article pages fail" in problems[0]
     assert exit_status(stats, SHARE) == EXIT_BROKEN
 
 
 def test_failed_share_at_or_below_threshold_is_ok():
-    """A few failures are tolerated up to and including FAILED_PAGES_MAX_SHARE."""
-    below = {"sasscrawl/pages/parsed": 9, "sasscrawl/pages/failed": 1}
-    at = {"sasscrawl/pages/parsed": 8, "sasscrawl/pages/failed": 2}
+    """A few failing pages are tolerated up to and including FAILED_PAGES_MAX_SHARE of the section."""
+    below = {"sasscrawl/articles/known_at_start": 9, "sasscrawl/articles/failed": 1}
+    at = {"sasscrawl/articles/known_at_start": 8, "sasscrawl/articles/failed": 2}
     assert run_problems(below, SHARE) == [] and exit_status(below, SHARE) == EXIT_OK
     assert run_problems(at, SHARE) == [] and exit_status(at, SHARE) == EXIT_OK
     assert exit_status(at, 0.1) == EXIT_BROKEN
 
 
+def test_repeat_failures_count_against_the_section_not_the_run():
+    """A rerun that only retried pages known to fail is judged by the section's size, not by its few requests."""
+    big = {"sasscrawl/articles/known_at_start": 60, "sasscrawl/articles/retried": 2, "sasscrawl/articles/failed": 2}
+    small = {"sasscrawl/articles/known_at_start": 3, "sasscrawl/articles/retried": 2, "sasscrawl/articles/failed": 2}
+    assert exit_status(big, SHARE) == EXIT_OK
+    assert exit_status(small, SHARE) == EXIT_BROKEN
+
+
+def test_chronic_pages_not_retried_still_fail():
+    """Skipping a page known to fail does not make it work: a rerun without requests stays broken."""
+    stats = {"sasscrawl/articles/known_at_start": 30, "sasscrawl/articles/chronic": 30}
+    problems = run_problems(stats, SHARE)
+    assert len(problems) == 1 and "30 known to fail were not due for a retry" in problems[0]
+    assert exit_status({**stats, "sasscrawl/articles/known_at_start": 300}, SHARE) == EXIT_OK
+
+
+def test_failing_pages_without_any_saved_article_are_broken_whatever_the_share():
+    stats = {"sasscrawl/articles/chronic": 1}
+    assert "the section has no saved article" in run_problems(stats, 1.0)[0]
+    assert exit_status(stats, 1.0) == EXIT_BROKEN
+
+
+def test_listing_pages_are_judged_within_the_run():
+    stats = {"sasscrawl/articles/known_at_start": 50, "sasscrawl/listings/failed": 2, "sasscrawl/pages/parsed": 4,
+             "sasscrawl/articles/parsed": 1}
+    problems = run_problems(stats, SHARE)
+    assert len(problems) == 1 and "2 of 5 listing pages failed" in problems[0]
+    assert exit_status({**stats, "sasscrawl/pages/parsed": 12}, SHARE) == EXIT_OK
+
+
+def test_an_interrupted_run_has_its_own_status():
+    """SIGTERM/SIGINT (Scrapy's finish reason 'shutdown'): neither a success nor a broken site."""
+    stats = {**HEALTHY, "finish_reason": "shutdown"}
+    assert any("interrupted" in problem for problem in run_problems(stats, SHARE))
+    assert exit_status(stats, SHARE) == EXIT_INTERRUPTED
+    assert exit_status({**stats, "sasscrawl/articles/failed": 99}, SHARE) == EXIT_INTERRUPTED
+    assert exit_status({**stats, "sasscrawl/store_error": "disk full"}, SHARE) == EXIT_DATA_DIR
+    assert exit_status({**HEALTHY, "finish_reason": "finished"}, SHARE) == EXIT_OK
+    forced = {**HEALTHY, "start_time": datetime(2026, 11, 30, tzinfo=timezone.utc)}  # a second signal: no finish
+    assert exit_status(forced, SHARE) == EXIT_INTERRUPTED
+
+
+def test_stale_data_needs_an_old_newest_article_and_no_new_article_for_as_long():
+    now = datetime(2026, 11, 30, tzinfo=timezone.utc)
+    days_ago = lambda days: (now - timedelta(days=days)).timestamp()  # noqa: E731
+    stale = {**HEALTHY, "finish_time": now, "sasscrawl/articles/newest_published_at": days_ago(40),
+             "sasscrawl/articles/last_new_at": days_ago(31)}
+    problems = run_problems(stale, SHARE, stale_after_days=30)
+    assert len(problems) == 1 and "published 40 days ago" in problems[0] and "for 31 days" in problems[0]
+    assert exit_status(stale, SHARE, stale_after_days=30) == EXIT_BROKEN
+    assert exit_status(stale, SHARE, stale_after_days=0) == EXIT_OK  # 0 turns it off
+    assert exit_status(stale, SHARE, stale_after_days=45) == EXIT_OK
+    recently_found = {**stale, "sasscrawl/articles/last_new_at": days_ago(2)}  # an old article, newly found
+    assert exit_status(recently_found, SHARE, stale_after_days=30) == EXIT_OK
+    recently_published = {**stale, "sasscrawl/articles/newest_published_at": days_ago(3)}
+    assert exit_status(recently_published, SHARE, stale_after_days=30) == EXIT_OK
+
+
 def test_argument_error_is_usage():
     """A bad spider argument is the caller's mistake: exit 2, even if other things went wrong too."""
-    stats = {"sasscrawl/argument_error": "limit must be a positive integer", "sasscrawl/start_page_failed": 1}
+    stats = {"sasscrawl/argument_error": "limit must be a positive integer",
+             "sasscrawl/start_page_failed": "could not be fetched"}
     problems = run_problems(stats, SHARE)
     assert any("limit must be a positive integer" in problem for problem in problems)
     assert exit_status(stats, SHARE) == EXIT_USAGE
@@ -77,3 +148,52 @@ def test_store_error_is_data_dir_failure():
     problems = run_problems(stats, SHARE)
     assert any("No space left on device" in problem for problem in problems)
     assert exit_status(stats, SHARE) == EXIT_DATA_DIR
+
+
+# --- across runs, through the real crawl ---------------------------------------------------------
+
+ARTICLE_PATH = re.compile(r"^/103002/(\d+)\.aspx$")
+
+
+class BrokenArticles:
+    """The replica with article pages broken by ``breaks(article_id, response)``, on every request."""
+
+    def __init__(self, site, breaks):
+        self._site = site
+        self._breaks = breaks
+
+    def __getattr__(self, name):
+        return getattr(self._site, name)
+
+    def response(self, method, path, host):
+        response = self._site.response(method, path, host)
+        if response.status == 200 and (match := ARTICLE_PATH.match(urlsplit(path).path)):
+            return self._breaks(int(match[1]), response)
+        return response
+
+
+def redesigned(article_id, response):
+    """Every article page loses its headline, as a redesign of the site would do to the parser."""
+    return dataclasses.replace(response, body=re.sub(rb"<h1>.*?</h1>", b"<h1 />", response.body))
+
+
+@pytest.mark.parametrize("breakage", ["redesign", "half_500"])
+def test_a_site_that_stays_broken_stays_red(serve, tmp_path, breakage):
+    """Run after run, until the site is fixed: first failures, repeats, chronic retries, chronic pages not due."""
+    site = build_site(articles=20, seed=21, quirks=False)
+    failing = {spec.id for spec in site.articles[::2]}
+    breaks = redesigned if breakage == "redesign" else (
+        lambda article_id, response: status_page(500) if article_id in failing else response)
+    server = serve(BrokenArticles(site, breaks))
+    results = []
+    for _ in range(4):
+        server.clear_log()
+        results.append(run_crawl(server.start_url, tmp_path))
+    assert [result.returncode for result in results] == [1, 1, 1, 1]
+    assert results[1].stat("sasscrawl/articles/retried") > 0 and results[1].stat("sasscrawl/articles/requested") == 0
+    assert results[3].stat("sasscrawl/articles/chronic") > 0 and server.paths() == ["/robots.txt", "/103002/default.aspx"]
+    problems = " ".join(results[3].summary["problems"])
+    if breakage == "redesign":
+        assert "article pages fail and the section has no saved article" in problems
+    else:
+        assert f"{len(failing)} of the section's {len(site.articles)} article pages fail" in problems

@@ -5,6 +5,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import sqlite3
+import time
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -12,6 +15,7 @@ import pytest
 from harness import PROJECT_ROOT, run_crawl
 from sasscrawl import settings
 from sasscrawl.replica import build_site
+from sasscrawl.store import LAST_NEW_ARTICLE, STATE_FILE
 
 ARTICLE_PATH = re.compile(r"^/103002/\d+\.aspx$")
 
@@ -119,3 +123,32 @@ def test_unexpected_errors_fail_their_monitor(site, serve, tmp_path):
     assert result.returncode == 1
     assert result.stat("sasscrawl/log/unexpected_errors") > 0
     assert any(failure.startswith("Unexpected errors/") for failure in failed_monitors(result))
+
+
+def days_pass_without_a_new_article(data_dir, days: int) -> None:
+    """As if the last new article had been found ``days`` ago: time passing, without waiting for it."""
+    db = sqlite3.connect(data_dir / STATE_FILE)
+    with db:
+        db.execute("UPDATE meta SET value = ? WHERE key = ?", (int(time.time()) - days * 86400, LAST_NEW_ARTICLE))
+    db.close()
+
+
+@pytest.mark.parametrize("published_days_ago, stale", [(400, True), (3, False)])
+def test_a_frozen_site_fails_the_staleness_monitor(serve, tmp_path, published_days_ago, stale):
+    site = build_site(articles=12, seed=4, quirks=False, last_published=date.today() - timedelta(days=published_days_ago))
+    server = serve(site)
+    first = run_crawl(server.start_url, tmp_path)
+    assert first.returncode == 0  # an old archive saved now is new to this crawl: not stale
+    days_pass_without_a_new_article(tmp_path, 40)
+
+    second = run_crawl(server.start_url, tmp_path)
+
+    assert second.returncode == (1 if stale else 0)
+    stale_failures = [f for f in failed_monitors(second) if f.startswith("Crawl results/Fresh data")]
+    assert bool(stale_failures) is stale
+    if stale:
+        # Published at 04:00 UTC that day: a day more from 16:00 UTC on.
+        assert re.search(rf"the newest article was published ({published_days_ago}|{published_days_ago + 1}) days ago",
+                         stale_failures[0])
+        assert "no run has found a new article for 40 days (STALE_AFTER_DAYS 30)" in stale_failures[0]
+        assert run_crawl(server.start_url, tmp_path, settings={"STALE_AFTER_DAYS": "0"}).returncode == 0

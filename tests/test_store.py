@@ -7,8 +7,10 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,7 +18,8 @@ import pytest
 
 from sasscrawl.parser import parse_article
 from sasscrawl.schemas import article_validator
-from sasscrawl.store import ARTICLES_FILE, LOCK_FILE, STATE_FILE, ArticleStore, DataDirLocked, StoreError
+from sasscrawl.store import (ARTICLES_FILE, DAY_SECONDS, LOCK_FILE, STATE_FILE, ArticleStore, DataDirLocked,
+                             FrontierEntry, StoreError)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PROJECT = Path(__file__).parent.parent
@@ -78,6 +81,11 @@ def read_lines(path: Path) -> list[bytes]:
 
 def snapshot_ids(path: Path) -> list[int]:
     return [json.loads(line)["articleId"] for line in read_lines(path)]
+
+
+def frontier(store) -> list[tuple]:
+    """The frontier as ``(url, article id, failures)``."""
+    return [(entry.url, entry.article_id, entry.failures) for entry in store.pending()]
 
 
 def run_child(code: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
@@ -542,12 +550,12 @@ def test_frontier_add_list_finish(tmp_path, stores):
     store.add_pending([("http://en.sass.cn/103002/5.aspx", 5), ("http://en.sass.cn/103002/default.aspx", None),
                        ("http://en.sass.cn/103002/9.aspx", 9), ("http://en.sass.cn/103002/7.aspx", 7)])
     store.add_pending([("http://en.sass.cn/103002/9.aspx", 9)])  # already there: not duplicated
-    assert store.pending() == [("http://en.sass.cn/103002/9.aspx", 9, 0), ("http://en.sass.cn/103002/7.aspx", 7, 0),
+    assert frontier(store) == [("http://en.sass.cn/103002/9.aspx", 9, 0), ("http://en.sass.cn/103002/7.aspx", 7, 0),
                                ("http://en.sass.cn/103002/5.aspx", 5, 0), ("http://en.sass.cn/103002/default.aspx", None, 0)]
 
     store.finish_pending("http://en.sass.cn/103002/default.aspx")
     store.finish_article(7)
-    assert store.pending() == [("http://en.sass.cn/103002/9.aspx", 9, 0), ("http://en.sass.cn/103002/5.aspx", 5, 0)]
+    assert frontier(store) == [("http://en.sass.cn/103002/9.aspx", 9, 0), ("http://en.sass.cn/103002/5.aspx", 5, 0)]
 
 
 def test_frontier_persists_across_runs(tmp_path, stores):
@@ -556,7 +564,7 @@ def test_frontier_persists_across_runs(tmp_path, stores):
     store.add_pending([("http://en.sass.cn/103002/5.aspx", 5), ("http://en.sass.cn/103002/list_2.aspx", None)])
     store.finish_pending("http://en.sass.cn/103002/list_2.aspx")
     store.close()
-    assert stores(tmp_path).pending() == [("http://en.sass.cn/103002/5.aspx", 5, 0)]
+    assert frontier(stores(tmp_path)) == [("http://en.sass.cn/103002/5.aspx", 5, 0)]
 
 
 def test_mark_gone_takes_article_off_frontier_and_save_brings_it_back(tmp_path, stores, make):
@@ -564,7 +572,7 @@ def test_mark_gone_takes_article_off_frontier_and_save_brings_it_back(tmp_path, 
     store = stores(tmp_path)
     store.add_pending([("http://en.sass.cn/103002/8.aspx", 8), ("http://en.sass.cn/103002/6.aspx", 6)])
     store.mark_gone(8, 404)
-    assert store.pending() == [("http://en.sass.cn/103002/6.aspx", 6, 0)]
+    assert frontier(store) == [("http://en.sass.cn/103002/6.aspx", 6, 0)]
     assert store.gone_ids() == {8}
     store.mark_gone(8, 410)
     assert store.gone_ids() == {8}
@@ -572,7 +580,7 @@ def test_mark_gone_takes_article_off_frontier_and_save_brings_it_back(tmp_path, 
     store.add_pending([("http://en.sass.cn/103002/8.aspx", 8)])
     store.save(make(8))
     assert store.gone_ids() == set()
-    assert store.pending() == [("http://en.sass.cn/103002/6.aspx", 6, 0)]
+    assert frontier(store) == [("http://en.sass.cn/103002/6.aspx", 6, 0)]
 
 
 def test_save_closes_the_articles_frontier_entries(tmp_path, stores, make):
@@ -581,7 +589,7 @@ def test_save_closes_the_articles_frontier_entries(tmp_path, stores, make):
     store.add_pending([("http://en.sass.cn/103002/3.aspx", 3), ("http://en.sass.cn/103002/3.aspx?x=1", 3),
                        ("http://en.sass.cn/103002/4.aspx", 4), ("http://en.sass.cn/103002/default.aspx", None)])
     store.save(make(3))
-    assert store.pending() == [("http://en.sass.cn/103002/4.aspx", 4, 0), ("http://en.sass.cn/103002/default.aspx", None, 0)]
+    assert frontier(store) == [("http://en.sass.cn/103002/4.aspx", 4, 0), ("http://en.sass.cn/103002/default.aspx", None, 0)]
 
 
 def test_records_with_failed_images(tmp_path, stores, make):
@@ -634,5 +642,73 @@ def test_failures_are_remembered_per_frontier_url(tmp_path, stores):
     store = ArticleStore(tmp_path)
     store.record_failure("http://en.sass.cn/103002/5.aspx")
     store.close()
-    assert stores(tmp_path).pending() == [("http://en.sass.cn/103002/6.aspx", 6, 0),
+    assert frontier(stores(tmp_path)) == [("http://en.sass.cn/103002/6.aspx", 6, 0),
                                           ("http://en.sass.cn/103002/5.aspx", 5, 2)]
+
+
+def test_failures_remember_the_run_and_time_they_happened(tmp_path, stores):
+    store = stores(tmp_path)
+    assert (store.begin_run(), store.begin_run()) == (1, 2)
+    store.add_pending([("http://en.sass.cn/103002/5.aspx", 5)])
+    store.record_failure("http://en.sass.cn/103002/5.aspx")
+    entry = store.pending()[0]
+    assert entry.failures == 1 and entry.failed_run == 2 and abs(entry.failed_at - time.time()) < 60
+    store.close()
+    assert stores(tmp_path).begin_run() == 3  # the run number is kept with the journal
+
+
+@pytest.mark.parametrize("failures, runs_later, days_later, due", [
+    (1, 1, 0, True),    # one failure: not chronic, tried again by the next run
+    (2, 1, 0, True),    # chronic from the second: retried after 1 run ...
+    (3, 1, 0, False),   # ... then after 2 runs ...
+    (3, 2, 0, True),
+    (4, 3, 0, False),   # ... 4 runs ...
+    (4, 4, 0, True),
+    (4, 1, 4, True),    # ... or as many days, whichever comes first
+    (4, 1, 3.9, False),
+    (12, 1, 29.9, False),  # the days capped at 30
+    (12, 1, 30, True),
+])
+def test_chronic_pages_back_off_by_runs_or_days_whichever_comes_first(failures, runs_later, days_later, due):
+    failed_at = 1_700_000_000.0
+    entry = FrontierEntry("http://en.sass.cn/103002/5.aspx", 5, failures, failed_at, 10)
+    assert entry.chronic == (failures >= 2)
+    assert entry.due(10 + runs_later, failed_at + days_later * DAY_SECONDS) is due
+
+
+def test_a_failure_from_before_the_schedule_is_due():
+    assert FrontierEntry("http://en.sass.cn/103002/5.aspx", 5, 7, None, None).due(1, 0.0)
+
+
+def test_state_file_of_an_older_version_gains_the_failure_times(tmp_path, stores):
+    """An existing frontier (url, article_id, failures) is kept, its failures due at once."""
+    db = sqlite3.connect(tmp_path / STATE_FILE)
+    db.executescript("""
+        CREATE TABLE pending (url TEXT PRIMARY KEY, article_id INTEGER, failures INTEGER NOT NULL DEFAULT 0);
+        INSERT INTO pending VALUES ('http://en.sass.cn/103002/5.aspx', 5, 3);
+    """)
+    db.close()
+    store = stores(tmp_path)
+    assert store.pending() == [FrontierEntry("http://en.sass.cn/103002/5.aspx", 5, 3, None, None)]
+    assert store.pending()[0].due(store.begin_run(), time.time())
+    store.record_failure("http://en.sass.cn/103002/5.aspx")
+    assert store.chronic_pages()[0].failed_run == 1
+
+
+def test_when_the_last_new_article_was_saved(tmp_path, stores, make):
+    store = stores(tmp_path)
+    assert store.last_new_article_at() is None
+    before = time.time()
+    store.save(make(1))
+    first = store.last_new_article_at()
+    assert before - 1 <= first <= time.time()
+    store.save(make(1, "v2"))  # a change is not a new article
+    assert store.last_new_article_at() == first
+
+
+def test_newest_date_published_compares_instants(tmp_path, stores, make):
+    store = stores(tmp_path)
+    assert store.newest_date_published() is None
+    store.save(make(1, date="2026-01-30T20:00:00+08:00"))  # 12:00 UTC
+    store.save(make(2, date="2026-01-30T13:00:00+00:00"))  # later, though it sorts first as text
+    assert store.newest_date_published() == datetime(2026, 1, 30, 13, tzinfo=timezone.utc)

@@ -2,17 +2,18 @@
 
 Scrapy's own command exits 0 whenever the crawl process ran. This one exits
 1 when the run was broken (see :mod:`sasscrawl.health`), 2 for a bad spider
-argument or setting and 3 when the data folder could not be used. A run that
-fails before its spider opens (a component that cannot be loaded) exits 1 as
-in Scrapy, and still writes ``METRICS_FILE``, which the metrics extension
-writes for every run that opened.
+argument or setting, 3 when the data folder could not be used and 4 when SIGTERM
+or SIGINT interrupted the run. A run that fails before its spider opens (a
+component that cannot be loaded) exits 1 as in Scrapy. Either way the run still
+writes ``METRICS_FILE``, which the metrics extension writes for every run whose
+spider closed.
 """
 
 from datetime import datetime, timezone
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
-from sasscrawl.health import exit_status
+from sasscrawl.health import EXIT_INTERRUPTED, exit_status, interrupted
 
 
 class Command(ScrapyCrawlCommand):
@@ -25,12 +26,16 @@ class Command(ScrapyCrawlCommand):
     def run(self, args, opts):
         started = datetime.now(timezone.utc)
         super().run(args, opts)
-        if self.exitcode and self.settings.get("METRICS_FILE"):
-            from sasscrawl.extensions.metrics import write_metrics  # only runs that write metrics import them
+        stats = self.crawler._stats.get_stats() if self.crawler and self.crawler._stats else {}
+        if self.exitcode:  # Scrapy's own failure: the spider never opened, or never closed
+            if interrupted(stats):  # a second signal's unclean stop
+                self.exitcode = EXIT_INTERRUPTED
+            if self.settings.get("METRICS_FILE"):
+                from sasscrawl.extensions.metrics import write_metrics  # only runs that write metrics import them
 
-            stats = self.crawler._stats.get_stats() if self.crawler and self.crawler._stats else {}
-            write_metrics(self.settings, stats, self.exitcode, started)
-        if self.exitcode or self.crawler is None:
+                write_metrics(self.settings, stats, self.exitcode, started)
             return
-        stats = self.crawler.stats.get_stats()
-        self.exitcode = exit_status(stats, self.crawler.settings.getfloat("FAILED_PAGES_MAX_SHARE"))
+        if self.crawler is None:
+            return
+        self.exitcode = exit_status(stats, self.crawler.settings.getfloat("FAILED_PAGES_MAX_SHARE"),
+                                    self.crawler.settings.getfloat("STALE_AFTER_DAYS"))

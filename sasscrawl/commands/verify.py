@@ -63,7 +63,8 @@ class Command(ScrapyCommand):
             crawler = self.crawler_process.create_crawler("commentary")
             self.crawler_process.crawl(crawler, **opts.spargs)
             self.crawler_process.start()
-            status = exit_status(crawler.stats.get_stats(), crawler.settings.getfloat("FAILED_PAGES_MAX_SHARE"))
+            status = exit_status(crawler.stats.get_stats(), crawler.settings.getfloat("FAILED_PAGES_MAX_SHARE"),
+                                 crawler.settings.getfloat("STALE_AFTER_DAYS"))
             if status != EXIT_OK:
                 self.exitcode = status
                 return

@@ -58,7 +58,8 @@ class RunMetrics:
 
     def spider_closed(self, spider):
         stats = self.crawler.stats.get_stats()
-        status = exit_status(stats, self.crawler.settings.getfloat("FAILED_PAGES_MAX_SHARE"))
+        status = exit_status(stats, self.crawler.settings.getfloat("FAILED_PAGES_MAX_SHARE"),
+                             self.crawler.settings.getfloat("STALE_AFTER_DAYS"))
         write_metrics(self.crawler.settings, stats, status, stats.get("start_time"))
 
 

@@ -5,7 +5,10 @@ and whether the run was healthy, without reading logs. The run id (start time an
 Scrapyd job id or process id) is decided when the spider opens and kept in the
 ``sasscrawl/run_id`` stat, so alerts sent before the summary is written name it too.
 ``refusedHosts`` maps each origin the run refused to send requests to (``http://host:port``)
-to how many.
+to how many. ``verdict`` is the exit status in a word (``healthy``, ``broken``,
+``interrupted``, ...); ``chronicPages`` lists the pages known to fail, with their failures
+and when they are retried (in ``nextRetryInRuns`` runs or by ``nextRetryBy``, whichever
+comes first).
 """
 
 from __future__ import annotations
@@ -18,21 +21,25 @@ from datetime import datetime, timezone
 from scrapy import signals
 
 from sasscrawl.files import replace_file
-from sasscrawl.health import ARTICLE_OUTCOMES, exit_status, run_problems
+from sasscrawl.health import ARTICLE_OUTCOMES, VERDICTS, exit_status, run_problems
 from sasscrawl.middlewares import OFF_SITE
 from sasscrawl.store import RUNS_FOLDER
 
 logger = logging.getLogger(__name__)
 
 RUN_ID = "sasscrawl/run_id"
+LOGGED_CHRONIC_PAGES = 5
+"""The log names this many chronic pages; the summary file lists them all."""
 
 
-def summarise(stats: dict, finish_reason: str, failed_pages_max_share: float, now: datetime) -> dict:
+def summarise(stats: dict, finish_reason: str, failed_pages_max_share: float, now: datetime,
+              stale_after_days: float = 0, chronic_pages: list[dict] = ()) -> dict:
     started = stats.get("start_time") or now
     articles = {name: stats.get(f"sasscrawl/articles/{name}", 0) for name in ARTICLE_OUTCOMES}
     images = {name: stats.get(f"sasscrawl/images/{name}", 0) for name in ("downloaded", "cached", "failed", "bytes")}
     snapshots = {name: stats.get(f"sasscrawl/snapshots/{name}", 0) for name in ("rendered", "failed")}
-    problems = run_problems(stats, failed_pages_max_share)
+    problems = run_problems(stats, failed_pages_max_share, stale_after_days)
+    status = exit_status(stats, failed_pages_max_share, stale_after_days)
     alerts = {"sent": stats.get("sasscrawl/alerts/sent", 0), "failed": stats.get("sasscrawl/alerts/failed", 0),
               "failures": stats.get("sasscrawl/alerts/failures", [])}
     return {
@@ -48,10 +55,20 @@ def summarise(stats: dict, finish_reason: str, failed_pages_max_share: float, no
         "pagesFailed": stats.get("sasscrawl/pages/failed", 0),
         "refusedHosts": {name[len(OFF_SITE) + 1:]: count for name, count in sorted(stats.items())
                          if name.startswith(OFF_SITE + "/")},
+        "chronicPages": list(chronic_pages),
         "problems": problems,
-        "exitStatus": exit_status(stats, failed_pages_max_share),
+        "exitStatus": status,
+        "verdict": VERDICTS[status],
         "alerts": alerts,
     }
+
+
+def chronic_pages_line(chronic: list[dict]) -> str:
+    named = "; ".join(f"{page['url']} failed in {page['failures']} runs in a row, next retry in run "
+                      f"+{page['nextRetryInRuns']} or at {page['nextRetryBy']}, whichever comes first"
+                      for page in chronic[:LOGGED_CHRONIC_PAGES])
+    more = len(chronic) - LOGGED_CHRONIC_PAGES
+    return f"Chronic pages, known to fail: {len(chronic)}: {named}" + (f"; {more} more in the run summary" if more > 0 else "")
 
 
 class RunSummary:
@@ -74,19 +91,23 @@ class RunSummary:
         now = datetime.now(timezone.utc)
         stats = self.crawler.stats.get_stats()
         run_id = stats[RUN_ID]
-        summary = {"runId": run_id, **summarise(stats, reason, self.crawler.settings.getfloat("FAILED_PAGES_MAX_SHARE"),
-                                                 now)}
+        settings = self.crawler.settings
+        summary = {"runId": run_id, **summarise(stats, reason, settings.getfloat("FAILED_PAGES_MAX_SHARE"), now,
+                                                 settings.getfloat("STALE_AFTER_DAYS"),
+                                                 getattr(spider, "chronic_pages", ()))}
         a, i = summary["articles"], summary["images"]
         logger.info(
             "Run summary %s: articles new %d, changed %d, unchanged %d, failed %d, gone %d; "
             "images downloaded %d, cached %d, failed %d, %d bytes; snapshots rendered %d, failed %d; "
-            "%d requests in %.1f s, %d refused as off-site; %s",
+            "%d requests in %.1f s, %d refused as off-site; %s%s",
             run_id, a["new"], a["changed"], a["unchanged"], a["failed"], a["gone"],
             i["downloaded"], i["cached"], i["failed"], i["bytes"], summary["snapshots"]["rendered"],
             summary["snapshots"]["failed"], summary["requests"], summary["durationSeconds"],
-            sum(summary["refusedHosts"].values()),
-            "problems: " + "; ".join(summary["problems"]) if summary["problems"] else "healthy",
+            sum(summary["refusedHosts"].values()), summary["verdict"],
+            "; problems: " + "; ".join(summary["problems"]) if summary["problems"] else "",
         )
+        if summary["chronicPages"]:
+            logger.info("%s", chronic_pages_line(summary["chronicPages"]))
         for problem in summary["problems"]:
             logger.error("Run problem: %s", problem)
         if getattr(spider, "store", None) is None:

@@ -472,7 +472,8 @@ class ReplicaSite:
 
 def build_site(articles: int = 30, seed: int = 0, section: str = "103002", quirks: bool = True, *,
                page_size: int = 10, stall_seconds: float = DEFAULT_STALL_SECONDS, xxe_canary_path: str = "/etc/hostname",
-               faults: Iterable[str] = (), foreign_host: str | None = None) -> ReplicaSite:
+               faults: Iterable[str] = (), foreign_host: str | None = None,
+               last_published: dt.date = LAST_PUBLICATION_DATE) -> ReplicaSite:
     """Generate a replica of ``articles`` ordinary articles, plus the bad inputs if ``quirks``.
 
     Same arguments, same site, byte for byte. Cheap enough for 5,000 articles: only metadata is
@@ -481,6 +482,7 @@ def build_site(articles: int = 30, seed: int = 0, section: str = "103002", quirk
     by name (see ``faults.FAULTS``): one extra article per article fault; ``stall_seconds`` is
     then also the stall_once fault's stall, ``xxe_canary_path`` the file hostile pages try to leak, and
     ``foreign_host`` (``host:port`` of a ``faults.ForeignSite`` server) where off-site URLs point.
+    ``last_published`` is the newest article's publication date (a fresh or a long-frozen site).
     """
     if articles < (MIN_ARTICLES_WITH_QUIRKS if quirks else 1):
         raise ValueError(f"need at least {MIN_ARTICLES_WITH_QUIRKS if quirks else 1} articles")
@@ -505,7 +507,7 @@ def build_site(articles: int = 30, seed: int = 0, section: str = "103002", quirk
     if quirks:
         for k in range(SIBLING_SECTION_SIZE, 0, -1):
             plans.insert(k * len(plans) // (SIBLING_SECTION_SIZE + 1), _Plan(sibling.id))
-    _assign_dates(rng, plans)
+    _assign_dates(rng, plans, last_published)
 
     taken: set[str] = set()
     article_id = FIRST_ARTICLE_ID
@@ -539,9 +541,9 @@ def build_site(articles: int = 30, seed: int = 0, section: str = "103002", quirk
                        faults=fault_plan)
 
 
-def _assign_dates(rng: random.Random, plans: list[_Plan]) -> None:
-    """Newest on LAST_PUBLICATION_DATE, then back about one day per article."""
-    day = LAST_PUBLICATION_DATE
+def _assign_dates(rng: random.Random, plans: list[_Plan], last_published: dt.date) -> None:
+    """Newest on ``last_published``, then back about one day per article."""
+    day = last_published
     for plan in reversed(plans):
         plan.date = day
         day -= dt.timedelta(days=rng.choice((0, 1, 1, 1, 1, 2)))

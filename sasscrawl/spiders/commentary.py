@@ -17,17 +17,23 @@ meanwhile through perv/next would otherwise end the walk before the older pages.
 An article is known by the URL the spider asked for, never by what its page says
 (see ``_article``), and a page that makes the spider's own code fail is that page's
 failure, counted and retried on the next run like any other, never the run's.
+A page that failed in consecutive runs is chronic: it is fetched again only when
+its back-off says so (see :class:`sasscrawl.store.FrontierEntry`), or on every run
+with ``-a retry=failed`` or ``-a refresh=...``, and then with one retry, not
+RETRY_TIMES. Until then it counts as failing (``sasscrawl/articles/chronic``).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import deferred_from_coro
@@ -41,7 +47,7 @@ from sasscrawl.section import ImageHosts, OutOfScopeStartURL, Section, normal_ur
 from sasscrawl.setting_names import misspelt_settings
 from sasscrawl.snapshots import SnapshotFailed, failed_snapshot, store_snapshot
 from sasscrawl.splash_compat import SplashRequest
-from sasscrawl.store import ArticleStore, StoreError
+from sasscrawl.store import CHRONIC_AFTER_FAILURES, ArticleStore, FrontierEntry, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +62,9 @@ ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
 ARCHIVE_FORMATS = ("warc",)
 ERROR_MESSAGE_MAX = 300
 """An unexpected error's message is cut to this in the log: a hostile page can make it huge."""
+RETRY_CHOICES = ("failed",)
+CHRONIC_RETRY_TIMES = 1
+"""Retries within a run for a chronic page: it is known to fail, so the run does not wait on it four times."""
 
 
 class SpiderArgumentError(ValueError):
@@ -69,6 +78,15 @@ def parse_archive(value: str | None) -> str | None:
     if value.strip().lower() in ARCHIVE_FORMATS:
         return value.strip().lower()
     raise SpiderArgumentError(f"archive must be one of {', '.join(ARCHIVE_FORMATS)}, got {value!r}")
+
+
+def parse_retry(value: str | None) -> str | None:
+    """``-a retry=failed``: fetch every page known to fail now, whatever its back-off says."""
+    if not value:
+        return None
+    if value.strip().lower() in RETRY_CHOICES:
+        return value.strip().lower()
+    raise SpiderArgumentError(f"retry must be one of {', '.join(RETRY_CHOICES)}, got {value!r}")
 
 
 def parse_refresh(value: str | None) -> int | str | None:
@@ -85,12 +103,12 @@ def parse_refresh(value: str | None) -> int | str | None:
 class CommentarySpider(scrapy.Spider):
     name = "commentary"
     default_start_url = "http://en.sass.cn/103002/default.aspx"
-    arguments = ("start_url", "refresh", "archive")
+    arguments = ("start_url", "refresh", "archive", "retry")
     # Scrapyd passes its job id as a spider argument.
     tolerated_arguments = ("_job",)
 
     def __init__(self, start_url: str | None = None, refresh: str | None = None, archive: str | None = None,
-                 **kwargs):
+                 retry: str | None = None, **kwargs):
         unknown = sorted(set(kwargs) - set(self.tolerated_arguments))
         super().__init__(**{key: kwargs[key] for key in kwargs if key not in unknown})
         self.start_url = (start_url or self.default_start_url).strip()
@@ -105,6 +123,7 @@ class CommentarySpider(scrapy.Spider):
             self.start_url = normal_url(self.start_url)
             self.refresh = parse_refresh(refresh)
             self.archive_argument = parse_archive(archive)
+            self.retry = parse_retry(retry)
         except (SpiderArgumentError, OutOfScopeStartURL) as error:
             self.argument_error = str(error)
         self.archive: str | None = None
@@ -118,6 +137,8 @@ class CommentarySpider(scrapy.Spider):
         self.listed_ids: set[int] = set()
         self.skip_ids: set[int] = set()
         self.resume_walk = False
+        self.robots_forbidden: list[str] = []
+        self.chronic_pages: list[dict] = []
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -125,6 +146,7 @@ class CommentarySpider(scrapy.Spider):
         logger.info("DATA_DIR is %s", os.path.realpath(crawler.settings["DATA_DIR"]))  # first: Scrapyd's job log names it
         spider.snapshots = bool(crawler.settings.get("SPLASH_URL"))
         spider.argument_error = spider.argument_error or misspelt_settings(crawler.settings)
+        crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         if not spider.argument_error:
             try:
                 spider.archive = spider.archive_argument or parse_archive(crawler.settings.get("ARCHIVE"))
@@ -154,6 +176,10 @@ class CommentarySpider(scrapy.Spider):
             stats.set_value("sasscrawl/store/rebuild_skipped_lines", self.store.rebuild_skipped)
         return True
 
+    def log(self, message, level=logging.DEBUG, **kwargs):
+        """Spidermon reports through the deprecated ``Spider.log()``: the same, without the deprecation warning."""
+        self.logger.log(level, message, **kwargs)
+
     async def start(self):
         if not self._open_store():
             return
@@ -165,15 +191,20 @@ class CommentarySpider(scrapy.Spider):
         self.skip_ids = (known - refresh_ids) | gone
         self.known_at_start = known
         self.crawler.stats.set_value("sasscrawl/articles/known_at_start", len(known))
-        pending = self.store.pending()
-        self.resume_walk = any(article_id is None for _, article_id, _ in pending) or self.store.full_walk_due
-        self.earlier_failures = {url: failures for url, _, failures in pending if failures}
-        for _, article_id, _ in pending:
-            if article_id in self.skip_ids:  # saved since (or gone): an interrupted refresh left it behind
-                self.store.finish_article(article_id)
+        pending = []
+        for entry in self.store.pending():
+            if entry.article_id in self.skip_ids:  # saved since (or gone): an interrupted refresh left it behind
+                self.store.finish_article(entry.article_id)
+            else:
+                pending.append(entry)
+        pending = self._hold_back_chronic(pending, self.store.begin_run())
+        self.resume_walk = any(entry.article_id is None for entry in pending) or self.store.full_walk_due
+        self.earlier_failures = {entry.url: entry.failures for entry in pending if entry.failures}
+        chronic = sum(self.crawler.stats.get_value(f"sasscrawl/{kind}/chronic", 0) for kind in ("articles", "listings"))
         logger.info(
-            "Crawling %s: %d articles already saved, %d to re-check, frontier of %d URLs from earlier runs%s",
+            "Crawling %s: %d articles already saved, %d to re-check, frontier of %d URLs from earlier runs%s%s",
             self.start_url, len(known), len(refresh_ids), len(pending),
+            f" and {chronic} chronic pages not due for a retry (-a retry=failed retries them now)" if chronic else "",
             "; resuming an interrupted walk of the pagination" if self.resume_walk else "",
         )
         if (start_listing := self.section.listing_url(self.start_url)) is not None:
@@ -187,8 +218,8 @@ class CommentarySpider(scrapy.Spider):
             self.crawler.stats.inc_value("sasscrawl/images/retried_articles")
             yield Article(record)  # again through the pipelines: the image mirror retries what failed
         for request in self._follow(
-            [article_id for _, article_id, _ in pending if article_id is not None],
-            [url for url, article_id, _ in pending if article_id is None],
+            [entry.article_id for entry in pending if entry.article_id is not None],
+            [entry.url for entry in pending if entry.article_id is None],
             remember=False,
         ):
             yield request
@@ -222,6 +253,25 @@ class CommentarySpider(scrapy.Spider):
             if article_id is not None:
                 article_ids.add(article_id)
         return article_ids
+    def _hold_back_chronic(self, pending: list[FrontierEntry], run: int) -> list[FrontierEntry]:
+        """The frontier entries to fetch in run number ``run``: all but the chronic pages not yet due again.
+
+        Those held back are not fetched even when a link leads to them, and a listing held
+        back does not make the run walk the pagination again.
+        """
+        now = time.time()
+        retry_all = self.retry == "failed" or bool(self.refresh)
+        held = [] if retry_all else [entry for entry in pending if not entry.due(run, now)]
+        for entry in held:
+            if entry.article_id is not None:
+                self.skip_ids.add(entry.article_id)
+            else:
+                self.requested_listings.add(entry.url)
+        articles = sum(entry.article_id is not None for entry in held)
+        self.crawler.stats.set_value("sasscrawl/articles/chronic", articles)
+        self.crawler.stats.set_value("sasscrawl/listings/chronic", len(held) - articles)
+        held_urls = {entry.url for entry in held}
+        return [entry for entry in pending if entry.url not in held_urls]
 
     def parse_page(self, response):
         """Read a page; an unexpected error on the way is the page's failure (``pages/rejected/parser_error``).
@@ -355,13 +405,16 @@ class CommentarySpider(scrapy.Spider):
             kind = "articles" if article_id is not None else "listings"
             # A retry of a page known to fail is not a new attempt: "no article parsed" must not count it.
             self.crawler.stats.inc_value(f"sasscrawl/{kind}/{'retried' if earlier_failures else 'requested'}")
+            meta = {"sasscrawl_page": True, "article_id": article_id, "frontier_url": url,
+                    "earlier_failures": earlier_failures}
+            if earlier_failures >= CHRONIC_AFTER_FAILURES:
+                meta["max_retry_times"] = CHRONIC_RETRY_TIMES
             yield scrapy.Request(
                 url,
                 callback=self.parse_page,
                 errback=self.page_failed,
                 priority=ARTICLE_PRIORITY if article_id is not None else 0,
-                meta={"sasscrawl_page": True, "article_id": article_id, "frontier_url": url,
-                      "earlier_failures": earlier_failures},
+                meta=meta,
             )
 
     def _archive_assets(self, urls):
@@ -389,13 +442,17 @@ class CommentarySpider(scrapy.Spider):
     def _page_failed(self, request, message: str) -> None:
         """Count and log a page that gave nothing, and remember the failure in the frontier.
 
-        A page that already failed in earlier runs is logged as a warning and counted in
-        ``sasscrawl/pages/failed_again``, not in the failed share: a permanently broken page
-        makes the run it first broke in fail, not every scheduled run after it.
+        Every failing article page counts in ``sasscrawl/articles/failed``, which the verdict
+        weighs against the section (:func:`sasscrawl.health.failed_pages_problem`); a listing
+        page other than the start page in ``sasscrawl/listings/failed``. A page that already
+        failed in earlier runs is logged as a warning, not an error, and counted in
+        ``sasscrawl/pages/failed_again`` instead of ``sasscrawl/pages/failed``.
         """
         stats = self.crawler.stats
         if request.meta.get("article_id") is not None:
             stats.inc_value("sasscrawl/articles/failed")
+        elif not request.meta.get("start_page"):  # the start page has a rule of its own
+            stats.inc_value("sasscrawl/listings/failed")
         earlier = request.meta.get("earlier_failures", 0)
         if earlier:
             stats.inc_value("sasscrawl/pages/failed_again")
@@ -410,7 +467,21 @@ class CommentarySpider(scrapy.Spider):
         request = failure.request
         stats = self.crawler.stats
         article_id = request.meta.get("article_id")
-        if failure.check(HttpError) and failure.value.response.status in GONE_STATUSES:
+        start_page = request.meta.get("start_page")
+        robots_forbidden = failure.check(IgnoreRequest) and str(failure.value) == ROBOTS_FORBIDDEN
+        if start_page:
+            # One line, in its own words: the run cannot go on without the start page.
+            if failure.check(HttpError):
+                reason = f"answered {failure.value.response.status}"
+            elif robots_forbidden:
+                reason = "is forbidden by robots.txt"
+            elif failure.check(OutOfScope):
+                reason = f"was not fetched: {failure.value}"
+            else:
+                reason = f"could not be fetched: {describe_failure(failure)}"
+            stats.set_value("sasscrawl/start_page_failed", reason)
+            logger.error("The start page %s %s", request.url, reason)
+        elif failure.check(HttpError) and failure.value.response.status in GONE_STATUSES:
             status = failure.value.response.status
             stats.inc_value(f"sasscrawl/pages/gone/{status}")
             logger.warning("Gone (%d): %s", status, request.url)
@@ -419,21 +490,48 @@ class CommentarySpider(scrapy.Spider):
                 self.store.mark_gone(article_id, status)
             else:
                 self.store.finish_pending(request.meta.get("frontier_url", request.url))
-        elif failure.check(OutOfScope) or (failure.check(IgnoreRequest) and str(failure.value) == ROBOTS_FORBIDDEN):
+        elif failure.check(OutOfScope) or robots_forbidden:
             # Chosen not to fetch. Any other IgnoreRequest (a redirect loop, too many redirects, a body
             # inflating past DOWNLOAD_MAXSIZE) is a failure, below.
             stats.inc_value("sasscrawl/pages/ignored")
-            redirected = request.meta.get("redirect_urls")
-            logger.info("Not fetched %s%s: %s", request.url, f" (redirected from {redirected[0]})" if redirected else "",
-                        failure.value)
-            if not request.meta.get("start_page"):
-                self.store.finish_pending(request.meta.get("frontier_url", request.url))
+            if robots_forbidden:
+                logger.debug("Not fetched %s: %s", request.url, failure.value)
+                self.robots_forbidden.append(request.url)  # summed up in one line when the run ends
+            else:
+                redirected = request.meta.get("redirect_urls")
+                logger.info("Not fetched %s%s: %s", request.url,
+                            f" (redirected from {redirected[0]})" if redirected else "", failure.value)
+            self.store.finish_pending(request.meta.get("frontier_url", request.url))
         else:
             reason = describe_failure(failure)
             stats.inc_value(f"sasscrawl/pages/failed/{reason.split(':')[0].replace(' ', '_')}")
             self._page_failed(request, f"Failed to fetch {request.url} after retries: {reason}")
-        if request.meta.get("start_page"):
-            stats.set_value("sasscrawl/start_page_failed", 1)
+
+    def request_dropped(self, request):
+        """A redirect to a page this run already requested is dropped by Scrapy's duplicate filter.
+
+        That other request accounts for the page, so the URL that redirected (an alias such as
+        ``show.aspx?id=N``) is done: it must not stay in the frontier and look like an interrupted walk.
+        """
+        if self.store is not None and request.meta.get("redirect_urls") and request.meta.get("frontier_url"):
+            self.crawler.stats.inc_value("sasscrawl/pages/redirected_to_known")
+            self.store.finish_pending(request.meta["frontier_url"])
+
+    def _record_section_state(self) -> None:
+        """What the verdict needs beyond this run: the chronic pages, and how fresh the data is."""
+        stats = self.crawler.stats
+        self.chronic_pages = []
+        for entry in self.store.chronic_pages():
+            next_run, next_time = entry.next_retry() or (self.store.run, time.time())
+            self.chronic_pages.append({
+                "url": entry.url, "articleId": entry.article_id, "failures": entry.failures,
+                "nextRetryInRuns": max(next_run - (self.store.run or 0), 0),
+                "nextRetryBy": datetime.fromtimestamp(next_time, timezone.utc).isoformat(timespec="seconds"),
+            })
+        if (newest := self.store.newest_date_published()) is not None:
+            stats.set_value("sasscrawl/articles/newest_published_at", newest.timestamp())
+        if (last_new := self.store.last_new_article_at()) is not None:
+            stats.set_value("sasscrawl/articles/last_new_at", last_new)
 
     def store_failed(self, error: StoreError) -> None:
         """The data folder failed (disk full, permissions): stop cleanly, once, and say why."""
@@ -444,11 +542,15 @@ class CommentarySpider(scrapy.Spider):
         deferred_from_coro(self.crawler.engine.close_spider_async(reason="store_error"))
 
     def closed(self, reason):
+        if self.robots_forbidden:
+            logger.info("Not fetched: %d links that robots.txt forbids, such as %s", len(self.robots_forbidden),
+                        self.robots_forbidden[0])
         if self.store is not None:
             try:
                 healthy_store = not self.crawler.stats.get_value("sasscrawl/store_error")
                 if reason == "finished" and self.resume_walk and healthy_store:
                     self.store.full_walk_done()
+                self._record_section_state()
                 # After a failed write the disk is suspect: leave articles.jsonl as it was; the next run catches up.
                 self.store.close(snapshot=healthy_store)
             except StoreError as error:
