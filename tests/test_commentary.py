@@ -234,7 +234,7 @@ def test_an_unexpected_error_on_a_page_is_that_pages_counted_failure(spider, mon
     assert len(errors) == 1 and errors[0].exc_info is None
     assert f"Could not read page {HOST_URL}7.aspx: RuntimeError: boom xxx" in errors[0].getMessage()
     assert len(errors[0].getMessage()) < 500
-    assert spider.store.pending() == [(f"{HOST_URL}7.aspx", 7, 1)]
+    assert [entry[:3] for entry in spider.store.pending()] == [(f"{HOST_URL}7.aspx", 7, 1)]
 
 
 def test_the_record_is_the_requested_urls_whatever_the_page_says(spider, caplog):
