@@ -57,16 +57,17 @@ class DeliveryFailed(Exception):
 
 def run_facts(crawler) -> dict:
     """What every alert tells: where the run was, its id, its verdict and its counts (as the run summary has them)."""
-    stats = crawler.stats.get_stats()
-    summary = summarise(stats, stats.get("finish_reason", ""), crawler.settings.getfloat("FAILED_PAGES_MAX_SHARE"),
-                        datetime.now(timezone.utc))
+    stats, settings = crawler.stats.get_stats(), crawler.settings
+    summary = summarise(stats, stats.get("finish_reason", ""), settings.getfloat("FAILED_PAGES_MAX_SHARE"),
+                        datetime.now(timezone.utc), settings.getfloat("STALE_AFTER_DAYS"),
+                        getattr(crawler.spider, "chronic_pages", ()))
     status = summary["exitStatus"]
     return {
         **summary,
         "host": socket.gethostname(),
         "dataDir": str(Path(crawler.settings["DATA_DIR"]).resolve()),
         "runId": stats.get(RUN_ID, "(none)"),
-        "verdict": "healthy" if status == 0 else f"broken (exit status {status})",
+        "verdict": summary["verdict"] if status == 0 else f"{summary['verdict']} (exit status {status})",
     }
 
 

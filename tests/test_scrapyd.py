@@ -122,7 +122,7 @@ def test_scheduled_job_crawls_the_replica(scrapyd, serve, tmp_path):
 
 @pytest.mark.parametrize("arguments, message", [
     ([("start_url", "http://127.0.0.1:1/103002/default.aspx"), ("colour", "blue")],
-     "Not crawling: unknown spider argument(s) colour; known: start_url, refresh, archive"),
+     "Not crawling: unknown spider argument(s) colour; known: start_url, refresh, archive, retry"),
     ([("start_url", "ftp://example.test/103002/default.aspx")], "Not crawling: start_url must be an http(s) URL"),
     ([("start_url", "http://127.0.0.1:1/default.aspx")], "Not crawling: start_url must point into a section folder"),
     ([("start_url", "http://127.0.0.1:1/103002/default.aspx"), ("setting", "DATA_DIRR=/elsewhere")],
