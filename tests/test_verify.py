@@ -64,20 +64,22 @@ def test_verify_names_a_deleted_and_a_corrupted_file_and_repair_restores_them(cr
     assert verify(result.data_dir).returncode == 0
 
 
-def test_a_normal_run_downloads_a_deleted_file_again(crawled):
+def test_a_normal_run_downloads_a_deleted_and_a_cut_file_again(crawled):
     server, result = crawled
-    [(_, image)] = mirrored_images(result.records)[:1]
-    original = (result.data_dir / image["path"]).read_bytes()
-    (result.data_dir / image["path"]).unlink()
+    (_, deleted), (_, cut) = mirrored_images(result.records)[:2]
+    original = {image["path"]: (result.data_dir / image["path"]).read_bytes() for image in (deleted, cut)}
+    (result.data_dir / deleted["path"]).unlink()
+    (result.data_dir / cut["path"]).write_bytes(original[cut["path"]][:100])  # a power cut's torn file
 
     again = run_crawl(server.start_url, result.data_dir)
 
     assert again.returncode == 0, again.log[-3000:]
-    assert (result.data_dir / image["path"]).read_bytes() == original
-    assert again.stat("sasscrawl/images/damaged") == 1 and again.stat("sasscrawl/images/downloaded") == 1
-    assert "1 mirrored image file is missing or damaged" in again.log
-    [saved] = [i for _, i in mirrored_images(again.records) if i["url"] == image["url"]]
-    assert saved["sha256"] == image["sha256"]
+    for path, data in original.items():
+        assert (result.data_dir / path).read_bytes() == data
+    assert again.stat("sasscrawl/images/damaged") == 2 and again.stat("sasscrawl/images/downloaded") == 2
+    assert "2 mirrored image files are missing or damaged" in again.log
+    saved = {i["url"]: i for _, i in mirrored_images(again.records)}
+    assert saved[deleted["url"]]["sha256"] == deleted["sha256"] and saved[cut["url"]]["sha256"] == cut["sha256"]
 
 
 def test_verify_refuses_a_data_folder_another_run_holds(crawled):
