@@ -324,7 +324,7 @@ def test_clean_site_scales_and_has_no_traps():
 
 
 def test_long_links_are_new_on_every_article_page_and_change_nothing_else():
-    """In the section, one listing URL spelt anew on each page; out of it, never fetched; the rest as on the plain site."""
+    """In the section: one listing URL, spelt anew on each page. Out of it: never fetched. The rest: the plain site."""
     plain, long_links = build_site(12, seed=5, quirks=False), build_site(12, seed=5, quirks=False, long_links=True)
     seen, listing_queries = set(), set()
     for spec in long_links.articles:
