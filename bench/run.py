@@ -14,8 +14,12 @@ in the machine's speed affects both alike.
 3. Requests: what a full crawl asked the server for against the minimum (robots.txt, the listing
    pages that hold articles, the articles, their distinct images); then a rerun on the unchanged
    site.
-4. Memory: peak RSS of a full crawl of a small and a large site.
+4. Memory: peak RSS of a full crawl of a small and a large site (``memory``); and of a site whose
+   article pages carry long links against the plain site of the same size (``long_links_memory``:
+   a cache keyed by page strings would show here).
 5. Re-extraction from the archive: articles per second of ``scrapy reextract``'s work (``reextraction``).
+
+``--only NAME ...`` runs some of them (``MEASUREMENTS``); only a run of them all becomes ``latest.json``.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from urllib.parse import urlsplit
 from bench import machine, parse_cost, reextraction
 from bench.crawls import CrawlRun, bare_crawl, project_crawl
 from bench.served_replica import REQUEST_KINDS, ROBOTS_PATH, ServedReplica, SiteFacts, request_kind
+from sasscrawl.replica.site import LONG_LINK_LENGTH, LONG_LINKS_PER_PAGE
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 MIB = 2**20
@@ -49,7 +54,12 @@ TARGETS = {
     "useful_request_share": 0.98,
     "rerun_requests": 5,
     "peak_rss_ratio": 1.25,
+    "long_links_rss_ratio": 1.25,
 }
+MEASUREMENTS = ("throughput", "parse", "memory", "long_links_memory", "reextraction")
+"""What ``--only`` can name; ``throughput`` also measures the requests (3), from the same crawls."""
+RESULT_KEYS = ("throughput", "parse", "requests", "memory", "long_links_memory", "reextraction")
+"""The measurements' keys in the results, in the order they are written."""
 
 
 FULL_DEFAULTS = {"articles": 2000, "memory_sizes": (500, 5000), "repeats": 3, "parse_pages": 200}
@@ -65,6 +75,7 @@ class Plan:
     parse_pages: int
     concurrency: int
     quick: bool
+    only: tuple[str, ...] = MEASUREMENTS
 
 
 def parse_plan(argv: list[str] | None) -> Plan:
@@ -78,6 +89,9 @@ def parse_plan(argv: list[str] | None) -> Plan:
                         help="CONCURRENT_REQUESTS(_PER_DOMAIN) of both crawls (default 16)")
     parser.add_argument("--quick", action="store_true",
                         help="small sizes and 2 repeats (about a minute); results are not written to latest.json")
+    parser.add_argument("--only", nargs="+", choices=MEASUREMENTS, metavar="NAME",
+                        help=f"run only these measurements ({', '.join(MEASUREMENTS)}); "
+                             "results are not written to latest.json")
     options = parser.parse_args(argv)
     defaults = QUICK_DEFAULTS if options.quick else FULL_DEFAULTS
     plan = Plan(
@@ -87,6 +101,7 @@ def parse_plan(argv: list[str] | None) -> Plan:
         parse_pages=options.parse_pages or defaults["parse_pages"],
         concurrency=options.concurrency,
         quick=options.quick,
+        only=tuple(name for name in MEASUREMENTS if name in (options.only or MEASUREMENTS)),
     )
     if plan.repeats < 1 or plan.articles < 1 or plan.parse_pages < 1 or min(plan.memory_sizes) < 1:
         parser.error("sizes and repeats must be positive")
@@ -100,29 +115,34 @@ def main(argv: list[str] | None = None) -> None:
     if load_at_start > BUSY_LOAD:
         _progress(f"the machine is busy (load average {load_at_start}): wall-clock figures will be noisy")
     started = time.monotonic()
+    measured = {}
     with tempfile.TemporaryDirectory(prefix="sasscrawl-bench-") as scratch:
-        crawls = measure_crawls(plan, Path(scratch))
-        memory = measure_memory(plan, Path(scratch))
-        _progress(f"re-extraction from the archive of a {plan.articles}-article crawl")
-        archive = reextraction.measure(plan.articles, plan.repeats, Path(scratch), plan.concurrency)
-    _progress("parse cost: sasscrawl and trafilatura over the same pages")
-    parse = parse_cost.measure(plan.parse_pages, plan.repeats)
+        if "throughput" in plan.only:
+            measured.update(measure_crawls(plan, Path(scratch)))
+        if "memory" in plan.only:
+            measured["memory"] = measure_memory(plan, Path(scratch))
+        if "long_links_memory" in plan.only:
+            measured["long_links_memory"] = measure_long_links_memory(plan, Path(scratch))
+        if "reextraction" in plan.only:
+            _progress(f"re-extraction from the archive of a {plan.articles}-article crawl")
+            measured["reextraction"] = reextraction.measure(plan.articles, plan.repeats, Path(scratch),
+                                                            plan.concurrency)
+    if "parse" in plan.only:
+        _progress("parse cost: sasscrawl and trafilatura over the same pages")
+        measured["parse"] = parse_cost.measure(plan.parse_pages, plan.repeats)
     results = {
         "startedAt": started_at.isoformat(timespec="seconds"),
         "durationSeconds": round(time.monotonic() - started, 1),
         "machine": {**machine.describe(), "load_average_at_start": load_at_start},
         "plan": asdict(plan),
-        "throughput": crawls["throughput"],
-        "parse": parse,
-        "requests": crawls["requests"],
-        "memory": memory,
-        "reextraction": archive,
+        **{key: measured[key] for key in RESULT_KEYS if key in measured},
     }
     results["targets"] = evaluate(results)
     table = render_table(results)
     results["table"] = table
     print(table)
-    print(f"\nResults: {write_results(results, started_at, plan.quick)}")
+    print(f"\nResults: {write_results(results, started_at, plan)}")
+
 
 
 def measure_crawls(plan: Plan, scratch: Path) -> dict:
@@ -174,26 +194,42 @@ def measure_crawls(plan: Plan, scratch: Path) -> dict:
 
 def measure_memory(plan: Plan, scratch: Path) -> dict:
     """Measure 4: full crawls of a small and a large site, in turns, each into a fresh data folder."""
-    runs: dict[int, list[CrawlRun]] = {size: [] for size in plan.memory_sizes}
-    with ServedReplica(plan.memory_sizes[0]) as small, ServedReplica(plan.memory_sizes[1]) as large:
-        for repeat in range(1, plan.repeats + 1):
-            for replica in (small, large):
-                folder = scratch / f"memory-{replica.articles}-{repeat}"
-                folder.mkdir()
-                run = project_crawl(replica, folder / "data", folder / "crawl.log", plan.concurrency)
-                _check_complete(folder / "data", replica.facts)
-                shutil.rmtree(folder)
-                runs[replica.articles].append(run)
-                _progress(f"memory {repeat}/{plan.repeats}, {replica.articles} articles: "
-                          f"peak RSS {run.peak_rss_bytes / MIB:.0f} MiB, {len(run.requests)} requests "
-                          f"in {run.crawl_seconds:.1f} s")
     small_size, large_size = plan.memory_sizes
-    peak = {size: statistics.median(run.peak_rss_bytes for run in size_runs) for size, size_runs in runs.items()}
-    return {
-        "sizes": {str(size): {"peak_rss_mib": round(peak[size] / MIB, 1),
-                              "runs": [_run_facts(run) for run in runs[size]]} for size in plan.memory_sizes},
-        "ratio": round(peak[large_size] / peak[small_size], 3),
-    }
+    with ServedReplica(small_size) as small, ServedReplica(large_size) as large:
+        peaks = _peak_rss_in_turns({str(small_size): small, str(large_size): large}, plan, scratch)
+    ratio = peaks[str(large_size)]["peak_rss_mib"] / peaks[str(small_size)]["peak_rss_mib"]
+    return {"sizes": peaks, "ratio": round(ratio, 3)}
+
+
+def measure_long_links_memory(plan: Plan, scratch: Path) -> dict:
+    """Measure 4, long links: full crawls of a plain site and of one whose article pages carry long links.
+
+    Both have ``plan.articles`` articles and are crawled with the same settings, in turns. The
+    long links are new on every page (``sasscrawl.replica.site``), half a gigabyte of link text
+    over 2,000 pages: a cache keyed by page strings would keep some of it.
+    """
+    with ServedReplica(plan.articles) as plain, ServedReplica(plan.articles, long_links=True) as long_links:
+        peaks = _peak_rss_in_turns({"plain": plain, "long_links": long_links}, plan, scratch)
+    return {"articles": plan.articles, "links_per_page": LONG_LINKS_PER_PAGE, "link_length": LONG_LINK_LENGTH, **peaks,
+            "ratio": round(peaks["long_links"]["peak_rss_mib"] / peaks["plain"]["peak_rss_mib"], 3)}
+
+
+def _peak_rss_in_turns(replicas: dict[str, ServedReplica], plan: Plan, scratch: Path) -> dict[str, dict]:
+    """Full crawls of each replica, in turns, each into a fresh data folder: name → median peak RSS and runs."""
+    runs: dict[str, list[CrawlRun]] = {name: [] for name in replicas}
+    for repeat in range(1, plan.repeats + 1):
+        for name, replica in replicas.items():
+            folder = scratch / f"memory-{name}-{repeat}"
+            folder.mkdir()
+            run = project_crawl(replica, folder / "data", folder / "crawl.log", plan.concurrency)
+            _check_complete(folder / "data", replica.facts)
+            shutil.rmtree(folder)
+            runs[name].append(run)
+            _progress(f"memory {repeat}/{plan.repeats}, {name}, {replica.articles} articles: "
+                      f"peak RSS {run.peak_rss_bytes / MIB:.0f} MiB, {len(run.requests)} requests "
+                      f"in {run.crawl_seconds:.1f} s")
+    return {name: {"peak_rss_mib": round(statistics.median(run.peak_rss_bytes for run in name_runs) / MIB, 1),
+                   "runs": [_run_facts(run) for run in name_runs]} for name, name_runs in runs.items()}
 
 
 def _check_complete(data_dir: Path, facts: SiteFacts) -> None:
@@ -227,22 +263,30 @@ def _request_accounting(run: CrawlRun, facts: SiteFacts) -> dict:
 
 
 def evaluate(results: dict) -> dict:
-    """Each target: the measured value, the bound, and whether it was met (None: not measured)."""
-    parse = results["parse"]
-    fields = parse["fields"]
-    return {
-        "throughput_ratio": _target(results["throughput"]["ratio"], ">=", TARGETS["throughput_ratio"]),
-        "parse_times_faster": _target(parse["times_faster"]["trafilatura"]["replica"], ">=",
-                                      TARGETS["parse_times_faster"]),
-        "parse_times_faster_real_page": _target(parse["times_faster"]["trafilatura"]["real"], ">=",
-                                                TARGETS["parse_times_faster"]),
-        "more_fields": _target(fields["sasscrawl"]["median"], ">", fields["trafilatura_metadata"]["median"]),
-        "useful_request_share": _target(results["requests"]["full_crawl"]["useful_share"], ">=",
-                                        TARGETS["useful_request_share"]),
-        "rerun_requests": _target(results["requests"]["rerun"]["requests"], "<=", TARGETS["rerun_requests"]),
-        "peak_rss_ratio": _target(results["memory"]["ratio"], "<=", TARGETS["peak_rss_ratio"]),
-        "reextraction": {"value": results["reextraction"]["articles_per_second"], "bound": None, "met": None},
-    }
+    """Each target of what was measured: the value, the bound, and whether it was met (None: no bound)."""
+    targets = {}
+    if "throughput" in results:
+        targets["throughput_ratio"] = _target(results["throughput"]["ratio"], ">=", TARGETS["throughput_ratio"])
+    if "parse" in results:
+        parse = results["parse"]
+        fields = parse["fields"]
+        targets["parse_times_faster"] = _target(parse["times_faster"]["trafilatura"]["replica"], ">=",
+                                                TARGETS["parse_times_faster"])
+        targets["parse_times_faster_real_page"] = _target(parse["times_faster"]["trafilatura"]["real"], ">=",
+                                                          TARGETS["parse_times_faster"])
+        targets["more_fields"] = _target(fields["sasscrawl"]["median"], ">", fields["trafilatura_metadata"]["median"])
+    if "requests" in results:
+        targets["useful_request_share"] = _target(results["requests"]["full_crawl"]["useful_share"], ">=",
+                                                  TARGETS["useful_request_share"])
+        targets["rerun_requests"] = _target(results["requests"]["rerun"]["requests"], "<=", TARGETS["rerun_requests"])
+    if "memory" in results:
+        targets["peak_rss_ratio"] = _target(results["memory"]["ratio"], "<=", TARGETS["peak_rss_ratio"])
+    if "long_links_memory" in results:
+        targets["long_links_rss_ratio"] = _target(results["long_links_memory"]["ratio"], "<=",
+                                                  TARGETS["long_links_rss_ratio"])
+    if "reextraction" in results:
+        targets["reextraction"] = {"value": results["reextraction"]["articles_per_second"], "bound": None, "met": None}
+    return targets
 
 
 def _target(value, comparison: str, bound) -> dict:
@@ -251,50 +295,66 @@ def _target(value, comparison: str, bound) -> dict:
 
 
 def render_table(results: dict) -> str:
-    """The Markdown table the README quotes, with the machine and the run under it."""
-    throughput, parse, requests, memory = (results[key] for key in ("throughput", "parse", "requests", "memory"))
+    """The Markdown table the README quotes (the rows of what was measured), with the machine and the run under it."""
     targets = results["targets"]
-    ms, faster, fields = parse["ms_per_page"], parse["times_faster"], parse["fields"]
-    full, rerun = requests["full_crawl"], requests["rerun"]
-    small, large = (int(size) for size in memory["sizes"])
-    rss = {size: memory["sizes"][str(size)]["peak_rss_mib"] for size in (small, large)}
 
     def verdict(name: str) -> str:
         return {True: "met", False: "**missed**", None: ""}[targets[name]["met"]]
 
-    rows = [
-        (f"1. Full-crawl throughput, {throughput['articles']:,} articles, pages + images",
-         f"{throughput['sasscrawl_requests_per_second']:.0f} req/s",
-         f"{throughput['bare_requests_per_second']:.0f} req/s (bare Scrapy spider, same URLs)",
-         f"{throughput['ratio']:.2f} of bare (CPU time: {throughput['cpu_ratio']:.2f})", "≥ 0.85",
-         verdict("throughput_ratio")),
-        ("2. Parse CPU per article page (replica pages)",
-         f"{ms['sasscrawl']['replica']:.2f} ms",
-         f"{ms['trafilatura']['replica']:.2f} ms trafilatura.extract; "
-         f"{ms['trafilatura_metadata']['replica']:.2f} ms with metadata",
-         f"{faster['trafilatura']['replica']:.1f}× faster ({faster['trafilatura_metadata']['replica']:.1f}×)",
-         "≥ 10×", verdict("parse_times_faster")),
-        ("2. Parse CPU, real page 5554",
-         f"{ms['sasscrawl']['real']:.2f} ms",
-         f"{ms['trafilatura']['real']:.2f} ms; {ms['trafilatura_metadata']['real']:.2f} ms with metadata",
-         f"{faster['trafilatura']['real']:.1f}× faster ({faster['trafilatura_metadata']['real']:.1f}×)",
-         "≥ 10×", verdict("parse_times_faster_real_page")),
-        ("2. Fields extracted per page (non-empty, median)",
-         f"{fields['sasscrawl']['median']:g}",
-         f"{fields['trafilatura_metadata']['median']:g} (trafilatura with metadata; 1 without)",
-         "", "more", verdict("more_fields")),
-        (f"3. Requests per full crawl, {full['articles']:,} articles",
-         f"{full['made']:,}", f"{full['minimum']:,} minimum",
-         f"{full['useful_share']:.3f} useful", "≥ 0.98", verdict("useful_request_share")),
-        (f"3. Requests, rerun on the unchanged {rerun['articles']:,}-article site",
-         f"{rerun['requests']:g}", "", "", "≤ 5", verdict("rerun_requests")),
-        (f"4. Peak RSS of a full crawl, {large:,} vs {small:,} articles",
-         f"{rss[large]:.0f} MiB", f"{rss[small]:.0f} MiB", f"{memory['ratio']:.2f}×", "≤ 1.25×",
-         verdict("peak_rss_ratio")),
-        ("5. Re-extraction from the archive", results["reextraction"]["note"]
-         if results["reextraction"]["articles_per_second"] is None
-         else f"{results['reextraction']['articles_per_second']:.0f} articles/s", "", "", "", ""),
-    ]
+    rows = []
+    if "throughput" in results:
+        throughput = results["throughput"]
+        rows.append((f"1. Full-crawl throughput, {throughput['articles']:,} articles, pages + images",
+                     f"{throughput['sasscrawl_requests_per_second']:.0f} req/s",
+                     f"{throughput['bare_requests_per_second']:.0f} req/s (bare Scrapy spider, same URLs)",
+                     f"{throughput['ratio']:.2f} of bare (CPU time: {throughput['cpu_ratio']:.2f})", "≥ 0.85",
+                     verdict("throughput_ratio")))
+    if "parse" in results:
+        ms, faster, fields = (results["parse"][key] for key in ("ms_per_page", "times_faster", "fields"))
+        rows += [
+            ("2. Parse CPU per article page (replica pages)",
+             f"{ms['sasscrawl']['replica']:.2f} ms",
+             f"{ms['trafilatura']['replica']:.2f} ms trafilatura.extract; "
+             f"{ms['trafilatura_metadata']['replica']:.2f} ms with metadata",
+             f"{faster['trafilatura']['replica']:.1f}× faster ({faster['trafilatura_metadata']['replica']:.1f}×)",
+             "≥ 10×", verdict("parse_times_faster")),
+            ("2. Parse CPU, real page 5554",
+             f"{ms['sasscrawl']['real']:.2f} ms",
+             f"{ms['trafilatura']['real']:.2f} ms; {ms['trafilatura_metadata']['real']:.2f} ms with metadata",
+             f"{faster['trafilatura']['real']:.1f}× faster ({faster['trafilatura_metadata']['real']:.1f}×)",
+             "≥ 10×", verdict("parse_times_faster_real_page")),
+            ("2. Fields extracted per page (non-empty, median)",
+             f"{fields['sasscrawl']['median']:g}",
+             f"{fields['trafilatura_metadata']['median']:g} (trafilatura with metadata; 1 without)",
+             "", "more", verdict("more_fields")),
+        ]
+    if "requests" in results:
+        full, rerun = results["requests"]["full_crawl"], results["requests"]["rerun"]
+        rows += [
+            (f"3. Requests per full crawl, {full['articles']:,} articles",
+             f"{full['made']:,}", f"{full['minimum']:,} minimum",
+             f"{full['useful_share']:.3f} useful", "≥ 0.98", verdict("useful_request_share")),
+            (f"3. Requests, rerun on the unchanged {rerun['articles']:,}-article site",
+             f"{rerun['requests']:g}", "", "", "≤ 5", verdict("rerun_requests")),
+        ]
+    if "memory" in results:
+        memory = results["memory"]
+        small, large = (int(size) for size in memory["sizes"])
+        rss = {size: memory["sizes"][str(size)]["peak_rss_mib"] for size in (small, large)}
+        rows.append((f"4. Peak RSS of a full crawl, {large:,} vs {small:,} articles",
+                     f"{rss[large]:.0f} MiB", f"{rss[small]:.0f} MiB", f"{memory['ratio']:.2f}×", "≤ 1.25×",
+                     verdict("peak_rss_ratio")))
+    if "long_links_memory" in results:
+        long_links = results["long_links_memory"]
+        rows.append((f"4. Peak RSS of a full crawl, {long_links['articles']:,} articles whose pages carry "
+                     f"{long_links['links_per_page']} links of {long_links['link_length']:,} characters vs none",
+                     f"{long_links['long_links']['peak_rss_mib']:.0f} MiB",
+                     f"{long_links['plain']['peak_rss_mib']:.0f} MiB", f"{long_links['ratio']:.2f}×", "≤ 1.25×",
+                     verdict("long_links_rss_ratio")))
+    if "reextraction" in results:
+        archive = results["reextraction"]
+        rows.append(("5. Re-extraction from the archive", archive["note"] if archive["articles_per_second"] is None
+                     else f"{archive['articles_per_second']:.0f} articles/s", "", "", "", ""))
     header = ("measure", "sasscrawl", "baseline", "result", "target", "")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -307,13 +367,19 @@ def render_table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def write_results(results: dict, started_at: datetime, quick: bool) -> Path:
-    """``results/<UTC timestamp>.json``, and ``latest.json`` for a full run (quick runs are marked, not latest)."""
+def write_results(results: dict, started_at: datetime, plan: Plan) -> Path:
+    """``results/<UTC timestamp>.json``, and ``latest.json`` for a full run of every measurement.
+
+    A run of some measurements is named after them (``<timestamp>-long_links_memory.json``), a
+    quick run is marked ``-quick`` (and ignored by git); neither becomes ``latest.json``.
+    """
     RESULTS_DIR.mkdir(exist_ok=True)
     text = json.dumps(results, indent=2, ensure_ascii=False) + "\n"
-    path = RESULTS_DIR / f"{started_at:%Y%m%dT%H%M%SZ}{'-quick' if quick else ''}.json"
+    partial = plan.only != MEASUREMENTS
+    name = f"{started_at:%Y%m%dT%H%M%SZ}" + "".join(f"-{measurement}" for measurement in plan.only if partial)
+    path = RESULTS_DIR / f"{name}{'-quick' if plan.quick else ''}.json"
     path.write_text(text, encoding="utf-8")
-    if not quick:
+    if not plan.quick and not partial:
         (RESULTS_DIR / "latest.json").write_text(text, encoding="utf-8")
     return path
 

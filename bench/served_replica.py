@@ -5,7 +5,9 @@ process (its CPU never shares a GIL with the measurement) and does as little as 
 page and image is rendered once before the first crawl, and a request costs only its HTTP
 handling. A quirk-free site writes no absolute links, so a response depends on its path alone.
 The server's request log, the benchmark's ground truth for what a crawl fetched, is read over a
-pipe.
+pipe. A site with long links (``build_site(long_links=True)``) is the exception: its article pages
+are half a megabyte each, so they are rendered per request rather than held (a gigabyte for
+2,000 articles); it serves the memory benchmark, whose figure is the crawl's peak RSS, not its speed.
 """
 
 from __future__ import annotations
@@ -55,17 +57,21 @@ class LoggedRequest:
 
 
 class ServedReplica:
-    """``with ServedReplica(articles=2000) as replica:`` a running server; ``replica.facts`` says what it serves."""
+    """``with ServedReplica(articles=2000) as replica:`` a running server; ``replica.facts`` says what it serves.
 
-    def __init__(self, articles: int, seed: int = 0):
+    ``long_links=True``: every article page carries long links (see ``sasscrawl.replica.site``).
+    """
+
+    def __init__(self, articles: int, seed: int = 0, long_links: bool = False):
         self.articles = articles
         self.seed = seed
+        self.long_links = long_links
         self.facts: SiteFacts | None = None
 
     def __enter__(self) -> ServedReplica:
         context = multiprocessing.get_context("spawn")  # a fresh interpreter, not a copy of this one
         self._pipe, child_end = context.Pipe()
-        self._process = context.Process(target=_serve, args=(self.articles, self.seed, child_end),
+        self._process = context.Process(target=_serve, args=(self.articles, self.seed, self.long_links, child_end),
                                         name=f"replica-{self.articles}", daemon=True)
         self._process.start()
         child_end.close()
@@ -105,9 +111,9 @@ class _PrerenderedSite:
         return prerendered or self._site.response(method, path, host)
 
 
-def _serve(articles: int, seed: int, pipe) -> None:
+def _serve(articles: int, seed: int, long_links: bool, pipe) -> None:
     """The server process: build, prerender, report the site's facts, then answer commands until told to stop."""
-    site = build_site(articles=articles, seed=seed, quirks=False)
+    site = build_site(articles=articles, seed=seed, quirks=False, long_links=long_links)
     prerendered = _PrerenderedSite(site)
     expected = site.expected_article_ids()
     section = site.section
@@ -116,7 +122,8 @@ def _serve(articles: int, seed: int, pipe) -> None:
     with ReplicaServer(prerendered) as server:  # port 0: a free port
         listings = [site.start_path] + [f"{site.start_path}?page={n}" for n in range(1, pages + 2)]
         article_paths = [f"/{section}/{article_id}.aspx" for article_id in sorted(expected)]
-        prerendered.prerender([ROBOTS_PATH, *listings, *article_paths, *images], f"{server.host}:{server.port}")
+        prerendered.prerender([ROBOTS_PATH, *listings, *([] if long_links else article_paths), *images],
+                              f"{server.host}:{server.port}")
         pipe.send(SiteFacts(
             start_url=server.start_url, origin=server.origin, articles=len(expected),
             needed={"robots.txt": 1, "listing": pages, "article": len(expected), "image": len(images)},

@@ -19,12 +19,24 @@ class FaultTally:
     """Fault name → survived every time it was tried."""
     hostile_inputs: dict[str, int] = field(default_factory=dict)
     """Hostile fault name → payloads it served."""
+    fuzz_inputs: int = 0
+    """Inputs the fuzz tests (test_fuzz.py) gave the parser and the URL helpers."""
     kills: int = 0
     kills_survived: int = 0
     crawls: int = 0
     articles_expected: int = 0
     articles_lost: int = 0
     articles_duplicated: int = 0
+    hangs: int = 0
+    """Crawls killed for outliving their timeout, and fuzz inputs over their time budget (1 s per MB)."""
+    crashes: int = 0
+    """Unhandled exceptions: fuzz inputs that raised anything but NotAnArticle, and in the siege's crawls ERROR
+    lines no counter explains (an unhandled spider error) and pages whose handling raised (counted page failures,
+    but crashes of the parser all the same)."""
+    off_host_requests: int = 0
+    """Requests the foreign server (test_off_site.py) received, and requests sent to another host name."""
+    identity_overwrites: int = 0
+    """Pages at one id's URL claiming another id that were saved under another id, or took the other's record."""
     files_outside_data_dir: int = 0
     leaks: int = 0
     longest_crawl_seconds: float = 0.0
@@ -33,8 +45,9 @@ class FaultTally:
     def fault(self, name: str, survived: bool) -> None:
         self.faults[name] = self.faults.get(name, True) and survived
 
-    def crawl(self, seconds: float, max_rss_bytes: int = 0) -> None:
+    def crawl(self, seconds: float, max_rss_bytes: int = 0, hung: bool = False) -> None:
         self.crawls += 1
+        self.hangs += hung
         self.longest_crawl_seconds = max(self.longest_crawl_seconds, round(seconds, 1))
         self.max_rss_mib = max(self.max_rss_mib, round(max_rss_bytes / 2**20, 1))
 
@@ -49,11 +62,16 @@ class FaultTally:
         return [
             ("faults tried / survived", f"{len(self.faults)} / {survived}"),
             ("hostile inputs tried", str(sum(self.hostile_inputs.values()))),
+            ("fuzz inputs tried", str(self.fuzz_inputs)),
             ("SIGKILLs / survived", f"{self.kills} / {self.kills_survived}"),
             ("crawls run", str(self.crawls)),
             ("articles expected", str(self.articles_expected)),
             ("articles lost", str(self.articles_lost)),
             ("articles duplicated", str(self.articles_duplicated)),
+            ("hangs", str(self.hangs)),
+            ("crashes", str(self.crashes)),
+            ("off-host requests", str(self.off_host_requests)),
+            ("identity overwrites", str(self.identity_overwrites)),
             ("files written outside DATA_DIR", str(self.files_outside_data_dir)),
             ("local-file leaks", str(self.leaks)),
             ("longest crawl (s)", str(self.longest_crawl_seconds)),

@@ -13,6 +13,8 @@ of input:
 
 The default run tries over 2,000 inputs and reports the slowest per MB in the terminal summary;
 ``-m slow`` tries over 20,000 and asserts that none takes more than 1 s per MB (at least 1 s).
+Either way the fault suite's tally counts the inputs tried, those over that budget as hangs, and
+those that raised anything but NotAnArticle as crashes.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import encodings.aliases
 import random
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -73,20 +76,36 @@ def read_everything(body: bytes, url: str) -> None:
 
 
 class Timings:
-    """Inputs tried and the slowest for its size, for the summary and the slow run's budget."""
+    """Inputs tried, those over budget and those that crashed, and the slowest for its size: for the summary,
+    the fault suite's tally and the slow run's budget."""
 
     def __init__(self):
         self.inputs = 0
+        self.over_budget = 0
+        self.crashes = 0
         self.slowest: tuple[float, str, int, float] = (0.0, "", 0, 0.0)  # (share of budget, name, bytes, s)
+
+    @contextmanager
+    def trying(self):
+        """One input: counted, and counted as a crash if the code under test raised (a failed check is none)."""
+        self.inputs += 1
+        try:
+            yield
+        except AssertionError:
+            raise
+        except Exception:
+            self.crashes += 1
+            raise
 
     def run(self, name: str, body: bytes, url: str = URL) -> float:
         """Read ``body`` once; the share of its budget it took."""
         started = time.perf_counter()
-        read_everything(body, url)
-        stylesheet_references(body, url)
+        with self.trying():
+            read_everything(body, url)
+            stylesheet_references(body, url)
         seconds = time.perf_counter() - started
         share = seconds / max(MIN_BUDGET_SECONDS, len(body) / 1e6 * SECONDS_PER_MB)
-        self.inputs += 1
+        self.over_budget += share > 1.0
         if share > self.slowest[0]:
             self.slowest = (share, name, len(body), seconds)
         return share
@@ -99,10 +118,13 @@ class Timings:
 
 
 @pytest.fixture(scope="module")
-def timings(fuzz_report):
+def timings(fuzz_report, fault_tally):
     timings = Timings()
     yield timings
     fuzz_report.append(timings.summary())
+    fault_tally.fuzz_inputs += timings.inputs
+    fault_tally.hangs += timings.over_budget
+    fault_tally.crashes += timings.crashes
 
 
 # --- Hypothesis: generated inputs ---------------------------------------------------------------
@@ -172,8 +194,8 @@ def generated_inputs_test(examples: int):
     @settings(max_examples=examples, **FUZZ_SETTINGS)
     @given(base=urls, href=st.one_of(urls, st.none()))
     def safe_urls(timings, budget, base, href):
-        timings.inputs += 1
-        url = safe_http_url(base, href)
+        with timings.trying():
+            url = safe_http_url(base, href)
         if url is not None:
             parts = urlsplit(url)
             assert parts.scheme in ("http", "https") and parts.hostname and "@" not in parts.netloc
@@ -182,20 +204,20 @@ def generated_inputs_test(examples: int):
     @settings(max_examples=examples, **FUZZ_SETTINGS)
     @given(hrefs=st.lists(urls, max_size=20), body_prefix=st.binary(max_size=200))
     def listings(timings, budget, hrefs, body_prefix):
-        timings.inputs += 1
-        links_in_scope(hrefs, SECTION)
         anchors = "".join(f'<a href="{href}">x</a>' for href in hrefs)
-        listing = parse_listing(body_prefix + f"<html><body>{anchors}</body></html>".encode("utf-8", "replace"),
-                                SECTION.root + "103002/default.aspx", SECTION)
+        with timings.trying():
+            links_in_scope(hrefs, SECTION)
+            listing = parse_listing(body_prefix + f"<html><body>{anchors}</body></html>".encode("utf-8", "replace"),
+                                    SECTION.root + "103002/default.aspx", SECTION)
         assert all(SECTION.article_id(url) == article_id for article_id, url in listing.articles.items())
 
     @settings(max_examples=examples, **FUZZ_SETTINGS)
     @given(hrefs=st.lists(urls, max_size=10), url=urls)
     def stylesheets(timings, budget, hrefs, url):
-        timings.inputs += 1
         xsl = ('<xsl:stylesheet xmlns:xsl="http://www.w3.org/1999/XSL/Transform">'
                + "".join(f'<xsl:import href="{href}"/><img src="{href}"/>' for href in hrefs) + "</xsl:stylesheet>")
-        found = stylesheet_references(xsl.encode("utf-8", "replace"), url)
+        with timings.trying():
+            found = stylesheet_references(xsl.encode("utf-8", "replace"), url)
         assert all(urlsplit(reference).scheme in ("http", "https") for reference in found)
 
     return pages, safe_urls, listings, stylesheets

@@ -332,3 +332,16 @@ def test_a_rebuild_that_skips_a_line_counts_it_and_keeps_the_file_as_it_was(serv
     assert [path.read_bytes() for path in tmp_path.glob("articles.jsonl.before-rebuild-*")] == [original]
     assert sorted(record["articleId"] for record in rerun.records) == sorted(spec.id for spec in site.articles)
     assert rerun.summary["articles"]["new"] == 0
+
+
+def test_a_listing_url_too_long_to_request_is_not_left_in_the_frontier(serve, tmp_path):
+    """Scrapy drops a URL over URLLENGTH_LIMIT; were it in the frontier, every later run would try it again."""
+    site = build_site(articles=6, seed=12, quirks=False, long_links=True)  # 10 kB in-section listing links
+    result = run_crawl(serve(site).start_url, tmp_path)
+    assert result.returncode == 0
+    assert result.stat("sasscrawl/listings/too_long") >= 1 and not result.stat("urllength/request_ignored_count")
+    store = ArticleStore(tmp_path)
+    try:
+        assert store.pending() == []
+    finally:
+        store.close()

@@ -71,7 +71,7 @@ def test_repeated_sigkills_lose_and_duplicate_nothing(kills, tmp_path, fault_tal
         final = sandbox.crawl(server.start_url, settings=KILL_SETTINGS)
     fault_tally.kills += killed
     fault_tally.kills_survived += survived
-    fault_tally.crawl(final.seconds, final.max_rss_bytes)
+    fault_tally.crawl(final.seconds, final.max_rss_bytes, final.hung)
     ids = [record["articleId"] for record in final.records]
     fault_tally.dataset(site.expected_article_ids(), ids)
     stray = sandbox.files_outside_data_dir()
@@ -79,6 +79,7 @@ def test_repeated_sigkills_lose_and_duplicate_nothing(kills, tmp_path, fault_tal
     fault_tally.files_outside_data_dir += len(stray)
     fault_tally.leaks += len(leaks)
 
+    assert not final.hung, f"the crawl hung: killed after its timeout\n{final.log[-3000:]}"
     assert killed == kills
     assert problems == []
     assert len(ids) == len(set(ids)) and set(ids) == site.expected_article_ids()

@@ -64,10 +64,13 @@ def foreign_images(crawl: OffSiteCrawl) -> list[dict]:
     return [image for record in crawl.result.records for image in record["images"] if port in image["url"]]
 
 
-def test_nothing_is_sent_to_a_foreign_host_not_even_for_robots_txt(crawled):
+def test_nothing_is_sent_to_a_foreign_host_not_even_for_robots_txt(crawled, fault_tally):
+    origin = crawled.requests[0].host
+    fault_tally.off_host_requests += len(crawled.foreign_requests) + sum(request.host != origin
+                                                                         for request in crawled.requests)
     assert crawled.result.returncode == 0, crawled.result.log[-3000:]
     assert crawled.foreign_requests == []
-    assert all(request.host == crawled.requests[0].host for request in crawled.requests)
+    assert all(request.host == origin for request in crawled.requests)
 
 
 def test_nothing_from_a_foreign_host_reaches_the_data_folder_and_the_articles_are_saved(crawled):

@@ -9,7 +9,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import lxml.html
 import pytest
@@ -19,6 +19,7 @@ from PIL import Image
 from sasscrawl.replica import ReplicaServer, build_site
 from sasscrawl.replica.images import EXIF_ORIENTATION_TAG, PIXEL_SCALE, declared_size
 from sasscrawl.replica.pages import ArticlePage, HotLink, Link, Section, Sidebars, render_article
+from sasscrawl.replica.site import LONG_LINK_LENGTH, LONG_LINKS_PER_PAGE
 
 REAL_PAGE = Path(__file__).parent / "fixtures" / "en.sass.cn_103002_5554.aspx.xml"
 HOST = "127.0.0.1:8000"
@@ -320,6 +321,26 @@ def test_clean_site_scales_and_has_no_traps():
     assert f'href="../103002/{site.articles[0].id}.aspx"' in last_page and 'id="related"' not in last_page
     assert get(site, f"/103002/print/{site.articles[0].id}.aspx").status == 404
     assert get(site, "/103/default.aspx").status == 200
+
+
+def test_long_links_are_new_on_every_article_page_and_change_nothing_else():
+    """In the section: one listing URL, spelt anew on each page. Out of it: never fetched. The rest: the plain site."""
+    plain, long_links = build_site(12, seed=5, quirks=False), build_site(12, seed=5, quirks=False, long_links=True)
+    seen, listing_queries = set(), set()
+    for spec in long_links.articles:
+        path = f"/103002/{spec.id}.aspx"
+        page = get(long_links, path).body.decode()
+        hrefs = etree.fromstring(page.encode()).xpath('//ul[@id="related"]/li/a/@href')
+        assert len(hrefs) == LONG_LINKS_PER_PAGE and min(map(len, hrefs)) >= LONG_LINK_LENGTH
+        assert not seen & set(hrefs)
+        seen.update(hrefs)
+        urls = [urlsplit(urljoin(f"http://{HOST}{path}", href)) for href in hrefs]
+        inside = [url for url in urls if url.path.startswith("/103002/")]
+        assert len(inside) == LONG_LINKS_PER_PAGE // 2 and {url.path for url in inside} == {"/103002/default.aspx"}
+        listing_queries.update(tuple(sorted(parse_qsl(url.query))) for url in inside)
+        assert re.sub(r'\n\t*<ul id="related">.*?</ul>', "", page, flags=re.DOTALL) == get(plain, path).body.decode()
+    assert len(listing_queries) == 1
+    assert get(long_links, "/103002/default.aspx").body == get(plain, "/103002/default.aspx").body
 
 
 def test_stop_releases_a_stalled_response():

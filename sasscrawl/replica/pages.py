@@ -147,6 +147,8 @@ class ArticlePage:
     previous: Link | None
     next: Link | None
     sidebars: Sidebars
+    related: tuple[Link, ...] = ()
+    """A ``<ul id="related">`` after the sidebars, as listing pages have: the long-links site's (see ``site``)."""
 
 
 def render_article(page: ArticlePage, stylesheet: str = ARTICLE_STYLESHEET) -> str:
@@ -173,6 +175,8 @@ def render_article(page: ArticlePage, stylesheet: str = ARTICLE_STYLESHEET) -> s
     if page.next:
         body.append(el("a", page.next.text, id="next", href=page.next.href))
     body += page.sidebars.elements()
+    if page.related:
+        body.append(el("ul", [el("li", [el("a", link.text, href=link.href)]) for link in page.related], id="related"))
     root = section.html([
         el("head", [
             el("title", section.title(page.headline)),

@@ -53,6 +53,14 @@ xxe_http and billion_laughs (their ``<h5>`` holds only the entity reference, so 
 ``authors_raw`` is ""), plus both reachability quirks; it excludes no_headline, not_found,
 gone, always_500, stall and anything ``remove_article()`` removed.
 
+``build_site(long_links=True)`` gives every article page a ``<ul id="related">`` of
+``LONG_LINKS_PER_PAGE`` relative links of at least ``LONG_LINK_LENGTH`` characters, new on every
+page: half are ``default.aspx`` in the section folder with the same ``LONG_QUERY_PARAMETERS`` long
+query parameters in an order of the page's own (so all of them name one listing URL, fetched
+once), half lead out of the section (``../archive/...``, never fetched). A crawl of it fetches what
+a crawl of the plain site fetches, plus that one listing; what differs is the strings it reads,
+for the benchmark of memory held by caches keyed by them.
+
 ``build_site(faults=...)`` adds the fault and attack mode, with or without quirks: network
 faults and hostile pages by name, each article fault on an extra article of its own, the ground
 truth in ``site.faults`` (see ``faults``). ``expected_article_ids()`` then also leaves out the
@@ -104,6 +112,9 @@ BAD_INPUTS = (
     "flaky_503", "always_500", "stall",
 )
 FLAKY_FAILURES = 2
+LONG_LINKS_PER_PAGE = 50
+LONG_LINK_LENGTH = 10_240
+LONG_QUERY_PARAMETERS = 10
 DEFAULT_STALL_SECONDS = 30.0
 
 _HEADLINE_OVERRIDES = {
@@ -201,8 +212,10 @@ class ReplicaSite:
 
     def __init__(self, *, seed: int, section: Section, sibling: Section | None, parent: Section,
                  specs: list[ArticleSpec], quirks: SiteQuirks | None, page_size: int,
-                 rng: random.Random, headlines_taken: set[str], faults: FaultPlan | None = None):
+                 rng: random.Random, headlines_taken: set[str], faults: FaultPlan | None = None,
+                 long_links: bool = False):
         self.seed = seed
+        self.long_links = long_links
         self.section = section.id
         self.page_size = page_size
         self.quirks = quirks
@@ -392,6 +405,7 @@ class ReplicaSite:
             previous=_chain_link(index.chain[older - 1]) if older else None,
             next=_chain_link(index.chain[newer]) if newer < len(index.chain) else None,
             sidebars=index.sidebars,
+            related=_long_links(self.seed, spec.id) if self.long_links else (),
         )
 
     def _body(self, spec: ArticleSpec) -> tuple[tuple[content.Block, ...], str]:
@@ -473,7 +487,7 @@ class ReplicaSite:
 def build_site(articles: int = 30, seed: int = 0, section: str = "103002", quirks: bool = True, *,
                page_size: int = 10, stall_seconds: float = DEFAULT_STALL_SECONDS, xxe_canary_path: str = "/etc/hostname",
                faults: Iterable[str] = (), foreign_host: str | None = None,
-               last_published: dt.date = LAST_PUBLICATION_DATE) -> ReplicaSite:
+               last_published: dt.date = LAST_PUBLICATION_DATE, long_links: bool = False) -> ReplicaSite:
     """Generate a replica of ``articles`` ordinary articles, plus the bad inputs if ``quirks``.
 
     Same arguments, same site, byte for byte. Cheap enough for 5,000 articles: only metadata is
@@ -483,6 +497,7 @@ def build_site(articles: int = 30, seed: int = 0, section: str = "103002", quirk
     then also the stall_once fault's stall, ``xxe_canary_path`` the file hostile pages try to leak, and
     ``foreign_host`` (``host:port`` of a ``faults.ForeignSite`` server) where off-site URLs point.
     ``last_published`` is the newest article's publication date (a fresh or a long-frozen site).
+    ``long_links`` puts long links on every article page (see the module docstring).
     """
     if articles < (MIN_ARTICLES_WITH_QUIRKS if quirks else 1):
         raise ValueError(f"need at least {MIN_ARTICLES_WITH_QUIRKS if quirks else 1} articles")
@@ -538,7 +553,7 @@ def build_site(articles: int = 30, seed: int = 0, section: str = "103002", quirk
         )
     return ReplicaSite(seed=seed, section=main, sibling=sibling, parent=Section(parent_id, PARENT_NAME),
                        specs=specs, quirks=site_quirks, page_size=page_size, rng=rng, headlines_taken=taken,
-                       faults=fault_plan)
+                       faults=fault_plan, long_links=long_links)
 
 
 def _assign_dates(rng: random.Random, plans: list[_Plan], last_published: dt.date) -> None:
@@ -607,6 +622,19 @@ def _arrange_quirks(ordinary: list[ArticleSpec], siblings: list[ArticleSpec], ba
 
 def _chain_link(spec: ArticleSpec) -> Link:
     return Link(f"../{spec.section}/{spec.id}.aspx", spec.headline)
+
+
+def _long_links(seed: int, article_id: int) -> tuple[Link, ...]:
+    """An article page's long links (see the module docstring): in the section and out of it, in turns."""
+    rng = random.Random(f"{seed}:long links:{article_id}")
+    value = "x" * (LONG_LINK_LENGTH // LONG_QUERY_PARAMETERS)
+    parameters = [f"p{n}={value}" for n in range(LONG_QUERY_PARAMETERS)]
+    links = []
+    for n in range(LONG_LINKS_PER_PAGE // 2):
+        rng.shuffle(parameters)
+        links.append(Link("default.aspx?" + "&".join(parameters), SECTION_NAME))
+        links.append(Link(f"../archive/{article_id}/{n}.aspx?ref={value * LONG_QUERY_PARAMETERS}", "Archive"))
+    return tuple(links)
 
 
 def _href(section_id: str, article_id: int, spelling: str, host: str) -> str:

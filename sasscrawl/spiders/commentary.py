@@ -397,6 +397,12 @@ class CommentarySpider(scrapy.Spider):
             if canonical is None or canonical in self.requested_listings:
                 continue
             self.requested_listings.add(canonical)
+            if len(canonical) > self.crawler.settings.getint("URLLENGTH_LIMIT"):
+                # Scrapy would drop the request, and the frontier would keep it for every later run.
+                self.crawler.stats.inc_value("sasscrawl/listings/too_long")
+                logger.debug("Not following a listing URL of %d characters (URLLENGTH_LIMIT): %.200s...",
+                             len(canonical), canonical)
+                continue
             requests.append((canonical, None))
         if remember and requests:
             self.store.add_pending(requests)
