@@ -38,12 +38,13 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import deferred_from_coro
 
+from sasscrawl.arguments import TOLERATED, SpiderArgumentError, SpiderArguments, parse_archive
 from sasscrawl.fixity import file_problem
 from sasscrawl.items import Article
 from sasscrawl.middlewares import OutOfScope
 from sasscrawl.network import describe_failure
 from sasscrawl.parser import NotAnArticle, Page, links_in_scope, stylesheet_references
-from sasscrawl.section import ImageHosts, OutOfScopeStartURL, Section, normal_url
+from sasscrawl.section import ImageHosts, normal_url
 from sasscrawl.setting_names import misspelt_settings
 from sasscrawl.snapshots import SnapshotFailed, failed_snapshot, store_snapshot
 from sasscrawl.splash_compat import SplashRequest
@@ -59,73 +60,29 @@ ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
 """The reason Scrapy's RobotsTxtMiddleware gives when it refuses a request."""
 
 
-ARCHIVE_FORMATS = ("warc",)
 ERROR_MESSAGE_MAX = 300
 """An unexpected error's message is cut to this in the log: a hostile page can make it huge."""
-RETRY_CHOICES = ("failed",)
 CHRONIC_RETRY_TIMES = 1
 """Retries within a run for a chronic page: it is known to fail, so the run does not wait on it four times."""
 
 
-class SpiderArgumentError(ValueError):
-    pass
-
-
-def parse_archive(value: str | None) -> str | None:
-    """``-a archive=warc`` (or the ARCHIVE setting): keep every response in a WARC archive."""
-    if not value:
-        return None
-    if value.strip().lower() in ARCHIVE_FORMATS:
-        return value.strip().lower()
-    raise SpiderArgumentError(f"archive must be one of {', '.join(ARCHIVE_FORMATS)}, got {value!r}")
-
-
-def parse_retry(value: str | None) -> str | None:
-    """``-a retry=failed``: fetch every page known to fail now, whatever its back-off says."""
-    if not value:
-        return None
-    if value.strip().lower() in RETRY_CHOICES:
-        return value.strip().lower()
-    raise SpiderArgumentError(f"retry must be one of {', '.join(RETRY_CHOICES)}, got {value!r}")
-
-
-def parse_refresh(value: str | None) -> int | str | None:
-    """``-a refresh=all`` or ``-a refresh=N`` (the newest N known articles)."""
-    if value is None or value == "":
-        return None
-    if value.strip().lower() == "all":
-        return "all"
-    if value.strip().isdecimal():
-        return int(value)
-    raise SpiderArgumentError(f"refresh must be 'all' or a whole number of articles, got {value!r}")
-
-
 class CommentarySpider(scrapy.Spider):
     name = "commentary"
-    default_start_url = "http://en.sass.cn/103002/default.aspx"
-    arguments = ("start_url", "refresh", "archive", "retry")
-    # Scrapyd passes its job id as a spider argument.
-    tolerated_arguments = ("_job",)
 
-    def __init__(self, start_url: str | None = None, refresh: str | None = None, archive: str | None = None,
-                 retry: str | None = None, **kwargs):
-        unknown = sorted(set(kwargs) - set(self.tolerated_arguments))
-        super().__init__(**{key: kwargs[key] for key in kwargs if key not in unknown})
-        self.start_url = (start_url or self.default_start_url).strip()
+    def __init__(self, **kwargs):
+        """Arguments are checked here (see :mod:`sasscrawl.arguments`); a bad one ends the run at its start."""
+        super().__init__(**{name: kwargs.pop(name) for name in TOLERATED if name in kwargs})
         self.argument_error: str | None = None
-        self.store: ArticleStore | None = None
         try:
-            if unknown:
-                raise SpiderArgumentError(
-                    f"unknown spider argument(s) {', '.join(unknown)}; known: {', '.join(self.arguments)}"
-                )
-            self.section = Section.from_start_url(self.start_url)
-            self.start_url = normal_url(self.start_url)
-            self.refresh = parse_refresh(refresh)
-            self.archive_argument = parse_archive(archive)
-            self.retry = parse_retry(retry)
-        except (SpiderArgumentError, OutOfScopeStartURL) as error:
+            self.arguments = SpiderArguments.from_arguments(kwargs)
+        except SpiderArgumentError as error:
             self.argument_error = str(error)
+            self.arguments = SpiderArguments.model_construct()
+            self.section = None
+        else:
+            self.section = self.arguments.section
+        self.start_url = self.arguments.start_url
+        self.store: ArticleStore | None = None
         self.archive: str | None = None
         self.image_hosts = ImageHosts()
         self.snapshots = False
@@ -149,7 +106,7 @@ class CommentarySpider(scrapy.Spider):
         crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         if not spider.argument_error:
             try:
-                spider.archive = spider.archive_argument or parse_archive(crawler.settings.get("ARCHIVE"))
+                spider.archive = spider.arguments.archive or parse_archive(crawler.settings.get("ARCHIVE"))
                 spider.image_hosts = ImageHosts(crawler.settings.getlist("IMAGE_HOSTS"))
             except SpiderArgumentError as error:
                 spider.argument_error = f"ARCHIVE setting: {error}"
@@ -184,10 +141,11 @@ class CommentarySpider(scrapy.Spider):
         if not self._open_store():
             return
         known = self.store.known_ids()
-        refresh_ids = set(self.store.newest_ids(None if self.refresh == "all" else self.refresh)) if self.refresh else set()
+        refresh = self.arguments.refresh
+        refresh_ids = set(self.store.newest_ids(None if refresh == "all" else refresh)) if refresh else set()
         if self.archive:
             refresh_ids |= self._articles_cut_in_archive()
-        gone = self.store.gone_ids() if self.refresh != "all" else set()
+        gone = self.store.gone_ids() if refresh != "all" else set()
         self.skip_ids = (known - refresh_ids) | gone
         self.known_at_start = known
         self.crawler.stats.set_value("sasscrawl/articles/known_at_start", len(known))
@@ -260,7 +218,7 @@ class CommentarySpider(scrapy.Spider):
         back does not make the run walk the pagination again.
         """
         now = time.time()
-        retry_all = self.retry == "failed" or bool(self.refresh)
+        retry_all = self.arguments.retry == "failed" or bool(self.arguments.refresh)
         held = [] if retry_all else [entry for entry in pending if not entry.due(run, now)]
         for entry in held:
             if entry.article_id is not None:
