@@ -106,6 +106,8 @@ EXTENSIONS = {
     "sasscrawl.extensions.garbage_collection.GarbageCollectionTuning": 0,
     "sasscrawl.extensions.quiet_tracebacks.QuietTracebacks": 0,
     "sasscrawl.extensions.error_count.UnexpectedErrorCount": 0,
+    # Opens the data folder for the spider and the pipelines; closes it before the monitors judge the run.
+    "sasscrawl.extensions.data_folder.RunDataFolder": 50,
     # The monitors judge the run before the summary reports it: lower numbers are connected first.
     "spidermon.contrib.scrapy.extensions.Spidermon": 100,
     "sasscrawl.extensions.summary.RunSummary": 900,
