@@ -93,9 +93,10 @@ SPLASH_TIMEOUT = 60
 """Seconds Splash may spend on one rendering."""
 
 ITEM_PIPELINES = {
-    "sasscrawl.pipelines.validate.ValidatePipeline": 100,
-    "sasscrawl.pipelines.deduplicate.DeduplicatePipeline": 200,
-    "sasscrawl.pipelines.images.ImageMirrorPipeline": 300,
+    "sasscrawl.pipelines.deduplicate.DeduplicatePipeline": 100,
+    "sasscrawl.pipelines.images.ImageMirrorPipeline": 200,
+    # After the image mirror: the record validated is the one saved, with its image facts.
+    "sasscrawl.pipelines.validate.ValidatePipeline": 300,
     "sasscrawl.pipelines.write.WritePipeline": 400,
 }
 

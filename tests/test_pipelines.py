@@ -76,3 +76,11 @@ def test_saved_article_with_failed_images_passes_again_for_a_retry(crawler, reco
     item = Article(record)
     assert DeduplicatePipeline.from_crawler(crawler).process_item(item) is item
 
+
+def test_the_record_validated_is_the_one_saved():
+    """Validation sees the record after the image mirror has added its facts, and just before it is written."""
+    from sasscrawl import settings
+
+    order = sorted(settings.ITEM_PIPELINES, key=settings.ITEM_PIPELINES.get)
+    assert [name.rsplit(".", 1)[-1] for name in order] == [
+        "DeduplicatePipeline", "ImageMirrorPipeline", "ValidatePipeline", "WritePipeline"]

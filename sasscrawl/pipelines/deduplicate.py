@@ -3,7 +3,8 @@
 Within a run, by ``articleId`` (two URL spellings, a redirect, a refresh, a saved record
 that came back for its images). Across runs, by ``contentHash`` against the saved record:
 a view-count change is not a change, so the saved record stays as it is. A saved article
-whose images failed passes again, so the image mirror can retry them.
+whose images failed passes again, so the image mirror can retry them. First in the
+pipeline, so nothing is downloaded or checked for an article that will not be saved.
 """
 
 from scrapy.exceptions import DropItem
