@@ -18,7 +18,7 @@ An article is known by the URL the spider asked for, never by what its page says
 (see ``_article``), and a page that makes the spider's own code fail is that page's
 failure, counted and retried on the next run like any other, never the run's.
 A page that failed in consecutive runs is chronic: it is fetched again only when
-its back-off says so (see :class:`sasscrawl.store.FrontierEntry`), or on every run
+its back-off says so (see :class:`sasscrawl.store.frontier.FrontierEntry`), or on every run
 with ``-a retry=failed`` or ``-a refresh=...``, and then with one retry, not
 RETRY_TIMES. Until then it counts as failing (``sasscrawl/articles/chronic``).
 """
