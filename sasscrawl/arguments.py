@@ -15,7 +15,6 @@ person types it (spaces around it, ``ALL``), and an empty value is the default. 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Literal
 
@@ -172,4 +171,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
