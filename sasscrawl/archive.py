@@ -35,10 +35,10 @@ from sasscrawl import files
 from sasscrawl.mirror import FAILED_IMAGE, describe_image, image_key, mirror_path
 from sasscrawl.parser import NotAnArticle, Page
 from sasscrawl.section import article_id_from_url
+from sasscrawl.store.layout import WARC_FOLDER
 
 logger = logging.getLogger(__name__)
 
-WARC_FOLDER = "warc"
 INDEX_FILE = "index.cdxj"
 NOT_IN_ARCHIVE = "not in the archive"
 """The error of an image the archive holds no response for (a run that found it mirrored already)."""

@@ -71,6 +71,39 @@ def replacing_file(root: str | os.PathLike, relative: str | os.PathLike) -> Iter
         os.close(folder)
 
 
+def rename_into_place(root: str | os.PathLike, made: str, name: str) -> None:
+    """Put ``root/made``, a whole file another writer made (SQLite's rebuild of the journal), in place of
+    ``root/name``, as :func:`replacing_file` puts its temporary file: flushed, renamed, the folder flushed.
+
+    Neither name is followed if it is a link.
+    """
+    folder = _open_folders(Path(root), [])
+    try:
+        fd = os.open(made, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(made, name, src_dir_fd=folder, dst_dir_fd=folder)
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+def keep_copy(root: str | os.PathLike, name: str, copy: str) -> None:
+    """Keep ``root/name`` as it is now under the name ``copy`` too (a hard link), durably; never through a link.
+
+    A later replacement of ``name`` (a rename over it) leaves the copy as it was.
+    Raises FileExistsError when ``copy`` exists.
+    """
+    folder = _open_folders(Path(root), [])
+    try:
+        os.link(name, copy, src_dir_fd=folder, dst_dir_fd=folder, follow_symlinks=False)
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
 def create_file(root: str | os.PathLike, relative: str | os.PathLike) -> BinaryIO:
     """A new, empty ``root/relative`` for a writer that appends as it goes (a WARC file); never an existing file.
 

@@ -93,9 +93,10 @@ SPLASH_TIMEOUT = 60
 """Seconds Splash may spend on one rendering."""
 
 ITEM_PIPELINES = {
-    "sasscrawl.pipelines.validate.ValidatePipeline": 100,
-    "sasscrawl.pipelines.deduplicate.DeduplicatePipeline": 200,
-    "sasscrawl.pipelines.images.ImageMirrorPipeline": 300,
+    "sasscrawl.pipelines.deduplicate.DeduplicatePipeline": 100,
+    "sasscrawl.pipelines.images.ImageMirrorPipeline": 200,
+    # After the image mirror: the record validated is the one saved, with its image facts.
+    "sasscrawl.pipelines.validate.ValidatePipeline": 300,
     "sasscrawl.pipelines.write.WritePipeline": 400,
 }
 
@@ -106,6 +107,8 @@ EXTENSIONS = {
     "sasscrawl.extensions.garbage_collection.GarbageCollectionTuning": 0,
     "sasscrawl.extensions.quiet_tracebacks.QuietTracebacks": 0,
     "sasscrawl.extensions.error_count.UnexpectedErrorCount": 0,
+    # Opens the data folder for the spider and the pipelines; closes it before the monitors judge the run.
+    "sasscrawl.extensions.data_folder.RunDataFolder": 50,
     # The monitors judge the run before the summary reports it: lower numbers are connected first.
     "spidermon.contrib.scrapy.extensions.Spidermon": 100,
     "sasscrawl.extensions.summary.RunSummary": 900,

@@ -5,6 +5,8 @@ import pytest
 from fault_tally import FaultTally
 from sasscrawl.replica import ReplicaServer, build_site
 
+pytest_plugins = ["store_fixtures"]  # records to save and stores that get closed, for tests/test_store_*.py
+
 TALLY = pytest.StashKey[FaultTally]()
 FUZZ_REPORT = pytest.StashKey[list[str]]()
 

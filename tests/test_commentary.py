@@ -201,8 +201,10 @@ HOST_URL = "http://h.test/103002/"
 
 @pytest.fixture
 def spider(tmp_path):
-    crawler = get_crawler(CommentarySpider, {"DATA_DIR": str(tmp_path)})
+    crawler = get_crawler(CommentarySpider, {"DATA_DIR": str(tmp_path),
+                                             "EXTENSIONS": {"sasscrawl.extensions.data_folder.RunDataFolder": 50}})
     spider = CommentarySpider.from_crawler(crawler, start_url=HOST_URL + "default.aspx")
+    crawler._apply_settings()  # makes the extensions, the run's data folder among them
     assert spider._open_store()
     yield spider
     spider.store.close(snapshot=False)
@@ -211,7 +213,7 @@ def spider(tmp_path):
 def article_response(spider, article_id: int, body: bytes, earlier_failures: int = 0) -> XmlResponse:
     """The page of an article the spider asked for, its URL in the frontier as ``_follow`` leaves it."""
     url = f"{HOST_URL}{article_id}.aspx"
-    spider.store.add_pending([(url, article_id)])
+    spider.store.frontier.add_pending([(url, article_id)])
     request = Request(url, meta={"sasscrawl_page": True, "article_id": article_id, "frontier_url": url,
                                  "earlier_failures": earlier_failures})
     return XmlResponse(url, body=body, request=request)
@@ -234,7 +236,7 @@ def test_an_unexpected_error_on_a_page_is_that_pages_counted_failure(spider, mon
     assert len(errors) == 1 and errors[0].exc_info is None
     assert f"Could not read page {HOST_URL}7.aspx: RuntimeError: boom xxx" in errors[0].getMessage()
     assert len(errors[0].getMessage()) < 500
-    assert [entry[:3] for entry in spider.store.pending()] == [(f"{HOST_URL}7.aspx", 7, 1)]
+    assert [entry[:3] for entry in spider.store.frontier.pending()] == [(f"{HOST_URL}7.aspx", 7, 1)]
 
 
 def test_the_record_is_the_requested_urls_whatever_the_page_says(spider, caplog):

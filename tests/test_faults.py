@@ -513,7 +513,7 @@ def test_rerun_fetches_no_saved_article_and_keeps_only_failures_pending(siege, f
     assert refetched & set(siege.records) <= {siege.site.quirks.link_variety_id}
     store = ArticleStore(siege.sandbox.data_dir)
     try:
-        pending = {entry.article_id for entry in store.pending()}
+        pending = {entry.article_id for entry in store.frontier.pending()}
     finally:
         store.close(snapshot=False)
     failing = {siege.plan.article_ids[name] for name in LOSS_REPORTS} | set(siege.site.quirks.bad_inputs.values())

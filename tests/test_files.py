@@ -132,6 +132,42 @@ def test_a_root_that_is_a_link_is_the_users_choice(tmp_path):
     assert (tmp_path / "disk" / "runs" / "a.json").read_bytes() == b"{}"
 
 
+def test_a_file_another_writer_made_is_flushed_then_renamed_into_place(root, monkeypatch):
+    """SQLite's rebuilt journal: the file is flushed before the rename, the folder after it."""
+    root.mkdir()
+    (root / "state.sqlite3").write_bytes(b"old")
+    (root / "state.sqlite3.rebuild").write_bytes(b"rebuilt")
+    synced = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd):
+        kind = "folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"
+        synced.append((kind, (root / "state.sqlite3").read_bytes()))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    files.rename_into_place(root, "state.sqlite3.rebuild", "state.sqlite3")
+    assert synced == [("file", b"old"), ("folder", b"rebuilt")]
+    assert sorted(path.name for path in root.iterdir()) == ["state.sqlite3"]
+
+
+def test_a_made_file_that_is_a_link_is_not_renamed_into_place(root, outside):
+    root.mkdir()
+    (root / "made").symlink_to(outside / "precious")
+    with pytest.raises(OSError):
+        files.rename_into_place(root, "made", "target")
+    assert not (root / "target").exists() and untouched(outside)
+
+
+def test_a_copy_kept_survives_the_replacement_of_its_file(root):
+    replace_file(root, "articles.jsonl", b"as it was\n")
+    files.keep_copy(root, "articles.jsonl", "articles.jsonl.before-rebuild-1")
+    replace_file(root, "articles.jsonl", b"rewritten\n")
+    assert (root / "articles.jsonl.before-rebuild-1").read_bytes() == b"as it was\n"
+    with pytest.raises(FileExistsError):
+        files.keep_copy(root, "articles.jsonl", "articles.jsonl.before-rebuild-1")
+
+
 # --- refusals --------------------------------------------------------------------------------------------
 
 

@@ -156,7 +156,7 @@ def kill_after_articles(server, data_dir, articles: int, sig: int) -> subprocess
 def known_ids(data_dir) -> set[int]:
     store = ArticleStore(data_dir)
     try:
-        return store.known_ids()
+        return store.journal.known_ids()
     finally:
         store.close(snapshot=False)
 

@@ -122,8 +122,8 @@ def data_folder_problems(data_dir: Path, saved_before: set[int]) -> tuple[list[s
         problems.append(f"{duplicates} duplicate lines in articles.jsonl")
     store = ArticleStore(data_dir)
     try:
-        saved = store.known_ids()
-        journal = list(store.records())
+        saved = store.journal.known_ids()
+        journal = list(store.journal.records())
     finally:
         store.close(snapshot=False)
     if lost := saved_before - saved:
@@ -249,8 +249,8 @@ def rebuilt_problems(data_dir: Path, original: bytes, expected: bytes) -> list[s
         problems.append(f"left behind: {leftovers}")
     store = ArticleStore(data_dir)
     try:
-        if store.rebuild_skipped or len(store.known_ids()) != REBUILD_ARTICLES:
-            problems.append(f"the journal holds {len(store.known_ids())} articles, rebuilt again: "
+        if store.rebuild_skipped or len(store.journal.known_ids()) != REBUILD_ARTICLES:
+            problems.append(f"the journal holds {len(store.journal.known_ids())} articles, rebuilt again: "
                             f"{bool(store.rebuild_skipped)}")
     finally:
         store.close(snapshot=False)

@@ -1,19 +1,18 @@
-"""Validation and deduplication pipelines on their own, with a real store."""
+"""Validation and deduplication pipelines on their own, with a real data folder."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
+from sasscrawl.extensions.data_folder import RunDataFolder
 from sasscrawl.items import Article
 from sasscrawl.parser import parse_article
 from sasscrawl.pipelines.deduplicate import DeduplicatePipeline
 from sasscrawl.pipelines.validate import ValidatePipeline
-from sasscrawl.store import ArticleStore
 
 PAGE = Path(__file__).parent / "fixtures" / "en.sass.cn_103002_5554.aspx.xml"
 
@@ -25,11 +24,17 @@ def record():
 
 @pytest.fixture
 def crawler(tmp_path):
-    crawler = get_crawler()
-    store = ArticleStore(tmp_path)
-    crawler.spider = SimpleNamespace(store=store)
+    """A crawler whose data folder is open, as the spider leaves it at its start; no spider needed."""
+    crawler = get_crawler(settings_dict={"DATA_DIR": str(tmp_path),
+                                         "EXTENSIONS": {"sasscrawl.extensions.data_folder.RunDataFolder": 50}})
+    crawler._apply_settings()  # makes the extensions
+    assert RunDataFolder.of(crawler).open()
     yield crawler
-    store.close()
+    RunDataFolder.of(crawler).store.close()
+
+
+def store_of(crawler):
+    return RunDataFolder.of(crawler).store
 
 
 def test_valid_record_passes(crawler, record):
@@ -57,7 +62,7 @@ def test_same_article_twice_in_a_run_passes_once(crawler, record):
 
 
 def test_saved_article_with_same_text_is_unchanged_but_new_text_passes(crawler, record):
-    store = crawler.spider.store
+    store = store_of(crawler)
     store.save({**record, "images": [{**image, "status": "downloaded"} for image in record["images"]]})
     with pytest.raises(DropItem):
         DeduplicatePipeline.from_crawler(crawler).process_item(Article({**record, "views": 1000}))
@@ -67,6 +72,15 @@ def test_saved_article_with_same_text_is_unchanged_but_new_text_passes(crawler, 
 
 
 def test_saved_article_with_failed_images_passes_again_for_a_retry(crawler, record):
-    crawler.spider.store.save({**record, "images": [{**record["images"][0], "status": "failed", "error": "HTTP 404"}]})
+    store_of(crawler).save({**record, "images": [{**record["images"][0], "status": "failed", "error": "HTTP 404"}]})
     item = Article(record)
     assert DeduplicatePipeline.from_crawler(crawler).process_item(item) is item
+
+
+def test_the_record_validated_is_the_one_saved():
+    """Validation sees the record after the image mirror has added its facts, and just before it is written."""
+    from sasscrawl import settings
+
+    order = sorted(settings.ITEM_PIPELINES, key=settings.ITEM_PIPELINES.get)
+    assert [name.rsplit(".", 1)[-1] for name in order] == [
+        "DeduplicatePipeline", "ImageMirrorPipeline", "ValidatePipeline", "WritePipeline"]

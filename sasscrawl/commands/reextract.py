@@ -71,7 +71,7 @@ class Command(ScrapyCommand):
         count = 0
         try:
             for record in records:
-                stored = store.record(record["articleId"])
+                stored = store.journal.record(record["articleId"])
                 if stored and stored["dateDownloaded"] > record["dateDownloaded"]:
                     logger.info("Keeping article %d as saved: downloaded after its archived capture",
                                 record["articleId"])
@@ -101,6 +101,6 @@ def _completed_from_store(record: dict, stored: dict | None, store: ArticleStore
     if stored and record["snapshot"] is None:
         record["snapshot"] = stored["snapshot"]
     for index, image in enumerate(record["images"]):
-        if image["error"] == NOT_IN_ARCHIVE and (mirrored := store.image(image["url"])):
+        if image["error"] == NOT_IN_ARCHIVE and (mirrored := store.images.image(image["url"])):
             record["images"][index] = {"url": image["url"], **mirrored, "status": "cached", "error": None}
     return record

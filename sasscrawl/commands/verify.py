@@ -75,8 +75,8 @@ class Command(ScrapyCommand):
     def _check(data_dir: Path, repair: bool) -> list:
         store = ArticleStore(data_dir)
         try:
-            damage = list(record_damage(data_dir, store.records()))
-            files = sum(1 for _ in store.mirrored_images())
+            damage = list(record_damage(data_dir, store.journal.records()))
+            files = sum(1 for _ in store.images.mirrored_images())
             for found in damage:
                 logger.error("Mirror damage: %s", found)
             if repair and damage:

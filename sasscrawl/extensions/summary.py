@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 
 from scrapy import signals
 
+from sasscrawl.extensions.data_folder import RunDataFolder
 from sasscrawl.files import replace_file
 from sasscrawl.health import ARTICLE_OUTCOMES, VERDICTS, exit_status, run_problems
 from sasscrawl.middlewares import OFF_SITE
@@ -110,7 +111,7 @@ class RunSummary:
             logger.info("%s", chronic_pages_line(summary["chronicPages"]))
         for problem in summary["problems"]:
             logger.error("Run problem: %s", problem)
-        if getattr(spider, "store", None) is None:
+        if not RunDataFolder.of(self.crawler).held:
             return  # the run never held the data folder (bad arguments, locked, unwritable): leave it alone
         try:
             replace_file(self.data_dir, f"{RUNS_FOLDER}/{run_id}.json", (json.dumps(summary, indent=2) + "\n").encode())

@@ -1,1 +1,5 @@
-"""Item pipelines, one job each, in order: validate, deduplicate, mirror images, write."""
+"""Item pipelines, one job each, in order: deduplicate, mirror images, validate, write.
+
+Validation comes after the image mirror, so the record validated is the record saved, image
+facts and all.
+"""

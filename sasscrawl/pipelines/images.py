@@ -35,6 +35,7 @@ from scrapy.pipelines.files import FilesPipeline, FSFilesStore
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
+from sasscrawl.extensions.data_folder import RunDataFolder
 from sasscrawl.files import replace_file
 from sasscrawl.middlewares import OutOfScope
 from sasscrawl.mirror import FAILED_IMAGE, MIRROR_FOLDER, describe_image, image_key, mirror_path
@@ -78,6 +79,7 @@ class ImageMirrorPipeline(FilesPipeline):
 
     def __init__(self, store_uri, *, crawler):
         super().__init__(store_uri, crawler=crawler)
+        self.data_folder = RunDataFolder.of(crawler)
         self.errors: dict[str, str] = {}
 
     @classmethod
@@ -86,7 +88,8 @@ class ImageMirrorPipeline(FilesPipeline):
 
     @property
     def index(self):
-        return self.crawler.spider.store
+        """The image index of the run's data folder: what is mirrored already."""
+        return self.data_folder.store.images
 
     def get_media_requests(self, item, info):
         """Each image is requested by its key, so ``request.url`` is the key everywhere after (a key is already

@@ -1,5 +1,11 @@
 """Validate each record against the shipped JSON Schema with Spidermon; an invalid one is never written.
 
+It runs after the image mirror, so what is checked is the record as it will be saved, image
+facts included, and only records that are to be saved are checked: an article found
+unchanged (same ``contentHash``, every image mirrored) was validated when it was saved and
+is not checked again. An invalid record has had its images fetched by then; that is rare
+(the validation monitor then fails the run), and it stays in the frontier, to be fetched again.
+
 Spidermon's ItemValidationPipeline does the checking with ``sasscrawl/schemas/article.json``
 and keeps the ``spidermon/validation/*`` stats its monitor reads. The schema is
 given here rather than through ``SPIDERMON_VALIDATION_SCHEMAS`` so records are

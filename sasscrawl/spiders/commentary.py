@@ -18,7 +18,7 @@ An article is known by the URL the spider asked for, never by what its page says
 (see ``_article``), and a page that makes the spider's own code fail is that page's
 failure, counted and retried on the next run like any other, never the run's.
 A page that failed in consecutive runs is chronic: it is fetched again only when
-its back-off says so (see :class:`sasscrawl.store.FrontierEntry`), or on every run
+its back-off says so (see :class:`sasscrawl.store.frontier.FrontierEntry`), or on every run
 with ``-a retry=failed`` or ``-a refresh=...``, and then with one retry, not
 RETRY_TIMES. Until then it counts as failing (``sasscrawl/articles/chronic``).
 """
@@ -36,14 +36,14 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.utils.defer import deferred_from_coro
 
-from sasscrawl.fixity import file_problem
+from sasscrawl.arguments import TOLERATED, SpiderArgumentError, SpiderArguments, parse_archive
+from sasscrawl.extensions.data_folder import RunDataFolder
 from sasscrawl.items import Article
 from sasscrawl.middlewares import OutOfScope
 from sasscrawl.network import describe_failure
 from sasscrawl.parser import NotAnArticle, Page, links_in_scope, stylesheet_references
-from sasscrawl.section import ImageHosts, OutOfScopeStartURL, Section, normal_url
+from sasscrawl.section import ImageHosts, normal_url
 from sasscrawl.setting_names import misspelt_settings
 from sasscrawl.snapshots import SnapshotFailed, failed_snapshot, store_snapshot
 from sasscrawl.splash_compat import SplashRequest
@@ -59,73 +59,30 @@ ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
 """The reason Scrapy's RobotsTxtMiddleware gives when it refuses a request."""
 
 
-ARCHIVE_FORMATS = ("warc",)
 ERROR_MESSAGE_MAX = 300
 """An unexpected error's message is cut to this in the log: a hostile page can make it huge."""
-RETRY_CHOICES = ("failed",)
 CHRONIC_RETRY_TIMES = 1
 """Retries within a run for a chronic page: it is known to fail, so the run does not wait on it four times."""
 
 
-class SpiderArgumentError(ValueError):
-    pass
-
-
-def parse_archive(value: str | None) -> str | None:
-    """``-a archive=warc`` (or the ARCHIVE setting): keep every response in a WARC archive."""
-    if not value:
-        return None
-    if value.strip().lower() in ARCHIVE_FORMATS:
-        return value.strip().lower()
-    raise SpiderArgumentError(f"archive must be one of {', '.join(ARCHIVE_FORMATS)}, got {value!r}")
-
-
-def parse_retry(value: str | None) -> str | None:
-    """``-a retry=failed``: fetch every page known to fail now, whatever its back-off says."""
-    if not value:
-        return None
-    if value.strip().lower() in RETRY_CHOICES:
-        return value.strip().lower()
-    raise SpiderArgumentError(f"retry must be one of {', '.join(RETRY_CHOICES)}, got {value!r}")
-
-
-def parse_refresh(value: str | None) -> int | str | None:
-    """``-a refresh=all`` or ``-a refresh=N`` (the newest N known articles)."""
-    if value is None or value == "":
-        return None
-    if value.strip().lower() == "all":
-        return "all"
-    if value.strip().isdecimal():
-        return int(value)
-    raise SpiderArgumentError(f"refresh must be 'all' or a whole number of articles, got {value!r}")
-
-
 class CommentarySpider(scrapy.Spider):
     name = "commentary"
-    default_start_url = "http://en.sass.cn/103002/default.aspx"
-    arguments = ("start_url", "refresh", "archive", "retry")
-    # Scrapyd passes its job id as a spider argument.
-    tolerated_arguments = ("_job",)
 
-    def __init__(self, start_url: str | None = None, refresh: str | None = None, archive: str | None = None,
-                 retry: str | None = None, **kwargs):
-        unknown = sorted(set(kwargs) - set(self.tolerated_arguments))
-        super().__init__(**{key: kwargs[key] for key in kwargs if key not in unknown})
-        self.start_url = (start_url or self.default_start_url).strip()
+    def __init__(self, **kwargs):
+        """Arguments are checked here (see :mod:`sasscrawl.arguments`); a bad one ends the run at its start."""
+        super().__init__(**{name: kwargs.pop(name) for name in TOLERATED if name in kwargs})
         self.argument_error: str | None = None
-        self.store: ArticleStore | None = None
         try:
-            if unknown:
-                raise SpiderArgumentError(
-                    f"unknown spider argument(s) {', '.join(unknown)}; known: {', '.join(self.arguments)}"
-                )
-            self.section = Section.from_start_url(self.start_url)
-            self.start_url = normal_url(self.start_url)
-            self.refresh = parse_refresh(refresh)
-            self.archive_argument = parse_archive(archive)
-            self.retry = parse_retry(retry)
-        except (SpiderArgumentError, OutOfScopeStartURL) as error:
+            self.arguments = SpiderArguments.from_arguments(kwargs)
+        except SpiderArgumentError as error:
             self.argument_error = str(error)
+            self.arguments = SpiderArguments.model_construct()
+            self.section = None
+        else:
+            self.section = self.arguments.section
+        self.start_url = self.arguments.start_url
+        self.data_folder: RunDataFolder | None = None
+        self.store: ArticleStore | None = None
         self.archive: str | None = None
         self.image_hosts = ImageHosts()
         self.snapshots = False
@@ -149,7 +106,7 @@ class CommentarySpider(scrapy.Spider):
         crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         if not spider.argument_error:
             try:
-                spider.archive = spider.archive_argument or parse_archive(crawler.settings.get("ARCHIVE"))
+                spider.archive = spider.arguments.archive or parse_archive(crawler.settings.get("ARCHIVE"))
                 spider.image_hosts = ImageHosts(crawler.settings.getlist("IMAGE_HOSTS"))
             except SpiderArgumentError as error:
                 spider.argument_error = f"ARCHIVE setting: {error}"
@@ -158,23 +115,15 @@ class CommentarySpider(scrapy.Spider):
         return spider
 
     def _open_store(self) -> bool:
-        """Open the data folder before anything is fetched; a failure ends the run at once, in one log line."""
-        stats = self.crawler.stats
+        """Have the run's data folder opened before anything is fetched; False (after one log line) when the run
+        cannot go on: a bad argument or setting, or a data folder that cannot be used."""
         if self.argument_error:
-            stats.set_value("sasscrawl/argument_error", self.argument_error)
+            self.crawler.stats.set_value("sasscrawl/argument_error", self.argument_error)
             logger.error("Not crawling: %s", self.argument_error)
             return False
-        try:
-            self.store = ArticleStore(
-                self.crawler.settings["DATA_DIR"], snapshot_share=self.crawler.settings.getfloat("SNAPSHOT_SHARE")
-            )
-        except StoreError as error:
-            stats.set_value("sasscrawl/store_error", str(error))
-            logger.error("Not crawling: %s", error)
-            return False
-        if self.store.rebuild_skipped:
-            stats.set_value("sasscrawl/store/rebuild_skipped_lines", self.store.rebuild_skipped)
-        return True
+        self.data_folder = RunDataFolder.of(self.crawler)
+        self.store = self.data_folder.open()
+        return self.store is not None
 
     def log(self, message, level=logging.DEBUG, **kwargs):
         """Spidermon reports through the deprecated ``Spider.log()``: the same, without the deprecation warning."""
@@ -183,22 +132,23 @@ class CommentarySpider(scrapy.Spider):
     async def start(self):
         if not self._open_store():
             return
-        known = self.store.known_ids()
-        refresh_ids = set(self.store.newest_ids(None if self.refresh == "all" else self.refresh)) if self.refresh else set()
+        known = self.store.journal.known_ids()
+        refresh = self.arguments.refresh
+        refresh_ids = set(self.store.journal.newest_ids(None if refresh == "all" else refresh)) if refresh else set()
         if self.archive:
             refresh_ids |= self._articles_cut_in_archive()
-        gone = self.store.gone_ids() if self.refresh != "all" else set()
+        gone = self.store.frontier.gone_ids() if refresh != "all" else set()
         self.skip_ids = (known - refresh_ids) | gone
         self.known_at_start = known
         self.crawler.stats.set_value("sasscrawl/articles/known_at_start", len(known))
         pending = []
-        for entry in self.store.pending():
+        for entry in self.store.frontier.pending():
             if entry.article_id in self.skip_ids:  # saved since (or gone): an interrupted refresh left it behind
-                self.store.finish_article(entry.article_id)
+                self.store.frontier.finish_article(entry.article_id)
             else:
                 pending.append(entry)
-        pending = self._hold_back_chronic(pending, self.store.begin_run())
-        self.resume_walk = any(entry.article_id is None for entry in pending) or self.store.full_walk_due
+        pending = self._hold_back_chronic(pending, self.store.frontier.begin_run())
+        self.resume_walk = any(entry.article_id is None for entry in pending) or self.store.frontier.full_walk_due
         self.earlier_failures = {entry.url: entry.failures for entry in pending if entry.failures}
         chronic = sum(self.crawler.stats.get_value(f"sasscrawl/{kind}/chronic", 0) for kind in ("articles", "listings"))
         logger.info(
@@ -213,31 +163,14 @@ class CommentarySpider(scrapy.Spider):
                              dont_filter=True, meta={"sasscrawl_page": True, "start_page": True})
         for request in self._follow(refresh_ids, ()):
             yield request
-        self._check_mirror()
-        for record in self.store.records_with_failed_images():
-            self.crawler.stats.inc_value("sasscrawl/images/retried_articles")
-            yield Article(record)  # again through the pipelines: the image mirror retries what failed
+        for item in self.data_folder.records_needing_images():
+            yield item
         for request in self._follow(
             [entry.article_id for entry in pending if entry.article_id is not None],
             [entry.url for entry in pending if entry.article_id is None],
             remember=False,
         ):
             yield request
-
-    def _check_mirror(self) -> None:
-        """Mirrored files gone, replaced or cut since they were written: their articles go through the image
-        mirror again in this run (one ``lstat`` per file; ``scrapy verify`` also checks the bytes)."""
-        data_dir = Path(self.crawler.settings["DATA_DIR"])
-        problems = {url: problem for url, facts in self.store.mirrored_images()
-                    if (problem := file_problem(data_dir, facts["path"], facts["size"], None, hash_bytes=False))}
-        if not problems:
-            return
-        article_ids = self.store.mark_images_damaged(problems)
-        self.crawler.stats.set_value("sasscrawl/images/damaged", len(problems))
-        url, problem = next(iter(problems.items()))
-        logger.warning("%d mirrored image file%s missing or damaged (%s %s%s): downloading again for %d article%s",
-                       len(problems), "s are" if len(problems) > 1 else " is", url, problem,
-                       ", ..." if len(problems) > 1 else "", len(article_ids), "" if len(article_ids) == 1 else "s")
 
     def _articles_cut_in_archive(self) -> set[int]:
         """Articles whose archived response a kill or power cut left incomplete: fetched again, archived whole."""
@@ -260,7 +193,7 @@ class CommentarySpider(scrapy.Spider):
         back does not make the run walk the pagination again.
         """
         now = time.time()
-        retry_all = self.retry == "failed" or bool(self.refresh)
+        retry_all = self.arguments.retry == "failed" or bool(self.arguments.refresh)
         held = [] if retry_all else [entry for entry in pending if not entry.due(run, now)]
         for entry in held:
             if entry.article_id is not None:
@@ -323,7 +256,7 @@ class CommentarySpider(scrapy.Spider):
         if response.meta.get("frontier_url") and (as_listing or response.meta.get("article_id") is None):
             # A listing is done once its links are in the frontier (whatever the URL looked like, and also
             # when a listing-looking URL led to an article); an article page once its article is saved.
-            self.store.finish_pending(response.meta["frontier_url"])
+            self.store.frontier.finish_pending(response.meta["frontier_url"])
 
     def _article(self, page: Page, response, article_id: int):
         """The article at the section's URL for ``article_id``, whatever the page says it is.
@@ -347,7 +280,7 @@ class CommentarySpider(scrapy.Spider):
             logger.warning("Page %s saved as article %d, as its URL says, although its %s", response.url,
                            article_id, " and its ".join(conflicts))
         if record["articleId"] in self.known_at_start:
-            record["snapshot"] = (self.store.record(record["articleId"]) or {}).get("snapshot")
+            record["snapshot"] = (self.store.journal.record(record["articleId"]) or {}).get("snapshot")
         elif self.snapshots:
             yield self._snapshot_request(record)
             return
@@ -405,7 +338,7 @@ class CommentarySpider(scrapy.Spider):
                 continue
             requests.append((canonical, None))
         if remember and requests:
-            self.store.add_pending(requests)
+            self.store.frontier.add_pending(requests)
         for url, article_id in requests:
             earlier_failures = self.earlier_failures.get(url, 0)
             kind = "articles" if article_id is not None else "listings"
@@ -467,7 +400,7 @@ class CommentarySpider(scrapy.Spider):
             stats.inc_value("sasscrawl/pages/failed")
             logger.error("%s", message)
         if request.meta.get("frontier_url"):
-            self.store.record_failure(request.meta["frontier_url"])
+            self.store.frontier.record_failure(request.meta["frontier_url"])
 
     def page_failed(self, failure):
         request = failure.request
@@ -493,9 +426,9 @@ class CommentarySpider(scrapy.Spider):
             logger.warning("Gone (%d): %s", status, request.url)
             if article_id is not None:
                 stats.inc_value("sasscrawl/articles/gone")
-                self.store.mark_gone(article_id, status)
+                self.store.frontier.mark_gone(article_id, status)
             else:
-                self.store.finish_pending(request.meta.get("frontier_url", request.url))
+                self.store.frontier.finish_pending(request.meta.get("frontier_url", request.url))
         elif failure.check(OutOfScope) or robots_forbidden:
             # Chosen not to fetch. Any other IgnoreRequest (a redirect loop, too many redirects, a body
             # inflating past DOWNLOAD_MAXSIZE) is a failure, below.
@@ -507,7 +440,7 @@ class CommentarySpider(scrapy.Spider):
                 redirected = request.meta.get("redirect_urls")
                 logger.info("Not fetched %s%s: %s", request.url,
                             f" (redirected from {redirected[0]})" if redirected else "", failure.value)
-            self.store.finish_pending(request.meta.get("frontier_url", request.url))
+            self.store.frontier.finish_pending(request.meta.get("frontier_url", request.url))
         else:
             reason = describe_failure(failure)
             stats.inc_value(f"sasscrawl/pages/failed/{reason.split(':')[0].replace(' ', '_')}")
@@ -521,44 +454,39 @@ class CommentarySpider(scrapy.Spider):
         """
         if self.store is not None and request.meta.get("redirect_urls") and request.meta.get("frontier_url"):
             self.crawler.stats.inc_value("sasscrawl/pages/redirected_to_known")
-            self.store.finish_pending(request.meta["frontier_url"])
+            self.store.frontier.finish_pending(request.meta["frontier_url"])
 
     def _record_section_state(self) -> None:
         """What the verdict needs beyond this run: the chronic pages, and how fresh the data is."""
         stats = self.crawler.stats
         self.chronic_pages = []
-        for entry in self.store.chronic_pages():
-            next_run, next_time = entry.next_retry() or (self.store.run, time.time())
+        frontier = self.store.frontier
+        for entry in frontier.chronic_pages():
+            next_run, next_time = entry.next_retry() or (frontier.run, time.time())
             self.chronic_pages.append({
                 "url": entry.url, "articleId": entry.article_id, "failures": entry.failures,
-                "nextRetryInRuns": max(next_run - (self.store.run or 0), 0),
+                "nextRetryInRuns": max(next_run - (frontier.run or 0), 0),
                 "nextRetryBy": datetime.fromtimestamp(next_time, timezone.utc).isoformat(timespec="seconds"),
             })
-        if (newest := self.store.newest_date_published()) is not None:
+        if (newest := self.store.journal.newest_date_published()) is not None:
             stats.set_value("sasscrawl/articles/newest_published_at", newest.timestamp())
-        if (last_new := self.store.last_new_article_at()) is not None:
+        if (last_new := self.store.journal.last_new_article_at()) is not None:
             stats.set_value("sasscrawl/articles/last_new_at", last_new)
 
     def store_failed(self, error: StoreError) -> None:
-        """The data folder failed (disk full, permissions): stop cleanly, once, and say why."""
-        if self.crawler.stats.get_value("sasscrawl/store_error"):
-            return
-        self.crawler.stats.set_value("sasscrawl/store_error", str(error))
-        logger.error("Stopping the crawl: %s", error)
-        deferred_from_coro(self.crawler.engine.close_spider_async(reason="store_error"))
+        """The data folder failed while reading a page: the run's data folder stops the crawl (see RunDataFolder)."""
+        self.data_folder.failed(error)
 
     def closed(self, reason):
+        """What the next run needs, recorded before the data folder closes (RunDataFolder closes it after this)."""
         if self.robots_forbidden:
             logger.info("Not fetched: %d links that robots.txt forbids, such as %s", len(self.robots_forbidden),
                         self.robots_forbidden[0])
-        if self.store is not None:
-            try:
-                healthy_store = not self.crawler.stats.get_value("sasscrawl/store_error")
-                if reason == "finished" and self.resume_walk and healthy_store:
-                    self.store.full_walk_done()
-                self._record_section_state()
-                # After a failed write the disk is suspect: leave articles.jsonl as it was; the next run catches up.
-                self.store.close(snapshot=healthy_store)
-            except StoreError as error:
-                self.crawler.stats.set_value("sasscrawl/store_error", str(error))
-                logger.error("%s", error)
+        if self.store is None:
+            return
+        try:
+            if reason == "finished" and self.resume_walk and self.data_folder.healthy:
+                self.store.frontier.full_walk_done()
+            self._record_section_state()
+        except StoreError as error:
+            self.data_folder.failed(error, stop=False)

@@ -1,0 +1,226 @@
+"""Opening the state file, and repairing the data folder when a kill or a damaged disk left it wrong.
+
+A kill's temporary files are cleared first (this run holds the lock, so none is being
+written). A missing state file is rebuilt from ``articles.jsonl``; a corrupt or unreadable
+one is first moved aside (``state.sqlite3.corrupt-<ns>``) with an error in the log, and so
+is a journal holding no article beside a non-empty ``articles.jsonl``
+(``state.sqlite3.empty-<ns>``: what a rebuild cut short by an older version left).
+Articles saved after the last snapshot are then fetched again by the next run, never
+silently lost: the rebuilt frontier is empty, so that run walks the listing to its end.
+
+A rebuild cannot lose data. It writes ``state.sqlite3.rebuild`` and renames it into place
+only when complete (:func:`sasscrawl.files.rename_into_place`): a kill at any moment leaves
+either no journal, and the next open discards the side file and starts over, or a whole
+one. A line that cannot be restored (not a JSON object; ``articleId`` not an integer within
+SQLite's 64 bits; ``contentHash`` not a string; anything the insert refuses; a blank line;
+an article that a later line repeats, the later one being kept) is skipped, named in the
+log with its line number and reason, and counted (:attr:`OpenedState.rebuild_skipped`).
+The snapshot taken right after such a rebuild rewrites ``articles.jsonl`` without those
+lines, so the file as it was is kept first, hard-linked as
+``articles.jsonl.before-rebuild-<its mtime in ns>``, for a person to mend and never
+removed by the crawl.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from sasscrawl import files
+from sasscrawl.store.errors import StoreError
+from sasscrawl.store.export import rewrite_needed
+from sasscrawl.store.frontier import restart_walk
+from sasscrawl.store.journal import upsert
+from sasscrawl.store.layout import ARTICLES_FILE, OWN_FOLDERS, REBUILD_FILE, STATE_FILE, STATE_SUFFIXES
+from sasscrawl.store.state import SCHEMA, add_failure_columns, connect, transaction
+
+logger = logging.getLogger(__name__)
+
+SQLITE_INTEGERS = (-(2**63), 2**63 - 1)
+
+
+@dataclass
+class OpenedState:
+    db: sqlite3.Connection
+    rebuild_skipped: int = 0
+    """Lines of ``articles.jsonl`` that a rebuild of the journal at this open could not restore."""
+
+
+def remove_leftovers(data_dir: Path) -> None:
+    """Clear the temporary files a killed run left; the caller holds the lock, so none is being written."""
+    try:
+        for folder in OWN_FOLDERS:
+            files.remove_leftovers(data_dir, folder)
+    except OSError as error:
+        raise StoreError(f"cannot use DATA_DIR {data_dir}: {error.strerror or error}") from error
+
+
+def open_state(data_dir: Path) -> OpenedState:
+    """The journal; made anew (restored from ``articles.jsonl`` if there is one) when missing or damaged."""
+    return _Opening(data_dir).open()
+
+
+class _Opening:
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir
+        self.state_path = data_dir / STATE_FILE
+        self.articles_path = data_dir / ARTICLES_FILE
+        self.skipped = 0
+
+    def open(self) -> OpenedState:
+        db = self._open()
+        add_failure_columns(db)
+        return OpenedState(db, self.skipped)
+
+    def _open(self) -> sqlite3.Connection:
+        self._discard_cut_rebuild()
+        if self.state_path.exists():
+            try:
+                db = connect(self.state_path)
+                if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                    db.close()
+                    raise sqlite3.DatabaseError("quick_check failed")
+            except sqlite3.DatabaseError as error:
+                if isinstance(error, sqlite3.OperationalError) and _is_environment_error(error):
+                    raise StoreError(f"cannot open {self.state_path}: {error}") from error
+                aside = self._move_state_aside("corrupt")
+                logger.error(
+                    "State file %s is corrupt (%s); moved it to %s and rebuilding from %s. "
+                    "Articles saved after the last snapshot will be fetched again.",
+                    self.state_path, error, aside, self.articles_path.name,
+                )
+            else:
+                if db.execute("SELECT 1 FROM articles LIMIT 1").fetchone() or not self._snapshot_has_lines():
+                    return db
+                db.close()
+                aside = self._move_state_aside("empty")
+                logger.error("State file %s holds no article but %s does (a rebuild cut short by an older "
+                             "version); moved it to %s and rebuilding", self.state_path, self.articles_path.name, aside)
+        elif aside := self._move_state_aside("orphan"):
+            logger.warning("Moved %s-wal/-shm, left without their state file, aside to %s", self.state_path, aside)
+        self._build_state()
+        return connect(self.state_path)
+
+    def _snapshot_has_lines(self) -> bool:
+        return self.articles_path.exists() and self.articles_path.stat().st_size > 0
+
+    def _move_state_aside(self, why: str) -> str | None:
+        """Rename the state file and its -wal/-shm companions to ``state.sqlite3.<why>-<ns>``; the name, if any moved."""
+        aside = self.state_path.with_name(f"{STATE_FILE}.{why}-{time.time_ns()}")
+        moved = False
+        for suffix in STATE_SUFFIXES:
+            source = Path(f"{self.state_path}{suffix}")
+            if source.exists():
+                source.replace(f"{aside}{suffix}")
+                moved = True
+        return aside.name if moved else None
+
+    def _discard_cut_rebuild(self) -> None:
+        for leftover in sorted(self.data_dir.glob(f"{REBUILD_FILE}*")):
+            logger.warning("Discarding %s, left by a rebuild of the state file that was cut short", leftover)
+            leftover.unlink()
+
+    def _build_state(self) -> None:
+        """Make the journal in a side file, restored from ``articles.jsonl`` if there is one, then rename it into place.
+
+        A kill at any moment leaves either no journal, and the next open starts over, or a complete one.
+        The side file needs no durability of its own until its one fsync before the rename.
+        """
+        side = self.data_dir / REBUILD_FILE
+        restored = kept = None
+        try:
+            db = sqlite3.connect(side, isolation_level=None)
+            try:
+                db.execute("PRAGMA journal_mode=MEMORY")
+                db.execute("PRAGMA synchronous=OFF")
+                db.executescript(SCHEMA)
+                if self.articles_path.exists():
+                    restored = self._restore_from_snapshot(db)
+            finally:
+                db.close()
+            if self.skipped:
+                kept = self._keep_snapshot_before_rebuild()
+            files.rename_into_place(self.data_dir, REBUILD_FILE, STATE_FILE)
+        except (OSError, sqlite3.Error, StoreError) as error:
+            with suppress(OSError):
+                side.unlink(missing_ok=True)
+            raise StoreError(f"cannot rebuild {self.state_path} in {side.name}: "
+                             f"{getattr(error, 'strerror', None) or error}") from error
+        if restored is not None:
+            logger.warning("Rebuilt %s from %s: %d articles restored, %d lines skipped",
+                           self.state_path.name, self.articles_path.name, restored, self.skipped)
+        if kept:
+            logger.error("%s as it was, with the %d lines that could not be restored, is kept as %s; "
+                         "the next snapshot rewrites %s without them",
+                         self.articles_path.name, self.skipped, kept, self.articles_path.name)
+
+    def _restore_from_snapshot(self, db: sqlite3.Connection) -> int:
+        """Journal every line of ``articles.jsonl`` that holds an article; name and count each line that does not."""
+        line_of: dict[int, int] = {}
+        with self.articles_path.open("rb") as lines, transaction(db):
+            for number, line in enumerate(lines, 1):
+                article_id, problem = _restore_line(db, line)
+                if problem is not None:
+                    self._skip(number, problem)
+                    continue
+                if article_id in line_of:
+                    self._skip(line_of[article_id], f"article {article_id} again on line {number}, which replaces it")
+                line_of[article_id] = number
+                logger.debug("Restored article %d from line %d", article_id, number)
+            # With a skipped line the file must be rewritten; otherwise it already matches the journal.
+            rewrite_needed(db, bool(self.skipped))
+            # The frontier was in the lost file: the next run walks the whole listing to find what is missing.
+            restart_walk(db)
+        return len(line_of)
+
+    def _skip(self, number: int, problem: str) -> None:
+        self.skipped += 1
+        logger.error("Skipping line %d of %s while rebuilding %s: %s",
+                     number, self.articles_path, self.state_path.name, problem)
+
+    def _keep_snapshot_before_rebuild(self) -> str:
+        """Hard-link ``articles.jsonl`` as ``articles.jsonl.before-rebuild-<its mtime in ns>``; that name.
+
+        Named after the file's own modification time, so a rebuild cut short and done again keeps
+        one copy; the snapshot after the rebuild replaces ``articles.jsonl`` by rename, which leaves
+        the linked copy as it was.
+        """
+        kept = self.articles_path.with_name(f"{ARTICLES_FILE}.before-rebuild-{self.articles_path.stat().st_mtime_ns}")
+        with suppress(FileExistsError):
+            files.keep_copy(self.data_dir, ARTICLES_FILE, kept.name)
+        return kept.name
+
+
+def _restore_line(db: sqlite3.Connection, line: bytes) -> tuple[int | None, str | None]:
+    """Journal one line of ``articles.jsonl``: its article id, or why it cannot be restored."""
+    try:
+        record = json.loads(line)
+    except ValueError as error:
+        return None, f"not JSON ({error})"
+    if not isinstance(record, dict):
+        return None, "not a JSON object"
+    article_id = record.get("articleId")
+    if not isinstance(article_id, int) or isinstance(article_id, bool):
+        return None, f"articleId {article_id!r} is not an integer"
+    if not SQLITE_INTEGERS[0] <= article_id <= SQLITE_INTEGERS[1]:
+        return None, f"articleId {article_id} is beyond SQLite's 64-bit integers"
+    if not isinstance(record.get("contentHash"), str):
+        return None, "contentHash is missing or not a string"
+    try:
+        upsert(db, record)
+    except sqlite3.OperationalError:
+        raise  # the disk or the database failing, not the line: the rebuild stops
+    except Exception as error:  # whatever else a hand-edited line holds costs that line, never the rebuild
+        return None, f"cannot be journaled ({type(error).__name__}: {error})"
+    return article_id, None
+
+
+def _is_environment_error(error: sqlite3.OperationalError) -> bool:
+    """Errors of the disk or permissions, which rebuilding would not cure."""
+    text = str(error).lower()
+    return any(words in text for words in ("unable to open", "readonly", "read-only", "disk", "full", "locked"))

@@ -1,0 +1,130 @@
+"""The state file, ``DATA_DIR/state.sqlite3``: its tables, its transactions, its counters.
+
+SQLite in WAL mode with ``synchronous=FULL``: a change counts once its transaction
+commits, and a SIGKILL or a power cut cannot take it back. The journal, the frontier
+and the image index are tables of this one file, so saving an article, closing its
+frontier entry and indexing its images is one transaction. Changes that need no
+durability of their own (the frontier's) wait for the next transaction
+(:meth:`StateFile.wait`), so a run costs one durable commit per saved article.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sasscrawl.store.errors import StoreError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id INTEGER PRIMARY KEY,
+    content_hash TEXT NOT NULL,
+    date_published TEXT,
+    failed_images INTEGER NOT NULL DEFAULT 0,
+    record TEXT NOT NULL,
+    saved_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pending (
+    url TEXT PRIMARY KEY,
+    article_id INTEGER,
+    failures INTEGER NOT NULL DEFAULT 0,
+    failed_at REAL,
+    failed_run INTEGER
+);
+CREATE TABLE IF NOT EXISTS gone (
+    id INTEGER PRIMARY KEY,
+    status INTEGER NOT NULL,
+    seen_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS images (
+    url TEXT PRIMARY KEY,
+    info TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+"""
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """The state file at ``path``, durable (WAL, ``synchronous=FULL``), its tables made if missing."""
+    db = sqlite3.connect(path, isolation_level=None, timeout=5)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.executescript(SCHEMA)
+    return db
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """One atomic, durable change; a failing disk becomes a :class:`StoreError`."""
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    except sqlite3.OperationalError as error:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise StoreError(f"cannot write the state journal: {error}") from error
+
+
+def counter(db: sqlite3.Connection, key: str) -> int:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else 0
+
+
+def set_counter(db: sqlite3.Connection, key: str, value: int) -> None:
+    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+
+def add_failure_columns(db: sqlite3.Connection) -> None:
+    """A state file from before chronic pages backed off gains the frontier's failure times."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(pending)")}
+    missing = [(column, kind) for column, kind in (("failed_at", "REAL"), ("failed_run", "INTEGER"))
+               if column not in columns]
+    if missing:
+        with transaction(db):
+            for column, kind in missing:
+                db.execute(f"ALTER TABLE pending ADD COLUMN {column} {kind}")
+
+
+class StateFile:
+    """The open state file: one connection, shared by the journal, the frontier and the image index."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+        self._waiting: list[tuple[str, tuple]] = []
+
+    def wait(self, sql: str, parameters: tuple) -> None:
+        """A change made durable by the next transaction (or :meth:`flush`), not one of its own."""
+        self._waiting.append((sql, parameters))
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A transaction that first applies the changes waiting for one."""
+        with transaction(self.db):
+            for sql, parameters in self._waiting:
+                self.db.execute(sql, parameters)
+            yield self.db
+        self._waiting.clear()
+
+    def flush(self) -> None:
+        """Make the waiting changes durable now."""
+        with self.transaction():
+            pass
+
+    def counter(self, key: str) -> int:
+        return counter(self.db, key)
+
+    def set_counter(self, key: str, value: int) -> None:
+        set_counter(self.db, key, value)
+
+    def close(self) -> None:
+        self.db.close()
