@@ -342,6 +342,6 @@ def test_a_listing_url_too_long_to_request_is_not_left_in_the_frontier(serve, tm
     assert result.stat("sasscrawl/listings/too_long") >= 1 and not result.stat("urllength/request_ignored_count")
     store = ArticleStore(tmp_path)
     try:
-        assert store.pending() == []
+        assert store.frontier.pending() == []
     finally:
         store.close()
