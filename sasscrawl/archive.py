@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from http import HTTPStatus
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cdxj_indexer.main import write_cdx_index
 from warcio.archiveiterator import ArchiveIterator
@@ -34,7 +35,7 @@ from warcio.warcwriter import WARCWriter
 from sasscrawl import files
 from sasscrawl.mirror import FAILED_IMAGE, describe_image, image_key, mirror_path
 from sasscrawl.parser import NotAnArticle, Page
-from sasscrawl.section import article_id_from_url
+from sasscrawl.section import article_id_from_path
 
 logger = logging.getLogger(__name__)
 
@@ -288,7 +289,7 @@ def reextract(folder: Path) -> Iterator[dict]:
         key = image_key(capture.url)
         if key not in captures or capture.date >= captures[key].date:
             captures[key] = capture
-        article_id = article_id_from_url(capture.url)
+        article_id = article_id_from_path(urlsplit(capture.url).path)
         if capture.status == 200 and article_id is not None:
             if article_id not in pages or capture.date >= pages[article_id].date:
                 pages[article_id] = capture

@@ -37,7 +37,7 @@ from urllib.parse import urljoin, urlparse, urlsplit
 from lxml import etree
 
 from sasscrawl.schemas import ARTICLE_FIELDS
-from sasscrawl.section import Section, article_id_from_url
+from sasscrawl.section import Section, article_id_from_path, article_identity
 
 SITE_TZ = timezone(timedelta(hours=8))
 """The site publishes Beijing time without an offset."""
@@ -465,28 +465,6 @@ def _shown(value: str, limit: int = 100) -> str:
     return repr(value[:limit] + "…" if len(value) > limit else value)
 
 
-class ArticleIdentity(NamedTuple):
-    article_id: int
-    url: str
-    section_id: str
-
-
-def article_identity(url: str) -> ArticleIdentity | None:
-    """An article's identity from its URL alone; None if the URL names no article.
-
-    ``http://en.sass.cn/103002/5554.aspx?from=list`` → 5554, ``http://en.sass.cn/103002/5554.aspx``
-    (the section's spelling, query and fragment dropped) and ``103002`` (the URL's folder).
-    """
-    try:
-        section = Section.from_start_url(url)
-        article_id = section.article_id(url)
-    except ValueError:
-        return None
-    if article_id is None:
-        return None
-    return ArticleIdentity(article_id, section.article_url(article_id), section.id)
-
-
 _XSL_NAMESPACE = "http://www.w3.org/1999/XSL/Transform"
 
 
@@ -631,7 +609,7 @@ class _ArticleExtractor:
 
     def _neighbour(self, link_id: str) -> int | None:
         url = safe_http_url(self.page.url, _LINK_BY_ID(self.root, id=link_id))
-        return article_id_from_url(url) if url else None
+        return article_id_from_path(urlsplit(url).path) if url else None
 
 
 def _int_or_none(text: str) -> int | None:
