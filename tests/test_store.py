@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sasscrawl.parser import parse_article
+from sasscrawl.pages.article import parse_article
 from sasscrawl.schemas import article_validator
 from sasscrawl.store import (ARTICLES_FILE, DAY_SECONDS, LOCK_FILE, STATE_FILE, ArticleStore, DataDirLocked,
                              FrontierEntry, StoreError)
