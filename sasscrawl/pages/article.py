@@ -3,7 +3,7 @@
 The fields are named after the schema's (``datePublished`` → :meth:`ArticlePage.date_published`)
 and :meth:`ArticlePage.to_item` calls them in the schema's order
 (``sasscrawl.schemas.ARTICLE_FIELDS``), so a new field is a schema property and a method of the
-same name. What several fields share (the body, the identity, the breadcrumb, the image list) is
+same name in snake case. What several fields share (the body, the identity, the breadcrumb, the image list) is
 read once per page.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from functools import cached_property
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -54,24 +55,6 @@ def _own_text(node) -> str:
     if node is None:
         return ""
     return normalise_text((node.text or "") + "".join(child.tail or "" for child in node))
-
-
-class _read_once:
-    """``functools.cached_property`` without the lock Python 3.11 takes on every first read: a page
-    is read by one thread, and its shared parts are read on every page the crawl fetches."""
-
-    def __init__(self, read):
-        self.read = read
-        self.__doc__ = read.__doc__
-
-    def __set_name__(self, owner, name: str):
-        self.name = name
-
-    def __get__(self, page, owner=None):
-        if page is None:
-            return self
-        value = page.__dict__[self.name] = self.read(page)
-        return value
 
 
 class ArticlePage:
@@ -223,34 +206,34 @@ class ArticlePage:
 
     # --- what several fields read ------------------------------------------------------------
 
-    @_read_once
+    @cached_property
     def _headline(self) -> str:
         return _own_text(self._div.find(".//h1"))
 
-    @_read_once
+    @cached_property
     def _date_published_raw(self) -> str | None:
         return _own_text(self._div.find(".//h4")) or None
 
-    @_read_once
+    @cached_property
     def _date_created_raw(self) -> str | None:
         return _own_text(self._div.find(".//b")) or None
 
-    @_read_once
+    @cached_property
     def _identity(self) -> ArticleIdentity | None:
         return article_identity(self.article_url)
 
-    @_read_once
+    @cached_property
     def _div(self):
         """The article ``div``; the whole page when there is none."""
         div = self.document.root.find("body/div")
         return self.document.root if div is None else div
 
-    @_read_once
+    @cached_property
     def _body(self) -> Body:
         body_p = self._div.find(".//p")
         return Body(body_p.text or "" if body_p is not None else "", self.document.url)
 
-    @_read_once
+    @cached_property
     def _breadcrumbs(self) -> list[dict]:
         """Root first; the page lists the current section first."""
         url = self.document.url
@@ -258,7 +241,7 @@ class ArticlePage:
                   for a in self.document.root.findall("body/span/a")]
         return crumbs[::-1]
 
-    @_read_once
+    @cached_property
     def _list_images(self) -> list[str]:
         """The ``ul`` image list, relative to the site root the page names; a root it cannot name is its URL's."""
         url = self.document.url
@@ -266,7 +249,7 @@ class ArticlePage:
         urls = (safe_http_url(site_root, _own_text(li)) for li in _IMAGE_LIST_ITEMS(self._div))
         return list(dict.fromkeys(url for url in urls if url))
 
-    @_read_once
+    @cached_property
     def _neighbour_hrefs(self) -> dict[str, str]:
         """The ``href`` of the first ``perv`` and of the first ``next`` link that has one: one pass over the page."""
         hrefs: dict[str, str] = {}
