@@ -19,7 +19,7 @@ from pathlib import Path
 
 import trafilatura
 
-from sasscrawl.parser import parse_article
+from sasscrawl.pages.article import parse_article
 from sasscrawl.replica import build_site
 
 REAL_PAGE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "en.sass.cn_103002_5554.aspx.xml"

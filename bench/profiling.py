@@ -27,7 +27,7 @@ from bench.crawls import PROJECT_ROOT, project_command, scrapy_environment
 from bench.parse_cost import replica_pages
 from bench.run import RESULTS_DIR
 from bench.served_replica import ServedReplica
-from sasscrawl.parser import parse_article
+from sasscrawl.pages.article import parse_article
 
 PROFILES_DIR = RESULTS_DIR / "profiles"
 PY_SPY = Path(sys.executable).with_name("py-spy")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from http import HTTPStatus
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cdxj_indexer.main import write_cdx_index
 from warcio.archiveiterator import ArchiveIterator
@@ -33,8 +34,9 @@ from warcio.warcwriter import WARCWriter
 
 from sasscrawl import files
 from sasscrawl.mirror import FAILED_IMAGE, describe_image, image_key, mirror_path
-from sasscrawl.parser import NotAnArticle, Page
-from sasscrawl.section import article_id_from_url
+from sasscrawl.pages.article import ArticlePage, NotAnArticle
+from sasscrawl.pages.document import Document
+from sasscrawl.section import article_id_from_path
 from sasscrawl.store.layout import WARC_FOLDER
 
 logger = logging.getLogger(__name__)
@@ -279,7 +281,7 @@ def reextract(folder: Path) -> Iterator[dict]:
 
     ``dateDownloaded`` is the capture time; the image facts come from the archived
     image responses (``failed`` when the archive holds an error or nothing for one).
-    An article is the one its capture's URL names (as in the crawl, see ``Page.article``); a
+    An article is the one its capture's URL names (as in the crawl, see ``ArticlePage``); a
     capture that gives no article, or that the parser fails on, is skipped with a warning.
     """
     captures: dict[str, Capture] = {}  # the newest capture of each image key, whatever its status
@@ -288,7 +290,7 @@ def reextract(folder: Path) -> Iterator[dict]:
         key = image_key(capture.url)
         if key not in captures or capture.date >= captures[key].date:
             captures[key] = capture
-        article_id = article_id_from_url(capture.url)
+        article_id = article_id_from_path(urlsplit(capture.url).path)
         if capture.status == 200 and article_id is not None:
             if article_id not in pages or capture.date >= pages[article_id].date:
                 pages[article_id] = capture
@@ -296,10 +298,11 @@ def reextract(folder: Path) -> Iterator[dict]:
     for article_id in sorted(pages):  # one page in memory at a time, records in the dataset's order
         capture = pages[article_id]
         try:
-            page = Page(read_payload(capture), capture.url)
-            if not page.is_article:
+            document = Document(read_payload(capture), capture.url)
+            if not document.is_article:
                 continue
-            record = page.article(datetime.fromisoformat(capture.date))
+            page = ArticlePage(document, downloaded_at=datetime.fromisoformat(capture.date))
+            record = page.to_item()
             conflicts = page.identity_conflicts()
         except NotAnArticle as error:
             logger.warning("Archived page %s gives no article: %s", capture.url, error)

@@ -28,11 +28,12 @@ is unknown. Scope is exact: the start URL's origin, and the same folder.
 import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from w3lib.url import canonicalize_url, safe_url_string
 
-ARTICLE_FILE = re.compile(r"([0-9]{1,12})\.aspx", re.IGNORECASE)
+_ARTICLE_FILE = re.compile(r"([0-9]{1,12})\.aspx", re.IGNORECASE)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
@@ -179,11 +180,16 @@ class OutOfScopeStartURL(ValueError):
     """The start URL cannot define a section to crawl."""
 
 
-def article_id_from_url(url: str) -> int | None:
-    """The article id a URL names by its last path segment (``.../5553.aspx``)."""
-    last = urlsplit(url).path.rsplit("/", 1)[-1]
-    match = ARTICLE_FILE.fullmatch(last)
-    return int(match.group(1)) if match else None
+def article_id_from_path(path: str) -> int | None:
+    """The article id a URL's path names by its last segment (``/103002/5553.aspx`` → 5553); else None.
+
+    The one place an id is read from a URL: a segment of 1 to 12 ASCII digits and ``.aspx`` in any
+    case. Callers with a whole URL pass ``urlsplit(url).path``; :meth:`Section.article_id` adds that
+    the URL is in the section and the segment directly in its folder, :func:`article_identity` what
+    the record takes from it.
+    """
+    match = _ARTICLE_FILE.fullmatch(path, path.rfind("/") + 1)
+    return int(match[1]) if match else None
 
 
 @dataclass(frozen=True)
@@ -279,8 +285,30 @@ class Section:
         return f"{self.scheme}://{self.netloc}"
 
     def _article_id(self, path: str) -> int | None:
-        match = ARTICLE_FILE.fullmatch(path[len(self.folder):])
-        return int(match.group(1)) if match else None
+        """The id of an in-section path (see :func:`article_id_from_path`) whose article file is directly in the folder."""
+        return article_id_from_path(path) if path.rfind("/") + 1 == len(self.folder) else None
+
+
+class ArticleIdentity(NamedTuple):
+    article_id: int
+    url: str
+    section_id: str
+
+
+def article_identity(url: str) -> ArticleIdentity | None:
+    """An article's identity from its URL alone; None if the URL names no article.
+
+    ``http://en.sass.cn/103002/5554.aspx?from=list`` → 5554, ``http://en.sass.cn/103002/5554.aspx``
+    (the section's spelling, query and fragment dropped) and ``103002`` (the URL's folder).
+    """
+    try:
+        section = Section.from_start_url(url)
+        found = section.article_id(url)
+    except ValueError:
+        return None
+    if found is None:
+        return None
+    return ArticleIdentity(found, section.article_url(found), section.id)
 
 
 CACHE_KEY_MAX = 2048

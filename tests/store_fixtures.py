@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sasscrawl.parser import parse_article
+from sasscrawl.pages.article import parse_article
 from sasscrawl.schemas import article_validator
 from sasscrawl.store import ArticleStore
 

@@ -15,7 +15,7 @@ from warcio.archiveiterator import ArchiveIterator
 from harness import PROJECT_ROOT, run_crawl
 from sasscrawl.archive import write_index
 from sasscrawl import archive
-from sasscrawl.parser import Page
+from sasscrawl.pages.document import Document
 from sasscrawl.replica import ReplicaServer, build_site
 
 STYLESHEET_FILES = ("/ui/templates/normal/view.xsl", "/ui/templates/normal/common.xsl",
@@ -219,13 +219,13 @@ def test_reextraction_skips_a_capture_the_parser_fails_on_and_goes_on(archived, 
     site, _, result, _ = archived
     broken_id = site.articles[3].id
 
-    class PageBrokenOnOne(Page):
+    class DocumentBrokenOnOne(Document):
         def __init__(self, body, url):
             if url.endswith(f"/{broken_id}.aspx"):
                 raise RuntimeError("boom")
             super().__init__(body, url)
 
-    monkeypatch.setattr("sasscrawl.archive.Page", PageBrokenOnOne)
+    monkeypatch.setattr("sasscrawl.archive.Document", DocumentBrokenOnOne)
     with caplog.at_level(logging.WARNING):
         ids = [record["articleId"] for record in archive.reextract(result.data_dir / "warc")]
     assert sorted(ids) == sorted(spec.id for spec in site.articles if spec.id != broken_id)

@@ -75,7 +75,7 @@ def test_records_are_valid_and_match_the_ground_truth(crawl):
 
 
 def _split(raw: str) -> list[str]:
-    from sasscrawl.parser import split_authors
+    from sasscrawl.pages.text import split_authors
 
     return [author["nameRaw"] for author in split_authors(raw)]
 
@@ -221,12 +221,12 @@ def article_response(spider, article_id: int, body: bytes, earlier_failures: int
 
 def test_an_unexpected_error_on_a_page_is_that_pages_counted_failure(spider, monkeypatch, caplog):
     """A parser bug is the page's failure: counted with its reason, one ERROR line, kept in the frontier."""
-    class BrokenPage:
+    class BrokenDocument:
         def __init__(self, body, url):
             raise RuntimeError("boom " + "x" * 10_000)
 
     response = article_response(spider, 7, REAL_PAGE.read_bytes())
-    monkeypatch.setattr("sasscrawl.spiders.commentary.Page", BrokenPage)
+    monkeypatch.setattr("sasscrawl.spiders.commentary.Document", BrokenDocument)
     with caplog.at_level(logging.INFO):
         assert list(spider.parse_page(response)) == []
     stats = spider.crawler.stats

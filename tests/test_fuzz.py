@@ -1,10 +1,10 @@
-"""The parser against inputs nobody would write: generated (Hypothesis) and mutated from the real page.
+"""The page objects against inputs nobody would write: generated (Hypothesis) and mutated from the real page.
 
-The promise under test (sasscrawl/parser.py): any bytes with any URL give a record or
+The promise under test (sasscrawl/pages/__init__.py): any bytes with any URL give a record or
 ``NotAnArticle``, in time linear in the input, and the link and URL helpers never raise. Two kinds
 of input:
 
-- Hypothesis drives ``parse_article``, ``parse_listing``/``links_in_scope``, ``safe_http_url`` and
+- Hypothesis drives ``ArticlePage``, ``ListingPage``/``links_in_scope``, ``safe_http_url`` and
   ``stylesheet_references`` with arbitrary bytes, arbitrary URLs and hrefs, and XML-ish pages built
   from the real page's grammar out of hostile pieces;
 - a seeded mutation corpus of the real page 5554: byte flips, truncation at every kind of point,
@@ -33,8 +33,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sasscrawl.parser import (NotAnArticle, Page, links_in_scope, parse_listing, safe_http_url,
-                              stylesheet_references)
+from sasscrawl.pages.article import ArticlePage, NotAnArticle
+from sasscrawl.pages.document import Document
+from sasscrawl.pages.listing import ListingPage, links_in_scope
+from sasscrawl.pages.stylesheet import stylesheet_references
+from sasscrawl.pages.urls import safe_http_url
 from sasscrawl.schemas import ARTICLE_FIELDS, article_errors
 from sasscrawl.section import Section
 
@@ -60,15 +63,15 @@ CODECS = sorted(set(encodings.aliases.aliases.values()) | {
 
 
 def read_everything(body: bytes, url: str) -> None:
-    """All the parser gives for one page; the only exception allowed is NotAnArticle."""
-    page = Page(body, url)
-    links = page.links()
-    assert all(urlsplit(link).scheme in ("http", "https") for link in links)
-    links_in_scope(links, SECTION)
-    page.stylesheet_url
+    """All the page objects give for one page; the only exception allowed is NotAnArticle."""
+    document = Document(body, url)
+    assert all(urlsplit(link).scheme in ("http", "https") for link in document.links())
+    ListingPage(document, SECTION).to_item()
+    document.stylesheet_url
+    page = ArticlePage(document, downloaded_at=DOWNLOADED)
     page.identity_conflicts()
     try:
-        record = page.article(DOWNLOADED)
+        record = page.to_item()
     except NotAnArticle:
         return
     assert tuple(record) == ARTICLE_FIELDS
@@ -205,11 +208,11 @@ def generated_inputs_test(examples: int):
     @given(hrefs=st.lists(urls, max_size=20), body_prefix=st.binary(max_size=200))
     def listings(timings, budget, hrefs, body_prefix):
         anchors = "".join(f'<a href="{href}">x</a>' for href in hrefs)
+        body = body_prefix + f"<html><body>{anchors}</body></html>".encode("utf-8", "replace")
         with timings.trying():
             links_in_scope(hrefs, SECTION)
-            listing = parse_listing(body_prefix + f"<html><body>{anchors}</body></html>".encode("utf-8", "replace"),
-                                    SECTION.root + "103002/default.aspx", SECTION)
-        assert all(SECTION.article_id(url) == article_id for article_id, url in listing.articles.items())
+            articles = ListingPage(Document(body, SECTION.root + "103002/default.aspx"), SECTION).articles()
+        assert all(SECTION.article_id(url) == article_id for article_id, url in articles.items())
 
     @settings(max_examples=examples, **FUZZ_SETTINGS)
     @given(hrefs=st.lists(urls, max_size=10), url=urls)

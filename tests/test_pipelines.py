@@ -10,7 +10,7 @@ from scrapy.utils.test import get_crawler
 
 from sasscrawl.extensions.data_folder import RunDataFolder
 from sasscrawl.items import Article
-from sasscrawl.parser import parse_article
+from sasscrawl.pages.article import parse_article
 from sasscrawl.pipelines.deduplicate import DeduplicatePipeline
 from sasscrawl.pipelines.validate import ValidatePipeline
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sasscrawl.parser import parse_article
+from sasscrawl.pages.article import parse_article
 from sasscrawl.schemas import ARTICLE_FIELDS, article_errors, article_validator
 
 PAGE = Path(__file__).parent / "fixtures" / "en.sass.cn_103002_5554.aspx.xml"

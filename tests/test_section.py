@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness import as_a_lenient_server_reads
-from sasscrawl.section import ImageHosts, Origin, OutOfScopeStartURL, Section, normal_url, origin_of, path_trick
+from sasscrawl.section import (ArticleIdentity, ImageHosts, Origin, OutOfScopeStartURL, Section, article_id_from_path,
+                               article_identity, normal_url, origin_of, path_trick)
 
 SECTION = Section.from_start_url("http://en.sass.cn/103002/default.aspx")
 
@@ -28,6 +29,26 @@ SECTION = Section.from_start_url("http://en.sass.cn/103002/default.aspx")
 def test_article_id(url, article_id):
     assert SECTION.article_id(url) == article_id
 
+
+@pytest.mark.parametrize("path, article_id", [
+    ("/103002/5553.aspx", 5553), ("/a/b/12.ASPX", 12), ("/5553.aspx", 5553), ("5553.aspx", 5553),
+    ("/103002/" + "9" * 12 + ".aspx", 999_999_999_999), ("/103002/" + "9" * 13 + ".aspx", None),
+    ("/103002/x5553.aspx", None), ("/103002/5553.aspx/", None), ("/103002/5553.aspx;x", None),
+    ("/103002/default.aspx", None), ("/103002/\u0661\u0662.aspx", None), ("", None),
+])
+def test_article_id_from_path_reads_the_last_segment_only(path, article_id):
+    assert article_id_from_path(path) == article_id
+
+
+@pytest.mark.parametrize("url, identity", [
+    ("http://en.sass.cn/103002/5554.aspx?from=list#top", ArticleIdentity(5554, "http://en.sass.cn/103002/5554.aspx", "103002")),
+    ("http://EN.sass.cn:80/103002/./5554.aspx", ArticleIdentity(5554, "http://en.sass.cn/103002/5554.aspx", "103002")),
+    ("http://en.sass.cn/103002/default.aspx", None),
+    ("http://en.sass.cn/5554.aspx", None),  # no section folder
+    ("http://[x]/103002/5554.aspx", None),
+])
+def test_an_articles_identity_comes_from_its_url(url, identity):
+    assert article_identity(url) == identity
 
 def test_listing_urls_are_canonical_and_in_scope():
     assert SECTION.listing_url("http://en.sass.cn/103002/default.aspx?page=2&b=1#x") == (

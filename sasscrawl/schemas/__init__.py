@@ -1,6 +1,6 @@
 """The Article record's JSON Schema: the one definition of its fields.
 
-The Scrapy item, the parser's field order, the validation pipeline, ``scrapy reextract``
+The Scrapy item, the article page's field order, the validation pipeline, ``scrapy reextract``
 and the tests all read the field list and the validation from here.
 """
 

@@ -1,4 +1,4 @@
-"""The ``commentary`` spider: decides what to fetch next; the parser does the reading.
+"""The ``commentary`` spider: decides what to fetch next; the page objects (``sasscrawl.pages``) do the reading.
 
 It starts at the section's default page and follows, inside the section only,
 listing pages and their pagination, ``perv``/``next`` links and the ``new``/``hot``
@@ -42,7 +42,10 @@ from sasscrawl.extensions.data_folder import RunDataFolder
 from sasscrawl.items import Article
 from sasscrawl.middlewares import OutOfScope
 from sasscrawl.network import describe_failure
-from sasscrawl.parser import NotAnArticle, Page, links_in_scope, stylesheet_references
+from sasscrawl.pages.article import ArticlePage, NotAnArticle
+from sasscrawl.pages.document import Document
+from sasscrawl.pages.listing import ListingPage
+from sasscrawl.pages.stylesheet import stylesheet_references
 from sasscrawl.section import ImageHosts, normal_url
 from sasscrawl.setting_names import misspelt_settings
 from sasscrawl.snapshots import SnapshotFailed, failed_snapshot, store_snapshot
@@ -224,41 +227,41 @@ class CommentarySpider(scrapy.Spider):
 
     def _read_page(self, response):
         stats = self.crawler.stats
-        page = Page(response.body, response.url)
-        for flag in Page.FLAGS:
-            if getattr(page, flag):
+        document = Document(response.body, response.url)
+        for flag in Document.FLAGS:
+            if getattr(document, flag):
                 stats.inc_value(f"sasscrawl/pages/{flag}")
                 logger.warning("Page %s: %s", response.url, flag.replace("_", " "))
-        if page.root is None:
+        if document.root is None:
             stats.inc_value("sasscrawl/pages/rejected/unreadable")
             self._page_failed(response.request, f"Unreadable page {response.url}: neither XML nor HTML")
             return
-        if self.archive and page.stylesheet_url:
-            yield from self._archive_assets([page.stylesheet_url])
-        links = links_in_scope(page.links(), self.section)
+        if self.archive and document.stylesheet_url:
+            yield from self._archive_assets([document.stylesheet_url])
+        listing = ListingPage(document, self.section)
         article_id = response.meta.get("article_id")
         if article_id is None:  # the start page, or a listing-looking URL that redirected to an article's
             article_id = self.section.article_id(response.url)
         as_listing = article_id is None
         if not as_listing:
-            yield from self._article(page, response, article_id)
-            listings = links.listings
+            yield from self._article(document, response, article_id)
+            listings = listing.listings()
         else:
             stats.inc_value("sasscrawl/pages/parsed")
-            unseen = [i for i in links.articles
+            unseen = [i for i in listing.articles()
                       if i not in self.listed_ids and (self.resume_walk or i not in self.skip_ids)]
-            self.listed_ids.update(links.articles)
-            listings = links.listings if unseen else []
+            self.listed_ids.update(listing.articles())
+            listings = listing.listings() if unseen else []
             if not unseen:
                 stats.inc_value("sasscrawl/listings/exhausted")
                 logger.debug("No unseen article on %s: not following its pagination", response.url)
-        yield from self._follow(links.articles, listings)
+        yield from self._follow(listing.articles(), listings)
         if response.meta.get("frontier_url") and (as_listing or response.meta.get("article_id") is None):
             # A listing is done once its links are in the frontier (whatever the URL looked like, and also
             # when a listing-looking URL led to an article); an article page once its article is saved.
             self.store.frontier.finish_pending(response.meta["frontier_url"])
 
-    def _article(self, page: Page, response, article_id: int):
+    def _article(self, document: Document, response, article_id: int):
         """The article at the section's URL for ``article_id``, whatever the page says it is.
 
         The id was asked for (or read from the URL that answered), so the record's ``articleId``,
@@ -266,16 +269,16 @@ class CommentarySpider(scrapy.Spider):
         its record at another host. What the page claims otherwise (``meta/@id``, ``site``,
         ``RelativePath``) is logged and counted in ``sasscrawl/pages/identity_mismatch``.
         """
-        article_url = self.section.article_url(article_id)
+        page = ArticlePage(document, self.section.article_url(article_id), datetime.now(timezone.utc))
         try:
-            record = page.article(datetime.now(timezone.utc), article_url)
+            record = page.to_item()
         except NotAnArticle as error:
             self.crawler.stats.inc_value(f"sasscrawl/pages/rejected/{error.reason}")
             self._page_failed(response.request, f"Dropped page {response.url}: {error}")
             return
         self.crawler.stats.inc_value("sasscrawl/pages/parsed")
         self.crawler.stats.inc_value("sasscrawl/articles/parsed")
-        if conflicts := page.identity_conflicts(article_url):
+        if conflicts := page.identity_conflicts():
             self.crawler.stats.inc_value("sasscrawl/pages/identity_mismatch")
             logger.warning("Page %s saved as article %d, as its URL says, although its %s", response.url,
                            article_id, " and its ".join(conflicts))
