@@ -20,7 +20,7 @@ from pathlib import Path
 import trafilatura
 
 from sasscrawl.pages.article import parse_article
-from sasscrawl.replica import build_site
+from sasscrawl_replica import build_site
 
 REAL_PAGE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "en.sass.cn_103002_5554.aspx.xml"
 REAL_PAGE_URL = "http://en.sass.cn/103002/5554.aspx"

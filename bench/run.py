@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 from bench import machine, parse_cost, reextraction
 from bench.crawls import CrawlRun, bare_crawl, project_crawl
 from bench.served_replica import REQUEST_KINDS, ROBOTS_PATH, ServedReplica, SiteFacts, request_kind
-from sasscrawl.replica.site import LONG_LINK_LENGTH, LONG_LINKS_PER_PAGE
+from sasscrawl_replica.site import LONG_LINK_LENGTH, LONG_LINKS_PER_PAGE
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 MIB = 2**20
@@ -205,7 +205,7 @@ def measure_long_links_memory(plan: Plan, scratch: Path) -> dict:
     """Measure 4, long links: full crawls of a plain site and of one whose article pages carry long links.
 
     Both have ``plan.articles`` articles and are crawled with the same settings, in turns. The
-    long links are new on every page (``sasscrawl.replica.site``), half a gigabyte of link text
+    long links are new on every page (``sasscrawl_replica.site``), half a gigabyte of link text
     over 2,000 pages: a cache keyed by page strings would keep some of it.
     """
     with ServedReplica(plan.articles) as plain, ServedReplica(plan.articles, long_links=True) as long_links:

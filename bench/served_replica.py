@@ -16,7 +16,7 @@ import multiprocessing
 import re
 from dataclasses import dataclass
 
-from sasscrawl.replica import ReplicaServer, Response, build_site
+from sasscrawl_replica import ReplicaServer, Response, build_site
 
 ROBOTS_PATH = "/robots.txt"
 _ARTICLE_PATH = re.compile(r"/\d+/\d+\.aspx")
@@ -59,7 +59,7 @@ class LoggedRequest:
 class ServedReplica:
     """``with ServedReplica(articles=2000) as replica:`` a running server; ``replica.facts`` says what it serves.
 
-    ``long_links=True``: every article page carries long links (see ``sasscrawl.replica.site``).
+    ``long_links=True``: every article page carries long links (see ``sasscrawl_replica.site``).
     """
 
     def __init__(self, articles: int, seed: int = 0, long_links: bool = False):

@@ -3,7 +3,7 @@
 import pytest
 
 from fault_tally import FaultTally
-from sasscrawl.replica import ReplicaServer, build_site
+from sasscrawl_replica import ReplicaServer, build_site
 
 pytest_plugins = ["store_fixtures"]  # records to save and stores that get closed, for tests/test_store_*.py
 

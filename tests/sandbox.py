@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import PROJECT_ROOT, CrawlResult, crawl_command
-from sasscrawl.replica.faults import HOSTILE_IMAGE_MARKER
+from sasscrawl_replica.faults import HOSTILE_IMAGE_MARKER
 
 
 @dataclass

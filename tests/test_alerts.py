@@ -13,7 +13,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from harness import free_port, run_crawl
-from sasscrawl.replica import build_site
+from sasscrawl_replica import build_site
 from test_monitors import ChangedLayout, body_moved_out_of_cdata_p
 
 EMAIL = "sasscrawl.alerts.SendEmailAlert"

@@ -16,7 +16,7 @@ from harness import PROJECT_ROOT, run_crawl
 from sasscrawl.archive import write_index
 from sasscrawl import archive
 from sasscrawl.pages.document import Document
-from sasscrawl.replica import ReplicaServer, build_site
+from sasscrawl_replica import ReplicaServer, build_site
 
 STYLESHEET_FILES = ("/ui/templates/normal/view.xsl", "/ui/templates/normal/common.xsl",
                     "/ui/templates/normal/list.xsl", "/ui/css/site.css", "/ui/images/logo.png")

@@ -14,7 +14,7 @@ from scrapy.http import Request, XmlResponse
 from scrapy.utils.test import get_crawler
 
 from sasscrawl.items import Article
-from sasscrawl.replica import ReplicaServer, build_site
+from sasscrawl_replica import ReplicaServer, build_site
 from sasscrawl.schemas import article_validator
 from sasscrawl.spiders.commentary import CommentarySpider
 

@@ -10,7 +10,7 @@ import pytest
 
 from harness import PROJECT_ROOT, crawl_command, free_port, run_crawl, signal_after
 from sasscrawl.health import EXIT_INTERRUPTED
-from sasscrawl.replica import build_site
+from sasscrawl_replica import build_site
 
 
 def test_a_healthy_run_exits_zero(clean_site, serve, tmp_path):

@@ -13,7 +13,7 @@ import threading
 import pytest
 
 from harness import PROJECT_ROOT, crawl_command, free_port, run_crawl
-from sasscrawl.replica import build_site
+from sasscrawl_replica import build_site
 
 
 def test_run_summary_is_logged_and_saved(clean_site, serve, tmp_path):

@@ -1,7 +1,7 @@
 """The fault and attack suite: the real crawl against a replica that fails and attacks at once.
 
 One siege (module fixture): the quirky replica with every network fault and hostile page of
-``sasscrawl.replica.faults`` switched on, served over real HTTP on 127.0.0.1 and crawled in a
+``sasscrawl_replica.faults`` switched on, served over real HTTP on 127.0.0.1 and crawled in a
 sandbox (see ``sandbox``), then crawled once more on the same data folder. Each test checks one
 promise on that evidence and records what it tried in the session's tally, which is printed at
 the end of the run (see ``fault_tally``).
@@ -23,8 +23,8 @@ import pytest
 from sandbox import Sandbox, SandboxedCrawl
 from sasscrawl.mirror import image_key, mirror_path
 from sasscrawl.pipelines.images import MirrorStore
-from sasscrawl.replica import FAULTS, HOSTILE_PAGES, NETWORK_FAULTS, ReplicaServer, RequestRecord, build_site
-from sasscrawl.replica.faults import AUTHORS_OVERRIDES, ESCAPING_IMAGE_PATHS, HOSTILE_IMAGE_MARKER, PWNED, SPOOF_SITE
+from sasscrawl_replica import FAULTS, HOSTILE_PAGES, NETWORK_FAULTS, ReplicaServer, RequestRecord, build_site
+from sasscrawl_replica.faults import AUTHORS_OVERRIDES, ESCAPING_IMAGE_PATHS, HOSTILE_IMAGE_MARKER, PWNED, SPOOF_SITE
 from sasscrawl.store import ArticleStore
 
 SIEGE_SETTINGS = {

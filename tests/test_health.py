@@ -10,8 +10,8 @@ import pytest
 from harness import run_crawl
 from sasscrawl.health import (EXIT_BROKEN, EXIT_DATA_DIR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exit_status,
                               run_problems)
-from sasscrawl.replica import build_site
-from sasscrawl.replica.wire import status_page
+from sasscrawl_replica import build_site
+from sasscrawl_replica.wire import status_page
 
 SHARE = 0.2
 HEALTHY = {

@@ -11,12 +11,12 @@ import pytest
 from PIL import Image
 
 from harness import run_crawl
-from sasscrawl.replica import build_site
+from sasscrawl_replica import build_site
 
 
 @pytest.fixture(scope="module")
 def mirrored(tmp_path_factory):
-    from sasscrawl.replica import ReplicaServer
+    from sasscrawl_replica import ReplicaServer
 
     site = build_site(articles=20, seed=4, stall_seconds=0)
     with ReplicaServer(site) as server:
@@ -166,7 +166,7 @@ def test_one_image_under_any_spelling_is_downloaded_once_and_found_by_rerun_and_
     import sys
 
     from harness import PROJECT_ROOT
-    from sasscrawl.replica.faults import SPELLING_IMAGE_MARKER
+    from sasscrawl_replica.faults import SPELLING_IMAGE_MARKER
 
     site = build_site(articles=6, seed=12, quirks=False, faults={"image_url_spellings"})
     server = serve(site)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from harness import PROJECT_ROOT, crawl_command, run_crawl, signal_after
-from sasscrawl.replica import ReplicaServer, build_site
+from sasscrawl_replica import ReplicaServer, build_site
 from sasscrawl.store import ArticleStore
 
 ARTICLE_PATH = re.compile(r"^/103002/\d+\.aspx$")

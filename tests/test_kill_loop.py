@@ -25,7 +25,7 @@ import pytest
 
 from harness import PROJECT_ROOT, crawl_command, free_port, run_crawl, signal_after
 from sandbox import Sandbox
-from sasscrawl.replica import HOSTILE_PAGES, NETWORK_FAULTS, ReplicaServer, build_site
+from sasscrawl_replica import HOSTILE_PAGES, NETWORK_FAULTS, ReplicaServer, build_site
 from sasscrawl.store import ARTICLES_FILE, STATE_FILE, ArticleStore, serialise
 
 KILL_SETTINGS = {

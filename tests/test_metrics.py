@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from harness import run_crawl
 from sasscrawl import settings
-from sasscrawl.replica import build_site
+from sasscrawl_replica import build_site
 from sasscrawl.store import LOCK_FILE
 
 LAST_SUCCESS = "sasscrawl_run_last_success_timestamp_seconds"

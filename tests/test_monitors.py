@@ -14,7 +14,7 @@ import pytest
 
 from harness import PROJECT_ROOT, run_crawl
 from sasscrawl import settings
-from sasscrawl.replica import build_site
+from sasscrawl_replica import build_site
 from sasscrawl.store import LAST_NEW_ARTICLE, STATE_FILE
 
 ARTICLE_PATH = re.compile(r"^/103002/\d+\.aspx$")

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from harness import CrawlResult, as_a_lenient_server_reads, run_crawl
-from sasscrawl.replica import ForeignSite, ReplicaServer, RequestRecord, build_site
-from sasscrawl.replica.faults import FOREIGN_SECRET, METADATA_PATH
+from sasscrawl_replica import ForeignSite, ReplicaServer, RequestRecord, build_site
+from sasscrawl_replica.faults import FOREIGN_SECRET, METADATA_PATH
 
 OFF_SITE_IMAGES = ("off_site_image", "off_site_image_list", "off_site_relative_path", "off_site_scheme_relative",
                    "off_site_idn")

@@ -16,10 +16,10 @@ import pytest
 from lxml import etree
 from PIL import Image
 
-from sasscrawl.replica import ReplicaServer, build_site
-from sasscrawl.replica.images import EXIF_ORIENTATION_TAG, PIXEL_SCALE, declared_size
-from sasscrawl.replica.pages import ArticlePage, HotLink, Link, Section, Sidebars, render_article
-from sasscrawl.replica.site import LONG_LINK_LENGTH, LONG_LINKS_PER_PAGE
+from sasscrawl_replica import ReplicaServer, build_site
+from sasscrawl_replica.images import EXIF_ORIENTATION_TAG, PIXEL_SCALE, declared_size
+from sasscrawl_replica.pages import ArticlePage, HotLink, Link, Section, Sidebars, render_article
+from sasscrawl_replica.site import LONG_LINK_LENGTH, LONG_LINKS_PER_PAGE
 
 REAL_PAGE = Path(__file__).parent / "fixtures" / "en.sass.cn_103002_5554.aspx.xml"
 HOST = "127.0.0.1:8000"
@@ -364,3 +364,13 @@ def _fetch_outcome(server, path):
         return fetch(server, path)[0]
     except OSError as error:  # the connection closes without a response
         return error
+
+
+def test_the_replica_is_a_distribution_of_its_own_not_part_of_the_crawler():
+    """The crawler's wheel ships no HTTP server, XXE payloads or gzip bombs: the replica lives under tests/."""
+    import importlib.util
+
+    import sasscrawl_replica
+
+    assert importlib.util.find_spec("sasscrawl.replica") is None
+    assert Path(sasscrawl_replica.__file__).parent.parent.name == "replica"

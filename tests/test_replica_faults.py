@@ -8,8 +8,8 @@ import zlib
 
 import pytest
 
-from sasscrawl.replica import FAULTS, HOSTILE_PAGES, NETWORK_FAULTS, ForeignSite, ReplicaServer, build_site
-from sasscrawl.replica.faults import (BACKTRACKING_COMMENT, CRASH_URLS, FOREIGN_SECRET, GZIP_BOMB_BYTES,
+from sasscrawl_replica import FAULTS, HOSTILE_PAGES, NETWORK_FAULTS, ForeignSite, ReplicaServer, build_site
+from sasscrawl_replica.faults import (BACKTRACKING_COMMENT, CRASH_URLS, FOREIGN_SECRET, GZIP_BOMB_BYTES,
                                       HOSTILE_IMAGE_MARKER, IDN_LOCALHOST, METADATA_PATH, NON_TEXT_ENCODING,
                                       SPOOF_SITE)
 

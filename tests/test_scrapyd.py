@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from harness import PROJECT_ROOT, free_port
-from sasscrawl.replica import build_site
+from sasscrawl_replica import build_site
 
 BIN = Path(sys.executable).parent
 PROJECT_FILES = ("sasscrawl", "scrapy.cfg", "pyproject.toml", "README.md")

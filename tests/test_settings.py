@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness import run_crawl
 from sasscrawl import settings
-from sasscrawl.replica import build_site
+from sasscrawl_replica import build_site
 
 DELAY = 0.4
 

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from harness import PROJECT_ROOT, free_port, run_crawl
-from sasscrawl.replica import build_site
+from sasscrawl_replica import build_site
 from sasscrawl.snapshots import SnapshotFailed, store_snapshot
 
 SPLASH_VENV = PROJECT_ROOT / ".splash-venv"

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from harness import FAST_SETTINGS, PROJECT_ROOT, run_crawl
-from sasscrawl.replica import build_site
+from sasscrawl_replica import build_site
 
 
 def verify(data_dir, *options: str) -> subprocess.CompletedProcess:

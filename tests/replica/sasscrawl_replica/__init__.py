@@ -3,7 +3,7 @@
 The live site is unreachable; ``build_site()`` generates one in its exact page format, with
 ground truth and the traps a crawler must survive (see ``site``), and ``ReplicaServer`` serves
 it on 127.0.0.1 while logging every request. ``build_site(faults=...)`` adds the fault and attack
-mode (see ``faults``). No Scrapy here: stdlib, lxml and Pillow only.
+mode (see ``faults``). No Scrapy here: stdlib and Pillow only.
 """
 
 from .content import Block

@@ -1,7 +1,7 @@
 """A deterministic replica of en.sass.cn's Commentary section, for tests and benchmarks.
 
 The live site is unreachable, so the crawler is tested against this replica, served over real
-HTTP by ``sasscrawl.replica.server.ReplicaServer``. ``build_site()`` generates ground truth
+HTTP by ``sasscrawl_replica.server.ReplicaServer``. ``build_site()`` generates ground truth
 (``ArticleSpec``s, oldest first); pages are rendered at request time from it, so absolute links
 can use the request's origin and mutations show up on the next request.
 

@@ -1,4 +1,4 @@
-"""Serve a replica of en.sass.cn locally, to crawl or browse by hand: ``python -m sasscrawl.replica``."""
+"""Serve a replica of en.sass.cn locally, to crawl or browse by hand: ``python -m sasscrawl_replica``."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def fault_names(value: str) -> frozenset[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m sasscrawl.replica", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m sasscrawl_replica", description=__doc__)
     parser.add_argument("--articles", type=int, default=30, help="ordinary articles in the section (default 30)")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
