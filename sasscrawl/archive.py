@@ -32,14 +32,13 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from sasscrawl import files
+from sasscrawl.layout import INDEX_FILE, WARC_FOLDER
 from sasscrawl.mirror import FAILED_IMAGE, describe_image, image_key, mirror_path
 from sasscrawl.parser import NotAnArticle, Page
 from sasscrawl.section import article_id_from_url
 
 logger = logging.getLogger(__name__)
 
-WARC_FOLDER = "warc"
-INDEX_FILE = "index.cdxj"
 NOT_IN_ARCHIVE = "not in the archive"
 """The error of an image the archive holds no response for (a run that found it mirrored already)."""
 SOFTWARE = "sasscrawl (Scrapy, warcio)"

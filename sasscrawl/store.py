@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from sasscrawl import files
-from sasscrawl.archive import WARC_FOLDER
+from sasscrawl.layout import WARC_FOLDER
 from sasscrawl.mirror import MIRROR_FOLDER
 from sasscrawl.snapshots import SNAPSHOT_FOLDER
 from sasscrawl.mirror import image_key

@@ -40,6 +40,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from sasscrawl.fixity import file_problem
 from sasscrawl.items import Article
+from sasscrawl.layout import WARC_FOLDER
 from sasscrawl.middlewares import OutOfScope
 from sasscrawl.network import describe_failure
 from sasscrawl.parser import NotAnArticle, Page, links_in_scope, stylesheet_references
@@ -241,7 +242,7 @@ class CommentarySpider(scrapy.Spider):
 
     def _articles_cut_in_archive(self) -> set[int]:
         """Articles whose archived response a kill or power cut left incomplete: fetched again, archived whole."""
-        from sasscrawl.archive import WARC_FOLDER, damaged_records  # only runs that archive pay for the import
+        from sasscrawl.archive import damaged_records  # only runs that archive pay for the import
 
         article_ids = set()
         for damaged in damaged_records(Path(self.crawler.settings["DATA_DIR"]) / WARC_FOLDER):
