@@ -47,7 +47,6 @@ from sasscrawl.parser import NotAnArticle, Page, links_in_scope, stylesheet_refe
 from sasscrawl.section import ImageHosts, OutOfScopeStartURL, Section, normal_url
 from sasscrawl.setting_names import misspelt_settings
 from sasscrawl.snapshots import SnapshotFailed, failed_snapshot, store_snapshot
-from sasscrawl.splash_compat import SplashRequest
 from sasscrawl.store import CHRONIC_AFTER_FAILURES, ArticleStore, FrontierEntry, StoreError
 
 logger = logging.getLogger(__name__)
@@ -356,6 +355,8 @@ class CommentarySpider(scrapy.Spider):
 
     def _snapshot_request(self, record: dict):
         """A new article is first rendered through Splash; the record waits for it in the request."""
+        from sasscrawl.splash_compat import SplashRequest  # scrapy-splash: imported by runs with SPLASH_URL only
+
         return SplashRequest(
             record["url"], callback=self.snapshot_rendered, errback=self.snapshot_failed, endpoint="render.json",
             args={"html": 1, "png": 1, "wait": self.crawler.settings.getfloat("SPLASH_WAIT"),
