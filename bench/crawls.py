@@ -62,6 +62,16 @@ class CrawlRun:
         return len(self.requests) / self.crawl_seconds
 
     @property
+    def seconds_to_first_request(self) -> float:
+        """From starting the process to the first request the server saw: interpreter, imports, components."""
+        return self.process_seconds - self.crawl_seconds
+
+    @property
+    def seconds_after_last_request(self) -> float:
+        """From the last request the server saw to the exit: the last responses, the final writes, the close."""
+        return self.crawl_seconds - (self.requests[-1].time - self.requests[0].time)
+
+    @property
     def log_tail(self) -> str:
         return "\n".join(self.log_path.read_text("utf-8", errors="replace").splitlines()[-30:])
 

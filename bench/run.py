@@ -244,6 +244,10 @@ def measure_whole_crawl(plan: Plan, scratch: Path) -> dict:
            for name, values in seconds.items()},
         "cpu_seconds": {"sasscrawl": spread([run.cpu_seconds for run in project_runs], 2),
                         "bare": spread([run.cpu_seconds for run in bare_runs], 2)},
+        "seconds_to_first_request": {"sasscrawl": spread([run.seconds_to_first_request for run in project_runs]),
+                                     "bare": spread([run.seconds_to_first_request for run in bare_runs])},
+        "seconds_after_last_request": {"sasscrawl": spread([run.seconds_after_last_request for run in project_runs]),
+                                       "bare": spread([run.seconds_after_last_request for run in bare_runs])},
         "ratio": round(statistics.median(seconds["bare"]) / statistics.median(seconds["sasscrawl"]), 3),
         "ratio_per_turn": spread([bare / project for project, bare in zip(seconds["sasscrawl"], seconds["bare"])]),
     }
