@@ -8,7 +8,6 @@ gives each crawl's own peak RSS.
 
 from __future__ import annotations
 
-import compileall
 import os
 import statistics
 import subprocess
@@ -155,17 +154,6 @@ def run_process(command: list[str], cwd: Path, log_path: Path) -> ProcessRun:
     process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, so Popen must not wait for it
     return ProcessRun(exit_code=process.returncode, started=started, ended=ended,
                       cpu_seconds=usage.ru_utime + usage.ru_stime, peak_rss_bytes=usage.ru_maxrss * 1024)
-
-
-def compile_project() -> None:
-    """Compile sasscrawl's bytecode, as ``pip install`` does, before anything is timed.
-
-    A crawl reads the compiled modules; without them (``PYTHONDONTWRITEBYTECODE``, as on the
-    benchmark machine) every crawl would compile the package from source first, about half a second
-    of CPU that an installed sasscrawl never spends, and the bare spider (Scrapy alone, compiled at
-    install) would not spend either.
-    """
-    compileall.compile_dir(PROJECT_ROOT / "sasscrawl", quiet=1)
 
 
 def spread(values: list[float], digits: int = 3) -> dict:

@@ -24,8 +24,6 @@ in the machine's speed affects both alike.
    URLs, start-up and the project's final writes included (``whole_crawl``).
 
 Figures of measures 6 and 7 come with their spread: the median, least and greatest of the runs.
-sasscrawl's bytecode is compiled before anything is timed (``crawls.compile_project``), as an
-installed package's is.
 
 ``--only NAME ...`` runs some of them (``MEASUREMENTS``); only a run of them all becomes ``latest.json``.
 """
@@ -47,7 +45,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench import machine, parse_cost, reextraction, startup
-from bench.crawls import CrawlRun, bare_crawl, compile_project, project_crawl, spread
+from bench.crawls import CrawlRun, bare_crawl, project_crawl, spread
 from bench.served_replica import REQUEST_KINDS, ROBOTS_PATH, ServedReplica, SiteFacts, request_kind
 from sasscrawl.replica.site import LONG_LINK_LENGTH, LONG_LINKS_PER_PAGE
 
@@ -133,7 +131,6 @@ def main(argv: list[str] | None = None) -> None:
         _progress(f"the machine is busy (load average {load_at_start}): wall-clock figures will be noisy")
     started = time.monotonic()
     measured = {}
-    compile_project()
     with tempfile.TemporaryDirectory(prefix="sasscrawl-bench-") as scratch:
         if "throughput" in plan.only:
             measured.update(measure_crawls(plan, Path(scratch)))
