@@ -46,6 +46,8 @@ def measure(scratch: Path, concurrency: int) -> dict:
                   "all_seconds": [round(value, 3) for value in values]}
            for name, values in seconds.items()},
         "ratio": round(statistics.median(seconds["sasscrawl"]) / statistics.median(seconds["bare"]), 3),
+        "cpu_ratio": round(statistics.median(run.cpu_seconds for run in runs["sasscrawl"])
+                           / statistics.median(run.cpu_seconds for run in runs["bare"]), 3),
         "ratio_per_turn": spread([project / bare for project, bare in zip(seconds["sasscrawl"], seconds["bare"])]),
     }
 
