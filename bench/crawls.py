@@ -9,8 +9,10 @@ gives each crawl's own peak RSS.
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,7 @@ def shared_settings(concurrency: int) -> list[str]:
         "CONCURRENT_REQUESTS_PER_DOMAIN": str(concurrency),
         "ROBOTSTXT_OBEY": "True",
         "TELNETCONSOLE_ENABLED": "False",
+        "REMOTE_CONTROL_ENABLED": "False",  # sasscrawl's default; Scrapy's would start an HTTP server
         "LOG_LEVEL": "INFO",
     }
     return [argument for name, value in settings.items() for argument in ("-s", f"{name}={value}")]
@@ -56,6 +59,16 @@ class CrawlRun:
     @property
     def requests_per_second(self) -> float:
         return len(self.requests) / self.crawl_seconds
+
+    @property
+    def seconds_to_first_request(self) -> float:
+        """From starting the process to the first request the server saw: interpreter, imports, components."""
+        return self.process_seconds - self.crawl_seconds
+
+    @property
+    def seconds_after_last_request(self) -> float:
+        """From the last request the server saw to the exit: the last responses, the final writes, the close."""
+        return self.crawl_seconds - (self.requests[-1].time - self.requests[0].time)
 
     @property
     def log_tail(self) -> str:
@@ -97,26 +110,53 @@ def bare_crawl(replica: ServedReplica, urls: list[str], scratch: Path, concurren
 
 def _measure(command: list[str], cwd: Path, replica: ServedReplica, log_path: Path) -> CrawlRun:
     replica.clear_log()
-    started = time.monotonic()
-    with open(log_path, "w", encoding="utf-8") as log:
-        process = subprocess.Popen(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
-                                   env=scrapy_environment())
-        deadline = started + CRAWL_TIMEOUT_SECONDS
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                process.kill()
-                pid, status, usage = os.wait4(process.pid, 0)
-                break
-            time.sleep(0.02)
-    ended = time.monotonic()
-    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, so Popen must not wait for it
+    run = run_process(command, cwd, log_path)
     requests = replica.request_log()
-    first_request = requests[0].time if requests else started
+    first_request = requests[0].time if requests else run.started
     return CrawlRun(
-        exit_code=process.returncode, requests=requests, process_seconds=ended - started,
-        crawl_seconds=ended - first_request, cpu_seconds=usage.ru_utime + usage.ru_stime,
-        peak_rss_bytes=usage.ru_maxrss * 1024, log_path=log_path,
+        exit_code=run.exit_code, requests=requests, process_seconds=run.seconds,
+        crawl_seconds=run.ended - first_request, cpu_seconds=run.cpu_seconds,
+        peak_rss_bytes=run.peak_rss_bytes, log_path=log_path,
     )
+
+
+@dataclass(frozen=True)
+class ProcessRun:
+    exit_code: int
+    started: float
+    ended: float
+    """``time.monotonic()`` at the start and at the exit, the clock of the replica's request log."""
+    cpu_seconds: float
+    peak_rss_bytes: int
+
+    @property
+    def seconds(self) -> float:
+        return self.ended - self.started
+
+
+def run_process(command: list[str], cwd: Path, log_path: Path) -> ProcessRun:
+    """Run ``command`` to its exit, its output to ``log_path``; killed after ``CRAWL_TIMEOUT_SECONDS``.
+
+    The exit is awaited with a blocking ``os.wait4``, not by polling, so the wall time is exact
+    (it matters for the start-up figure, a second or two), and ``wait4`` gives the process's own
+    CPU time and peak RSS.
+    """
+    with open(log_path, "w", encoding="utf-8") as log:
+        started = time.monotonic()
+        process = subprocess.Popen(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env=scrapy_environment())
+        deadline = threading.Timer(CRAWL_TIMEOUT_SECONDS, process.kill)
+        deadline.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            deadline.cancel()
+        ended = time.monotonic()
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, so Popen must not wait for it
+    return ProcessRun(exit_code=process.returncode, started=started, ended=ended,
+                      cpu_seconds=usage.ru_utime + usage.ru_stime, peak_rss_bytes=usage.ru_maxrss * 1024)
+
+
+def spread(values: list[float], digits: int = 3) -> dict:
+    """The median and the range of ``values``: a figure measured on a shared machine is a range."""
+    return {"median": round(statistics.median(values), digits), "min": round(min(values), digits),
+            "max": round(max(values), digits)}

@@ -18,6 +18,12 @@ in the machine's speed affects both alike.
    article pages carry long links against the plain site of the same size (``long_links_memory``:
    a cache keyed by page strings would show here).
 5. Re-extraction from the archive: articles per second of ``scrapy reextract``'s work (``reextraction``).
+6. Start-up: the wall time of a crawl whose start URL refuses connections, against the bare
+   spider's (``startup``).
+7. The whole crawl: process start to exit of a full crawl against the bare spider fetching the same
+   URLs, start-up and the project's final writes included (``whole_crawl``).
+
+Figures of measures 6 and 7 come with their spread: the median, least and greatest of the runs.
 
 ``--only NAME ...`` runs some of them (``MEASUREMENTS``); only a run of them all becomes ``latest.json``.
 """
@@ -38,8 +44,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench import machine, parse_cost, reextraction
-from bench.crawls import CrawlRun, bare_crawl, project_crawl
+from bench import machine, parse_cost, reextraction, startup
+from bench.crawls import CrawlRun, bare_crawl, project_crawl, spread
 from bench.served_replica import REQUEST_KINDS, ROBOTS_PATH, ServedReplica, SiteFacts, request_kind
 from sasscrawl_replica.site import LONG_LINK_LENGTH, LONG_LINKS_PER_PAGE
 
@@ -55,16 +61,23 @@ TARGETS = {
     "rerun_requests": 5,
     "peak_rss_ratio": 1.25,
     "long_links_rss_ratio": 1.25,
+    "startup_ratio": 1.5,
+    "whole_crawl_ratio": 0.85,
 }
-MEASUREMENTS = ("throughput", "parse", "memory", "long_links_memory", "reextraction")
+MEASUREMENTS = ("throughput", "parse", "memory", "long_links_memory", "reextraction", "startup", "whole_crawl")
 """What ``--only`` can name; ``throughput`` also measures the requests (3), from the same crawls."""
-RESULT_KEYS = ("throughput", "parse", "requests", "memory", "long_links_memory", "reextraction")
+RESULT_KEYS = ("throughput", "parse", "requests", "memory", "long_links_memory", "reextraction", "startup",
+               "whole_crawl")
 """The measurements' keys in the results, in the order they are written."""
 
 
-FULL_DEFAULTS = {"articles": 2000, "memory_sizes": (500, 5000), "repeats": 3, "parse_pages": 200}
-"""About 8 minutes on the two-core machine, mostly the three 5,000-article crawls."""
-QUICK_DEFAULTS = {"articles": 300, "memory_sizes": (100, 1000), "repeats": 2, "parse_pages": 50}
+FULL_DEFAULTS = {"articles": 2000, "memory_sizes": (500, 5000), "repeats": 3, "parse_pages": 200,
+                 "whole_crawl_articles": 1500}
+"""About 12 minutes on the two-core machine, mostly the three 5,000-article crawls and the ten whole crawls."""
+QUICK_DEFAULTS = {"articles": 300, "memory_sizes": (100, 1000), "repeats": 2, "parse_pages": 50,
+                  "whole_crawl_articles": 300}
+WHOLE_CRAWL_MIN_RUNS = 5
+"""Whole crawls of each kind, at least: their spread is part of the figure."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,7 @@ class Plan:
     parse_pages: int
     concurrency: int
     quick: bool
+    whole_crawl_articles: int
     only: tuple[str, ...] = MEASUREMENTS
 
 
@@ -101,6 +115,7 @@ def parse_plan(argv: list[str] | None) -> Plan:
         parse_pages=options.parse_pages or defaults["parse_pages"],
         concurrency=options.concurrency,
         quick=options.quick,
+        whole_crawl_articles=defaults["whole_crawl_articles"],
         only=tuple(name for name in MEASUREMENTS if name in (options.only or MEASUREMENTS)),
     )
     if plan.repeats < 1 or plan.articles < 1 or plan.parse_pages < 1 or min(plan.memory_sizes) < 1:
@@ -127,6 +142,11 @@ def main(argv: list[str] | None = None) -> None:
             _progress(f"re-extraction from the archive of a {plan.articles}-article crawl")
             measured["reextraction"] = reextraction.measure(plan.articles, plan.repeats, Path(scratch),
                                                             plan.concurrency)
+        if "startup" in plan.only:
+            _progress(f"start-up: {startup.RUNS} crawls of a dead start URL each, sasscrawl and the bare spider")
+            measured["startup"] = startup.measure(Path(scratch), plan.concurrency)
+        if "whole_crawl" in plan.only:
+            measured["whole_crawl"] = measure_whole_crawl(plan, Path(scratch))
     if "parse" in plan.only:
         _progress("parse cost: sasscrawl and trafilatura over the same pages")
         measured["parse"] = parse_cost.measure(plan.parse_pages, plan.repeats)
@@ -189,6 +209,46 @@ def measure_crawls(plan: Plan, scratch: Path) -> dict:
             "rerun": {"articles": plan.articles, "requests": statistics.median_low(map(len, rerun_requests)),
                       "paths": rerun_requests[0]},
         },
+    }
+
+
+def measure_whole_crawl(plan: Plan, scratch: Path) -> dict:
+    """Measure 7: full crawls and the bare spider over the URLs each fetched, in turns, process start to exit."""
+    runs = max(plan.repeats, WHOLE_CRAWL_MIN_RUNS)
+    project_runs: list[CrawlRun] = []
+    bare_runs: list[CrawlRun] = []
+    with ServedReplica(plan.whole_crawl_articles) as replica:
+        for repeat in range(1, runs + 1):
+            folder = scratch / f"whole-{repeat}"
+            folder.mkdir()
+            project = project_crawl(replica, folder / "data", folder / "crawl.log", plan.concurrency)
+            _check_complete(folder / "data", replica.facts)
+            urls = [replica.facts.origin + request.path for request in project.requests if request.path != ROBOTS_PATH]
+            bare = bare_crawl(replica, urls, folder / "bare", plan.concurrency)
+            shutil.rmtree(folder)
+            project_runs.append(project)
+            bare_runs.append(bare)
+            _progress(f"whole crawl {repeat}/{runs}, {replica.facts.articles} articles: sasscrawl "
+                      f"{project.process_seconds:.1f} s, bare spider {bare.process_seconds:.1f} s")
+    seconds = {"sasscrawl": [run.process_seconds for run in project_runs],
+               "bare": [run.process_seconds for run in bare_runs]}
+    return {
+        "articles": plan.whole_crawl_articles,
+        "concurrency": plan.concurrency,
+        "requests": len(project_runs[0].requests),
+        "runs": runs,
+        **{name: {"seconds": spread(values), "all_seconds": [round(value, 3) for value in values]}
+           for name, values in seconds.items()},
+        "cpu_seconds": {"sasscrawl": spread([run.cpu_seconds for run in project_runs], 2),
+                        "bare": spread([run.cpu_seconds for run in bare_runs], 2)},
+        "seconds_to_first_request": {"sasscrawl": spread([run.seconds_to_first_request for run in project_runs]),
+                                     "bare": spread([run.seconds_to_first_request for run in bare_runs])},
+        "seconds_after_last_request": {"sasscrawl": spread([run.seconds_after_last_request for run in project_runs]),
+                                       "bare": spread([run.seconds_after_last_request for run in bare_runs])},
+        "ratio": round(statistics.median(seconds["bare"]) / statistics.median(seconds["sasscrawl"]), 3),
+        "cpu_ratio": round(statistics.median(run.cpu_seconds for run in bare_runs)
+                           / statistics.median(run.cpu_seconds for run in project_runs), 3),
+        "ratio_per_turn": spread([bare / project for project, bare in zip(seconds["sasscrawl"], seconds["bare"])]),
     }
 
 
@@ -284,6 +344,10 @@ def evaluate(results: dict) -> dict:
     if "long_links_memory" in results:
         targets["long_links_rss_ratio"] = _target(results["long_links_memory"]["ratio"], "<=",
                                                   TARGETS["long_links_rss_ratio"])
+    if "startup" in results:
+        targets["startup_ratio"] = _target(results["startup"]["ratio"], "<=", TARGETS["startup_ratio"])
+    if "whole_crawl" in results:
+        targets["whole_crawl_ratio"] = _target(results["whole_crawl"]["ratio"], ">=", TARGETS["whole_crawl_ratio"])
     if "reextraction" in results:
         targets["reextraction"] = {"value": results["reextraction"]["articles_per_second"], "bound": None, "met": None}
     return targets
@@ -355,16 +419,46 @@ def render_table(results: dict) -> str:
         archive = results["reextraction"]
         rows.append(("5. Re-extraction from the archive", archive["note"] if archive["articles_per_second"] is None
                      else f"{archive['articles_per_second']:.0f} articles/s", "", "", "", ""))
+    if "startup" in results:
+        start = results["startup"]
+        rows.append(("6. Start-up: a crawl whose start URL refuses connections, process start to exit",
+                     _seconds_spread(start["sasscrawl"]["seconds"]),
+                     f"{_seconds_spread(start['bare']['seconds'])} (bare Scrapy spider, same settings)",
+                     f"{start['ratio']:.2f}× bare ({_ratio_range(start['ratio_per_turn'])}; CPU time: "
+                     f"{start['cpu_ratio']:.2f}×)", "≤ 1.5×",
+                     verdict("startup_ratio")))
+    if "whole_crawl" in results:
+        whole = results["whole_crawl"]
+        rows.append((f"7. Whole crawl, {whole['articles']:,} articles, pages + images, process start to exit",
+                     _seconds_spread(whole["sasscrawl"]["seconds"]),
+                     f"{_seconds_spread(whole['bare']['seconds'])} (bare Scrapy spider, same URLs)",
+                     f"{whole['ratio']:.2f} of bare ({_ratio_range(whole['ratio_per_turn'])}; CPU time: "
+                     f"{whole['cpu_ratio']:.2f})", "≥ 0.85",
+                     verdict("whole_crawl_ratio")))
     header = ("measure", "sasscrawl", "baseline", "result", "target", "")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     plan = results["plan"]
     parse_repeats = max(plan["repeats"], parse_cost.MIN_REPEATS)
-    lines += ["", f"Crawls: medians of {plan['repeats']} runs; parse CPU: the least of {parse_repeats} repeats. "
+    spreads = [f"{name}: {results[key]['runs']} turns" for name, key in (("start-up", "startup"),
+                                                                         ("whole crawl", "whole_crawl"))
+               if key in results]
+    lines += ["", f"Crawls: medians of {plan['repeats']} runs; parse CPU: the least of {parse_repeats} repeats"
+                  + (f"; {', '.join(spreads)}, each figure the median (least–greatest)" if spreads else "")
+                  + ". Runs compared take turns. "
                   f"Concurrency {plan['concurrency']}, {results['durationSeconds'] / 60:.1f} min in all. "
                   f"Machine: {machine.summary(results['machine'])}; "
                   f"load average {results['machine']['load_average_at_start']} at the start."]
     return "\n".join(lines)
+
+
+def _seconds_spread(seconds: dict) -> str:
+    return f"{seconds['median']:.2f} s ({seconds['min']:.2f}–{seconds['max']:.2f})"
+
+
+def _ratio_range(ratios: dict) -> str:
+    """The range of the ratios turn by turn."""
+    return f"{ratios['min']:.2f}–{ratios['max']:.2f} turn by turn"
 
 
 def write_results(results: dict, started_at: datetime, plan: Plan) -> Path:

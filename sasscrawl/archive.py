@@ -37,11 +37,10 @@ from sasscrawl.mirror import FAILED_IMAGE, describe_image, image_key, mirror_pat
 from sasscrawl.pages.article import ArticlePage, NotAnArticle
 from sasscrawl.pages.document import Document
 from sasscrawl.section import article_id_from_path
-from sasscrawl.store.layout import WARC_FOLDER
+from sasscrawl.store.layout import INDEX_FILE, WARC_FOLDER
 
 logger = logging.getLogger(__name__)
 
-INDEX_FILE = "index.cdxj"
 NOT_IN_ARCHIVE = "not in the archive"
 """The error of an image the archive holds no response for (a run that found it mirrored already)."""
 SOFTWARE = "sasscrawl (Scrapy, warcio)"

@@ -29,7 +29,7 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
 
-from sasscrawl.archive import INDEX_FILE, WARC_FOLDER, WarcArchive
+from sasscrawl.store.layout import INDEX_FILE, WARC_FOLDER
 from sasscrawl.section import origin_of, path_trick
 
 logger = logging.getLogger(__name__)
@@ -106,13 +106,16 @@ class WarcCaptureMiddleware:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def _open_archive(self) -> WarcArchive | None:
+    def _open_archive(self):
         """This run's archive, opened at its first response once the run holds its data folder.
 
-        A run refused its data folder (locked by another, unwritable) archives nothing.
+        A run refused its data folder (locked by another, unwritable) archives nothing. Only a run
+        that archives imports the archive's code (warcio, cdxj-indexer).
         """
         spider = self.crawler.spider
         if self.archive is None and getattr(spider, "archive", None) == "warc" and spider.store is not None:
+            from sasscrawl.archive import WarcArchive
+
             settings = self.crawler.settings
             self.archive = WarcArchive(settings["DATA_DIR"], max_file_size=settings.getint("WARC_MAX_FILE_SIZE"),
                                        max_record_size=settings.getint("WARC_MAX_RECORD_SIZE"))

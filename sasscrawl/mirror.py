@@ -46,8 +46,6 @@ import io
 import re
 from urllib.parse import quote, unquote_to_bytes, urlsplit
 
-from PIL import Image, UnidentifiedImageError
-
 from sasscrawl.section import normal_url
 
 MIRROR_FOLDER = "images"
@@ -114,7 +112,12 @@ def mirror_path(url: str) -> str:
 
 
 def describe_image(body: bytes, content_type: str | None) -> dict:
-    """Checksum, size, type and pixel size of served bytes; the header is read, nothing is re-encoded."""
+    """Checksum, size, type and pixel size of served bytes; the header is read, nothing is re-encoded.
+
+    Pillow is imported here, by the first image described: a run that mirrors no image never loads it.
+    """
+    from PIL import Image, UnidentifiedImageError
+
     width = height = None
     image_type = None
     try:

@@ -74,19 +74,14 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "sasscrawl.network.RetryingHttpCompressionMiddleware": 590,
     "sasscrawl.network.RedirectLoopMiddleware": 610,
-    # Passes requests marked for Splash through it (snapshots, when SPLASH_URL is set).
-    "sasscrawl.splash_compat.SplashMiddleware": 725,
     # Next to the downloader: sees responses before decompression, redirects and retries.
     "sasscrawl.middlewares.WarcCaptureMiddleware": 950,
 }
 
-SPIDER_MIDDLEWARES = {
-    "sasscrawl.splash_compat.SplashDeduplicateArgsMiddleware": 100,
-}
-# Splash requests for a page must not count as duplicates of the page itself.
-REQUEST_FINGERPRINTER_CLASS = "sasscrawl.splash_compat.SplashRequestFingerprinter"
-
-# --- snapshots through Splash: off unless SPLASH_URL is set (e.g. http://127.0.0.1:8050) -------
+# --- snapshots through Splash: off unless SPLASH_URL is set -----------------------------------
+SPLASH_URL = ""
+"""Splash's address (e.g. http://127.0.0.1:8050): each new article is also rendered there. Needs the splash extra
+(``pip install 'sasscrawl[splash]'``); sasscrawl.addons.Splash adds its components to runs that set it."""
 SPLASH_WAIT = 0.5
 """Seconds Splash lets a page settle before it renders it."""
 SPLASH_TIMEOUT = 60
@@ -102,6 +97,10 @@ ITEM_PIPELINES = {
 
 PROGRESS_INTERVAL = 60
 """Seconds between progress lines in the log when not on a terminal (0: none). On a terminal a live bar is shown."""
+
+ADDONS = {
+    "sasscrawl.addons.Splash": 0,
+}
 
 EXTENSIONS = {
     "sasscrawl.extensions.garbage_collection.GarbageCollectionTuning": 0,

@@ -3,6 +3,8 @@
 Import scrapy-splash's pieces from here, never from ``scrapy_splash`` directly:
 the first shim must run before scrapy-splash is imported. Each shim has a test
 (tests/test_splash_compat.py) that fails if it is dropped while still needed.
+Only runs with ``SPLASH_URL`` import this module (:mod:`sasscrawl.addons` adds
+its components); scrapy-splash is the ``splash`` extra.
 
 1. ``canonicalize_url`` left ``scrapy.utils.url`` in Scrapy 2.16; scrapy-splash
    imports it from there at import time. It is w3lib's function, so the shim

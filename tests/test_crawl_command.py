@@ -27,6 +27,24 @@ def test_unreachable_start_page_exits_one(tmp_path):
     assert "Traceback (most recent call last)" not in result.log
 
 
+OPTIONAL_IMPORTS = {
+    "sasscrawl.archive": "-a archive=warc", "warcio": "-a archive=warc", "cdxj_indexer": "-a archive=warc",
+    "scrapy_splash": "SPLASH_URL", "jinja2": "ALERT_ACTIONS", "premailer": "ALERT_ACTIONS",
+    "prometheus_client": "METRICS_FILE", "PIL": "an image to describe",
+}
+"""Modules, heavy to import, and what a run needs to import them."""
+
+
+def test_a_run_imports_only_what_it_uses(tmp_path):
+    """A run that fails at once (no image, no archive, no Splash, no alert, no metrics) imports none of them."""
+    result = run_crawl(f"http://127.0.0.1:{free_port()}/103002/default.aspx", tmp_path, settings={"RETRY_TIMES": "0"},
+                       env={"PYTHONPROFILEIMPORTTIME": "1"})
+    imported = {line.rsplit("|", 1)[1].strip() for line in result.log.splitlines() if line.startswith("import time:")}
+    assert {"scrapy", "sasscrawl.middlewares", "sasscrawl.store", "sasscrawl.parser"} <= imported
+    assert {name: why for name, why in OPTIONAL_IMPORTS.items() if name in imported} == {}
+    assert result.returncode == 1
+
+
 def test_a_start_page_that_is_not_200_is_named_as_such(clean_site, serve, tmp_path):
     server = serve(clean_site)
     result = run_crawl(server.url("/103002/missing.aspx"), tmp_path)

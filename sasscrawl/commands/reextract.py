@@ -18,9 +18,9 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from sasscrawl.archive import NOT_IN_ARCHIVE, WARC_FOLDER, reextract
 from sasscrawl.files import replacing_file
 from sasscrawl.health import EXIT_DATA_DIR
+from sasscrawl.store.layout import WARC_FOLDER
 from sasscrawl.schemas import article_errors
 from sasscrawl.store import ArticleStore, StoreError, serialise
 
@@ -43,6 +43,8 @@ class Command(ScrapyCommand):
         parser.add_argument("--warc-dir", metavar="DIR", help="where the WARC files are (default: DATA_DIR/warc)")
 
     def run(self, args, opts):
+        from sasscrawl.archive import reextract  # warcio and cdxj-indexer: not for every scrapy command's start
+
         data_dir = Path(self.settings["DATA_DIR"])
         warc_dir = Path(opts.warc_dir) if opts.warc_dir else data_dir / WARC_FOLDER
         if not any(warc_dir.glob("*.warc.gz")):
@@ -98,6 +100,8 @@ class Command(ScrapyCommand):
 
 def _completed_from_store(record: dict, stored: dict | None, store: ArticleStore) -> dict:
     """What the archive cannot say, from the data folder: the snapshot, and images a run found mirrored."""
+    from sasscrawl.archive import NOT_IN_ARCHIVE
+
     if stored and record["snapshot"] is None:
         record["snapshot"] = stored["snapshot"]
     for index, image in enumerate(record["images"]):

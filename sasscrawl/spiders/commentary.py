@@ -40,6 +40,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from sasscrawl.arguments import TOLERATED, SpiderArgumentError, SpiderArguments, parse_archive
 from sasscrawl.extensions.data_folder import RunDataFolder
 from sasscrawl.items import Article
+from sasscrawl.store.layout import WARC_FOLDER
 from sasscrawl.middlewares import OutOfScope
 from sasscrawl.network import describe_failure
 from sasscrawl.pages.article import ArticlePage, NotAnArticle
@@ -49,7 +50,6 @@ from sasscrawl.pages.stylesheet import stylesheet_references
 from sasscrawl.section import ImageHosts, normal_url
 from sasscrawl.setting_names import misspelt_settings
 from sasscrawl.snapshots import SnapshotFailed, failed_snapshot, store_snapshot
-from sasscrawl.splash_compat import SplashRequest
 from sasscrawl.store import CHRONIC_AFTER_FAILURES, ArticleStore, FrontierEntry, StoreError
 
 logger = logging.getLogger(__name__)
@@ -177,7 +177,7 @@ class CommentarySpider(scrapy.Spider):
 
     def _articles_cut_in_archive(self) -> set[int]:
         """Articles whose archived response a kill or power cut left incomplete: fetched again, archived whole."""
-        from sasscrawl.archive import WARC_FOLDER, damaged_records  # only runs that archive pay for the import
+        from sasscrawl.archive import damaged_records  # only runs that archive pay for the import
 
         article_ids = set()
         for damaged in damaged_records(Path(self.crawler.settings["DATA_DIR"]) / WARC_FOLDER):
@@ -291,6 +291,8 @@ class CommentarySpider(scrapy.Spider):
 
     def _snapshot_request(self, record: dict):
         """A new article is first rendered through Splash; the record waits for it in the request."""
+        from sasscrawl.splash_compat import SplashRequest  # scrapy-splash: imported by runs with SPLASH_URL only
+
         return SplashRequest(
             record["url"], callback=self.snapshot_rendered, errback=self.snapshot_failed, endpoint="render.json",
             args={"html": 1, "png": 1, "wait": self.crawler.settings.getfloat("SPLASH_WAIT"),

@@ -17,6 +17,8 @@ REBUILD_FILE = f"{STATE_FILE}.rebuild"
 LOCK_FILE = ".lock"
 RUNS_FOLDER = "runs"
 WARC_FOLDER = "warc"
+INDEX_FILE = "index.cdxj"
+"""The CDXJ index beside the WARC files."""
 LINKS_REFUSED = (MIRROR_FOLDER, RUNS_FOLDER, WARC_FOLDER, SNAPSHOT_FOLDER, LOCK_FILE,
                  *(STATE_FILE + suffix for suffix in STATE_SUFFIXES))
 """What a run refuses to start with as a symbolic link: what it wrote there would land outside DATA_DIR."""

@@ -1,0 +1,63 @@
+"""Scrapy add-ons (``ADDONS`` in settings.py): components that only some runs load.
+
+A run pays at its start for every module it imports. An add-on sees the run's final settings
+(``-s`` included) before any component is built, so it can add components to the runs that use
+them and leave the others without their imports.
+
+:class:`Splash` adds scrapy-splash's components (through :mod:`sasscrawl.splash_compat`) when
+``SPLASH_URL`` is set. scrapy-splash is the ``splash`` extra (``pip install 'sasscrawl[splash]'``);
+a run given ``SPLASH_URL`` without it is refused before anything is fetched, with exit status 2 and
+one line saying what to install.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib.util import find_spec
+
+from scrapy import signals
+from scrapy.exceptions import CloseSpider
+
+from sasscrawl.health import SETTING_ERROR
+
+logger = logging.getLogger(__name__)
+
+SPLASH_COMPONENTS = {
+    # Passes the requests marked for Splash (the snapshots) through it.
+    "DOWNLOADER_MIDDLEWARES": {"sasscrawl.splash_compat.SplashMiddleware": 725},
+    "SPIDER_MIDDLEWARES": {"sasscrawl.splash_compat.SplashDeduplicateArgsMiddleware": 100},
+}
+SPLASH_FINGERPRINTER = "sasscrawl.splash_compat.SplashRequestFingerprinter"
+"""Splash requests for a page must not count as duplicates of the page itself; other requests keep Scrapy's fingerprint."""
+SPLASH_MISSING = "SPLASH_URL is set but scrapy-splash is not installed: pip install 'sasscrawl[splash]'"
+
+
+class Splash:
+    """Snapshots through Splash for the runs that set ``SPLASH_URL``; the others never import scrapy-splash."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def update_settings(self, settings) -> None:
+        if not settings.get("SPLASH_URL"):
+            return
+        if find_spec("scrapy_splash") is None:
+            self.crawler.signals.connect(self.refuse_run, signal=signals.spider_opened)
+            return
+        for name, components in SPLASH_COMPONENTS.items():
+            merged = settings.getdict(name)
+            for path, order in components.items():
+                merged.setdefault(path, order)  # a project that set one (to None, say) keeps its choice
+            settings.set(name, merged, settings.getpriority(name))
+        settings.set("REQUEST_FINGERPRINTER_CLASS", SPLASH_FINGERPRINTER, priority="addon")
+
+    def refuse_run(self, spider):
+        """Close the spider before its first request: a usage error (exit 2), like a bad setting."""
+        spider.crawler.stats.set_value(SETTING_ERROR, SPLASH_MISSING)
+        logger.error("Not crawling: %s", SPLASH_MISSING)
+        raise CloseSpider("setting_error")
+
