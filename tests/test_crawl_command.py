@@ -40,7 +40,7 @@ def test_a_run_imports_only_what_it_uses(tmp_path):
     result = run_crawl(f"http://127.0.0.1:{free_port()}/103002/default.aspx", tmp_path, settings={"RETRY_TIMES": "0"},
                        env={"PYTHONPROFILEIMPORTTIME": "1"})
     imported = {line.rsplit("|", 1)[1].strip() for line in result.log.splitlines() if line.startswith("import time:")}
-    assert {"scrapy", "sasscrawl.middlewares", "sasscrawl.store", "sasscrawl.parser"} <= imported
+    assert {"scrapy", "sasscrawl.middlewares", "sasscrawl.store", "sasscrawl.pages.article"} <= imported
     assert {name: why for name, why in OPTIONAL_IMPORTS.items() if name in imported} == {}
     assert result.returncode == 1
 
