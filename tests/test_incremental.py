@@ -7,12 +7,14 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from harness import PROJECT_ROOT, crawl_command, run_crawl, signal_after
+from sasscrawl.health import EXIT_INTERRUPTED
 from sasscrawl.replica import ReplicaServer, build_site
 from sasscrawl.store import ArticleStore
 
@@ -128,14 +130,38 @@ def test_sigkill_at_any_moment_loses_nothing(serve, tmp_path, moment):
 
 
 def test_graceful_stop_finishes_items_in_flight(serve, tmp_path):
+    """SIGTERM while an article page is on its way: that page is still saved, and the final snapshot written.
+
+    The replica holds one article page until the crawl has logged the signal, so the page is in flight
+    when the graceful stop begins: synchronised on the replica and the crawl's log, not on time.
+    """
     site = build_site(articles=50, seed=6, quirks=False)
+    held_id = site.articles[-3].id  # on the first listing page: asked for early
+    reached, release = threading.Event(), threading.Event()
+    answer = site.response
+
+    def held(method, path, host):
+        if path == f"/103002/{held_id}.aspx":
+            reached.set()
+            release.wait(60)
+        return answer(method, path, host)
+
+    site.response = held
     server = serve(site)
-    process = kill_after_articles(server, tmp_path, articles=10, sig=signal.SIGTERM)
-    assert process.returncode is not None
+    process = subprocess.Popen(crawl_command(server.start_url, tmp_path), cwd=PROJECT_ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert reached.wait(60), "the crawl never asked for the held page"
+        process.send_signal(signal.SIGTERM)
+        assert any("shutting down gracefully" in line for line in process.stderr)  # reads up to that line
+    finally:
+        release.set()
+        process.communicate(timeout=120)
+    assert process.returncode == EXIT_INTERRUPTED
     saved = known_ids(tmp_path)
+    assert held_id in saved and len(saved) < len(site.articles)
     records = read_jsonl(tmp_path / "articles.jsonl")
     assert {record["articleId"] for record in records} == saved  # the final snapshot was written on the way out
-    assert saved
 
 
 def kill_after_articles(server, data_dir, articles: int, sig: int) -> subprocess.Popen:
