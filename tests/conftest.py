@@ -1,4 +1,11 @@
-"""Shared fixtures: replica sites served over real HTTP on 127.0.0.1, the fault suite's tally, the fuzz report."""
+"""Shared fixtures: replica sites served over real HTTP on 127.0.0.1, the fault suite's tally, the fuzz report.
+
+The suite runs on two pytest-xdist workers (``-n 2 --dist loadscope``, pyproject.toml): most tests
+wait on a subprocess crawl, so two run at once on two cores. Each module (or class) runs on one
+worker, so a module-scoped crawl runs once; a session-scoped one runs once on each worker that
+needs it. The workers' tallies are added up on the controller (:func:`pytest_sessionfinish`,
+:func:`pytest_testnodedown`).
+"""
 
 import pytest
 
@@ -41,6 +48,24 @@ def fault_tally(request, tmp_path_factory):
 def fuzz_report(request):
     """Lines the fuzz tests (test_fuzz.py) leave for the end of the session: inputs tried, the slowest."""
     return request.config.stash.setdefault(FUZZ_REPORT, [])
+
+
+def pytest_sessionfinish(session):
+    """In an xdist worker: hand this worker's tally and fuzz lines to the controller."""
+    if (output := getattr(session.config, "workeroutput", None)) is not None:
+        tally = session.config.stash.get(TALLY, None)
+        output["fault_tally"] = tally.figures() if tally is not None else None
+        output["fuzz_report"] = session.config.stash.get(FUZZ_REPORT, [])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """On the xdist controller: add each worker's tally and fuzz lines to the session's, printed at its end."""
+    output = getattr(node, "workeroutput", {})
+    if output.get("fault_tally"):
+        base = node.config._tmp_path_factory.getbasetemp()  # what tmp_path_factory gives the tests, here
+        node.config.stash.setdefault(TALLY, FaultTally(base / "fault-summary.json")).merge(output["fault_tally"])
+    node.config.stash.setdefault(FUZZ_REPORT, []).extend(output.get("fuzz_report", []))
 
 
 def pytest_terminal_summary(terminalreporter, config):
