@@ -51,14 +51,13 @@ def test_{name}(fault_tally, fuzz_report):
 
 def test_the_workers_tallies_and_fuzz_lines_are_added_up_on_the_controller(tmp_path):
     """Two modules on two xdist workers, each recording figures: the summary and its JSON hold both."""
-    for name in ("conftest.py", "fault_tally.py"):
-        shutil.copy(TESTS / name, tmp_path / name)
+    shutil.copy(TESTS / "conftest.py", tmp_path / "conftest.py")
     (tmp_path / "test_first.py").write_text(WORKER_TEST.format(name="first", survived=True, seconds=3.0, mib=100))
     (tmp_path / "test_second.py").write_text(WORKER_TEST.format(name="second", survived=False, seconds=5.0, mib=50))
     done = subprocess.run([sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadscope", "-p", "no:cacheprovider",
                            "--basetemp", str(tmp_path / "base"), str(tmp_path)],
                           cwd=tmp_path, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join((str(PROJECT_ROOT), str(TESTS)))})
     assert done.returncode == 0, done.stdout[-3000:]
     figures = json.loads((tmp_path / "base" / "fault-summary.json").read_text("utf-8"))
     assert figures["faults"] == {"gw0": True, "gw1": True, "shared": False}  # each worker ran one module
