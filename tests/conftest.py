@@ -10,6 +10,7 @@ needs it. The workers' tallies are added up on the controller (:func:`pytest_ses
 import pytest
 
 from fault_tally import FaultTally
+from harness import ServedCrawl, run_crawl
 from sasscrawl.replica import ReplicaServer, build_site
 
 TALLY = pytest.StashKey[FaultTally]()
@@ -32,10 +33,33 @@ def serve():
         server.stop()
 
 
-@pytest.fixture
-def clean_site():
+def build_clean_site():
     """A quirk-free replica: every article reachable, no faults."""
     return build_site(articles=25, seed=7, quirks=False)
+
+
+@pytest.fixture
+def clean_site():
+    """The quirk-free replica, new for each test: it may change it."""
+    return build_clean_site()
+
+
+@pytest.fixture(scope="session")
+def clean_crawl(tmp_path_factory):
+    """One crawl of the quirk-free replica, for the tests that read a healthy first run or work on a copy of it."""
+    with ReplicaServer(build_clean_site()) as server:
+        result = run_crawl(server.start_url, tmp_path_factory.mktemp("clean-crawl"))
+        yield ServedCrawl(server.site, server, result, server.requests)
+
+
+@pytest.fixture(scope="session")
+def failing_pages_crawl(tmp_path_factory):
+    """The quirky replica (a 500 page, a page without headline, ...) crawled with FAILED_PAGES_MAX_SHARE 0.01 and
+    no retries: too many of its pages fail."""
+    with ReplicaServer(build_site(articles=30, seed=3, stall_seconds=0)) as server:
+        result = run_crawl(server.start_url, tmp_path_factory.mktemp("failing-pages"),
+                           settings={"FAILED_PAGES_MAX_SHARE": "0.01", "RETRY_TIMES": "0"})
+        yield ServedCrawl(server.site, server, result, server.requests)
 
 
 @pytest.fixture(scope="session")

@@ -16,15 +16,15 @@ from harness import PROJECT_ROOT, crawl_command, free_port, run_crawl
 from sasscrawl.replica import build_site
 
 
-def test_run_summary_is_logged_and_saved(clean_site, serve, tmp_path):
-    result = run_crawl(serve(clean_site).start_url, tmp_path)
+def test_run_summary_is_logged_and_saved(clean_crawl):
+    result, articles = clean_crawl.result, clean_crawl.site.articles
     summary = result.summary
-    assert summary["articles"]["new"] == len(clean_site.articles)
+    assert summary["articles"]["new"] == len(articles)
     assert summary["images"]["downloaded"] > 0 and summary["images"]["bytes"] > 0
     assert summary["requests"] == result.stat("downloader/request_count")
     assert summary["durationSeconds"] > 0 and summary["finishReason"] == "finished"
-    assert f"Run summary {summary['runId']}: articles new {len(clean_site.articles)}" in result.log
-    assert len(list((tmp_path / "runs").glob("*.json"))) == 1
+    assert f"Run summary {summary['runId']}: articles new {len(articles)}" in result.log
+    assert len(list((result.data_dir / "runs").glob("*.json"))) == 1
 
 
 def test_progress_lines_in_the_log(serve, tmp_path):

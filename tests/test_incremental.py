@@ -21,8 +21,8 @@ from sasscrawl.store import ArticleStore
 ARTICLE_PATH = re.compile(r"^/103002/\d+\.aspx$")
 
 
-def article_paths(server) -> list[str]:
-    return [request.path for request in server.requests if ARTICLE_PATH.match(request.path)]
+def article_paths(requests) -> list[str]:
+    return [request.path for request in requests if ARTICLE_PATH.match(request.path)]
 
 
 def read_jsonl(path) -> list[dict]:
@@ -32,21 +32,19 @@ def read_jsonl(path) -> list[dict]:
     return [json.loads(line) for line in raw.decode("utf-8").splitlines()]
 
 
-def test_rerun_on_unchanged_site_fetches_no_article_and_writes_nothing(clean_site, serve, tmp_path):
-    server = serve(clean_site)
-    first = run_crawl(server.start_url, tmp_path)
+def test_rerun_on_unchanged_site_fetches_no_article_and_writes_nothing(clean_crawl, tmp_path):
+    first, server = clean_crawl.result, clean_crawl.server
     assert first.returncode == 0
-    assert len(first.records) == len(clean_site.articles)
-    before = (tmp_path / "articles.jsonl").read_bytes()
-    server.clear_log()
+    assert len(first.records) == len(clean_crawl.site.articles)
+    data_dir = clean_crawl.copy_data_dir(tmp_path / "data")
+    before = (data_dir / "articles.jsonl").read_bytes()
+    asked_before = len(server.requests)
 
-    second = run_crawl(server.start_url, tmp_path)
+    second = run_crawl(server.start_url, data_dir)
 
     assert second.returncode == 0, second.log[-2000:]
-    assert article_paths(server) == []
-    assert not any(request.path.startswith("/upload/") for request in server.requests)
-    assert server.paths() == ["/robots.txt", "/103002/default.aspx"]
-    assert (tmp_path / "articles.jsonl").read_bytes() == before
+    assert [request.path for request in server.requests[asked_before:]] == ["/robots.txt", "/103002/default.aspx"]
+    assert (data_dir / "articles.jsonl").read_bytes() == before
     assert second.summary["articles"]["new"] == 0 and second.summary["requests"] == 2
 
 
@@ -59,7 +57,7 @@ def test_new_articles_are_found_and_added(clean_site, serve, tmp_path):
     rerun = run_crawl(server.start_url, tmp_path)
 
     assert rerun.returncode == 0
-    assert sorted(article_paths(server)) == sorted(f"/103002/{spec.id}.aspx" for spec in added)
+    assert sorted(article_paths(server.requests)) == sorted(f"/103002/{spec.id}.aspx" for spec in added)
     ids = [record["articleId"] for record in rerun.records]
     assert sorted(ids) == sorted(spec.id for spec in clean_site.articles)
     assert rerun.summary["articles"]["new"] == 2
@@ -86,13 +84,12 @@ def test_changed_article_replaces_its_record_under_refresh(clean_site, serve, tm
     assert refreshed.summary["articles"]["unchanged"] == len(first) - 1
 
 
-def test_refresh_n_rechecks_only_the_newest(clean_site, serve, tmp_path):
-    server = serve(clean_site)
-    run_crawl(server.start_url, tmp_path)
-    server.clear_log()
-    run_crawl(server.start_url, tmp_path, "refresh=3")
-    newest = sorted(clean_site.articles, key=lambda spec: (spec.date_published, spec.id))[-3:]
-    assert sorted(article_paths(server)) == sorted(f"/103002/{spec.id}.aspx" for spec in newest)
+def test_refresh_n_rechecks_only_the_newest(clean_crawl, tmp_path):
+    server = clean_crawl.server
+    asked_before = len(server.requests)
+    run_crawl(server.start_url, clean_crawl.copy_data_dir(tmp_path / "data"), "refresh=3")
+    newest = sorted(clean_crawl.site.articles, key=lambda spec: (spec.date_published, spec.id))[-3:]
+    assert sorted(article_paths(server.requests[asked_before:])) == sorted(f"/103002/{spec.id}.aspx" for spec in newest)
 
 
 def test_interrupted_run_is_continued_from_where_it_stopped(serve, tmp_path):
@@ -108,7 +105,7 @@ def test_interrupted_run_is_continued_from_where_it_stopped(serve, tmp_path):
 
     assert rerun.returncode == 0, rerun.log[-2000:]
     assert {record["articleId"] for record in rerun.records} == {spec.id for spec in site.articles}
-    refetched = {int(path.split("/")[-1].split(".")[0]) for path in article_paths(server)} & saved
+    refetched = {int(path.split("/")[-1].split(".")[0]) for path in article_paths(server.requests)} & saved
     assert refetched == set()
 
 
