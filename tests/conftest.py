@@ -53,6 +53,19 @@ def clean_crawl(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def quirky_crawl(tmp_path_factory):
+    """One crawl of the replica full of traps (test_commentary has one assertion per trap): a page that stalls for
+    3 s against a 1 s DOWNLOAD_TIMEOUT and two retries, and a canary file that its XXE pages aim at."""
+    canary = tmp_path_factory.mktemp("canary") / "secret.txt"
+    canary.write_text("XXE-CANARY-4f1c9")
+    site = build_site(articles=30, seed=3, stall_seconds=3, xxe_canary_path=str(canary))
+    with ReplicaServer(site) as server:
+        result = run_crawl(server.start_url, tmp_path_factory.mktemp("quirky-crawl"),
+                           settings={"DOWNLOAD_TIMEOUT": "1", "RETRY_TIMES": "2"})
+        yield ServedCrawl(site, server, result, server.requests)
+
+
+@pytest.fixture(scope="session")
 def failing_pages_crawl(tmp_path_factory):
     """The quirky replica (a 500 page, a page without headline, ...) crawled with FAILED_PAGES_MAX_SHARE 0.01 and
     no retries: too many of its pages fail."""

@@ -175,10 +175,9 @@ def test_network_failures_are_one_line_with_their_cause(tmp_path, bad_network, f
     assert re.search(r"Run problem: .*the start page could not be fetched: \w+Error: ", errors[2])
 
 
-def test_routine_events_are_summarised_not_repeated(serve, tmp_path):
+def test_routine_events_are_summarised_not_repeated(quirky_crawl):
     """Links robots.txt forbids (every listing entry's print link) make one line; Spidermon warns of nothing."""
-    site = build_site(articles=12, seed=2, stall_seconds=0)
-    result = run_crawl(serve(site).start_url, tmp_path)
+    result = quirky_crawl.result
     forbidden = result.stat("robotstxt/forbidden")
     assert forbidden > 10
     lines = [line for line in result.log.splitlines() if "robots.txt forbids" in line or "Not fetched http" in line]

@@ -15,13 +15,9 @@ from sasscrawl.replica import build_site
 
 
 @pytest.fixture(scope="module")
-def mirrored(tmp_path_factory):
-    from sasscrawl.replica import ReplicaServer
-
-    site = build_site(articles=20, seed=4, stall_seconds=0)
-    with ReplicaServer(site) as server:
-        result = run_crawl(server.start_url, tmp_path_factory.mktemp("data"))
-    return site, server, result
+def mirrored(quirky_crawl):
+    """The session's crawl of the quirky replica (conftest): its images, among them an EXIF JPEG and an RGBA PNG."""
+    return quirky_crawl.site, quirky_crawl.server, quirky_crawl.result
 
 
 def served_bytes(site, path: str) -> bytes:
