@@ -248,7 +248,7 @@ class ScheduledRuns:
 def scheduled_runs(tmp_path_factory):
     """The bundled replica with its default quirks: a stalled page, a 500 page and a page without a headline.
 
-    DOWNLOAD_TIMEOUT is cut to 2 s (the page stalls for 30 s): it still times out, sooner.
+    DOWNLOAD_TIMEOUT is cut to 1 s (the page stalls for 30 s): it still times out, sooner.
     """
     site = build_site(articles=60, quirks=True)
     data_dir = tmp_path_factory.mktemp("scheduled")
@@ -256,62 +256,63 @@ def scheduled_runs(tmp_path_factory):
     with ReplicaServer(site) as server:
         for arguments in [()] * 10 + [("retry=failed",)]:
             server.clear_log()
-            runs.append(run_crawl(server.start_url, data_dir, *arguments, settings={"DOWNLOAD_TIMEOUT": "2"}))
+            runs.append(run_crawl(server.start_url, data_dir, *arguments, settings={"DOWNLOAD_TIMEOUT": "1"}))
             summaries.append(runs[-1].summary)
             requests.append(server.paths())
     return ScheduledRuns(site, server.origin, runs, summaries, requests)
 
 
-def test_a_section_with_a_few_broken_pages_is_healthy_on_every_run(scheduled_runs):
-    assert [run.returncode for run in scheduled_runs.runs] == [0] * 11, [s["problems"] for s in scheduled_runs.summaries]
-    assert scheduled_runs.runs[0].stat("sasscrawl/articles/failed") == 3  # the stall, the 500 and no headline
+class TestScheduledRuns:
+    """Eleven runs on one data folder, read by several tests: a class of its own, so that pytest-xdist
+    (``--dist loadscope``) schedules them as one unit apart from the rest of this module."""
 
+    def test_a_section_with_a_few_broken_pages_is_healthy_on_every_run(self, scheduled_runs):
+        problems = [summary["problems"] for summary in scheduled_runs.summaries]
+        assert [run.returncode for run in scheduled_runs.runs] == [0] * 11, problems
+        assert scheduled_runs.runs[0].stat("sasscrawl/articles/failed") == 3  # the stall, the 500 and no headline
 
-def test_chronic_pages_back_off_so_reruns_stay_cheap(scheduled_runs):
-    """Runs 4 to 10 of an unchanged site cost on average at most 4 requests."""
-    counts = [run.stat("downloader/request_count") for run in scheduled_runs.runs[3:10]]
-    assert counts == [len(paths) for paths in scheduled_runs.requests[3:10]]
-    assert sum(counts) / len(counts) <= 4, counts
+    def test_chronic_pages_back_off_so_reruns_stay_cheap(self, scheduled_runs):
+        """Runs 4 to 10 of an unchanged site cost on average at most 4 requests."""
+        counts = [run.stat("downloader/request_count") for run in scheduled_runs.runs[3:10]]
+        assert counts == [len(paths) for paths in scheduled_runs.requests[3:10]]
+        assert sum(counts) / len(counts) <= 4, counts
 
+    def test_a_chronic_page_is_fetched_only_when_due_and_retried_once(self, scheduled_runs):
+        """Failed in runs 1 and 2: chronic, then due after 1, 2, 4 runs (runs 3, 5, 9), with one retry each time."""
+        bad = scheduled_runs.site.quirks.bad_inputs
+        for kind in ("stall", "always_500"):
+            attempts = [scheduled_runs.article_requests(run, bad[kind]) for run in range(1, 11)]
+            assert attempts == [4, 4, 2, 0, 2, 0, 0, 0, 2, 0], kind
+        no_headline = [scheduled_runs.article_requests(run, bad["no_headline"]) for run in range(1, 11)]
+        assert no_headline == [1, 1, 1, 0, 1, 0, 0, 0, 1, 0]
 
-def test_a_chronic_page_is_fetched_only_when_due_and_retried_once(scheduled_runs):
-    """Failed in runs 1 and 2: chronic, then due after 1, 2, 4 runs (runs 3, 5, 9), with one retry each time."""
-    bad = scheduled_runs.site.quirks.bad_inputs
-    for kind in ("stall", "always_500"):
-        attempts = [scheduled_runs.article_requests(run, bad[kind]) for run in range(1, 11)]
-        assert attempts == [4, 4, 2, 0, 2, 0, 0, 0, 2, 0], kind
-    no_headline = [scheduled_runs.article_requests(run, bad["no_headline"]) for run in range(1, 11)]
-    assert no_headline == [1, 1, 1, 0, 1, 0, 0, 0, 1, 0]
+    def test_chronic_pages_not_due_are_counted_and_listed(self, scheduled_runs):
+        bad = scheduled_runs.site.quirks.bad_inputs
+        fourth, tenth = scheduled_runs.runs[3], scheduled_runs.summaries[9]
+        assert fourth.stat("sasscrawl/articles/chronic") == 3 and fourth.stat("sasscrawl/articles/failed") == 0
+        assert "and 3 chronic pages not due for a retry" in fourth.log
+        chronic = {page["articleId"]: page for page in tenth["chronicPages"]}
+        assert set(chronic) == {bad["stall"], bad["always_500"], bad["no_headline"]}
+        page = chronic[bad["stall"]]
+        # Failed in runs 1, 2, 3, 5 and 9: next due 8 runs after run 9, of which run 10 was one.
+        assert page["failures"] == 5 and page["nextRetryInRuns"] == 7
+        assert page["url"] == f"{scheduled_runs.origin}/103002/{bad['stall']}.aspx"
+        next_retry = datetime.fromisoformat(page["nextRetryBy"])
+        assert timedelta(days=7) < next_retry - datetime.now(timezone.utc) <= timedelta(days=8)
+        assert "Chronic pages, known to fail: 3: " in scheduled_runs.runs[9].log
 
+    def test_retry_failed_fetches_every_chronic_page_now(self, scheduled_runs):
+        bad = scheduled_runs.site.quirks.bad_inputs
+        kinds = ("stall", "always_500", "no_headline")
+        assert [scheduled_runs.article_requests(11, bad[kind]) for kind in kinds] == [2, 2, 1]
+        assert scheduled_runs.runs[10].stat("sasscrawl/articles/chronic") == 0
+        assert scheduled_runs.summaries[10]["chronicPages"][0]["failures"] == 6
 
-def test_chronic_pages_not_due_are_counted_and_listed(scheduled_runs):
-    bad = scheduled_runs.site.quirks.bad_inputs
-    fourth, tenth = scheduled_runs.runs[3], scheduled_runs.summaries[9]
-    assert fourth.stat("sasscrawl/articles/chronic") == 3 and fourth.stat("sasscrawl/articles/failed") == 0
-    assert "and 3 chronic pages not due for a retry" in fourth.log
-    chronic = {page["articleId"]: page for page in tenth["chronicPages"]}
-    assert set(chronic) == {bad["stall"], bad["always_500"], bad["no_headline"]}
-    page = chronic[bad["stall"]]
-    # Failed in runs 1, 2, 3, 5 and 9: next due 8 runs after run 9, of which run 10 was one.
-    assert page["failures"] == 5 and page["nextRetryInRuns"] == 7
-    assert page["url"] == f"{scheduled_runs.origin}/103002/{bad['stall']}.aspx"
-    next_retry = datetime.fromisoformat(page["nextRetryBy"])
-    assert timedelta(days=7) < next_retry - datetime.now(timezone.utc) <= timedelta(days=8)
-    assert "Chronic pages, known to fail: 3: " in scheduled_runs.runs[9].log
-
-
-def test_retry_failed_fetches_every_chronic_page_now(scheduled_runs):
-    bad = scheduled_runs.site.quirks.bad_inputs
-    assert [scheduled_runs.article_requests(11, bad[kind]) for kind in ("stall", "always_500", "no_headline")] == [2, 2, 1]
-    assert scheduled_runs.runs[10].stat("sasscrawl/articles/chronic") == 0
-    assert scheduled_runs.summaries[10]["chronicPages"][0]["failures"] == 6
-
-
-def test_a_complete_run_leaves_only_its_failures_in_the_frontier(scheduled_runs):
-    """A redirected alias (show.aspx?id=N, its target already fetched) must not look like an interrupted walk."""
-    assert all("resuming an interrupted walk" not in run.log for run in scheduled_runs.runs)
-    assert "frontier of 3 URLs from earlier runs" in scheduled_runs.runs[1].log
-    assert scheduled_runs.runs[0].stat("sasscrawl/pages/redirected_to_known") == 1
+    def test_a_complete_run_leaves_only_its_failures_in_the_frontier(self, scheduled_runs):
+        """A redirected alias (show.aspx?id=N, its target already fetched) must not look like an interrupted walk."""
+        assert all("resuming an interrupted walk" not in run.log for run in scheduled_runs.runs)
+        assert "frontier of 3 URLs from earlier runs" in scheduled_runs.runs[1].log
+        assert scheduled_runs.runs[0].stat("sasscrawl/pages/redirected_to_known") == 1
 
 
 def test_a_rebuilt_journal_walks_the_whole_listing_once(serve, tmp_path):
