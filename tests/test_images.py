@@ -95,7 +95,7 @@ def test_image_that_times_out_is_failed_with_its_error(serve, tmp_path):
     site = build_site(articles=6, seed=10, quirks=False)
     victim = next(spec for spec in site.articles if spec.image_paths)
     site.fail_image(victim.image_paths[0], 404, stall_seconds=5)
-    result = run_crawl(serve(site).start_url, tmp_path, settings={"DOWNLOAD_TIMEOUT": "0.5", "RETRY_TIMES": "0"})
+    result = run_crawl(serve(site).start_url, tmp_path, settings={"DOWNLOAD_TIMEOUT": "1", "RETRY_TIMES": "0"})
     record = next(r for r in result.records if r["articleId"] == victim.id)
     entry = record["images"][0]
     assert result.returncode == 0
