@@ -1,10 +1,10 @@
 """Shared fixtures: replica sites served over real HTTP on 127.0.0.1, the fault suite's tally, the fuzz report.
 
-The suite runs on two pytest-xdist workers (``-n 2 --dist loadscope``, pyproject.toml): most tests
-wait on a subprocess crawl, so two run at once on two cores. Each module (or class) runs on one
-worker, so a module-scoped crawl runs once; a session-scoped one runs once on each worker that
-needs it. The workers' tallies are added up on the controller (:func:`pytest_sessionfinish`,
-:func:`pytest_testnodedown`).
+The suite runs on four pytest-xdist workers (``-n 4 --dist loadscope``, pyproject.toml): most tests
+wait on a subprocess crawl, idle about half the time, so four keep two cores busy. Each module (or
+class) runs on one worker, so a module-scoped crawl runs once; a session-scoped one runs once on
+each worker that needs it. The workers' tallies are added up on the controller
+(:func:`pytest_sessionfinish`, :func:`pytest_testnodedown`).
 """
 
 import pytest
