@@ -183,6 +183,16 @@ def test_a_run_of_the_quirky_site_is_healthy_and_says_so(crawl):
     assert summary["problems"] == [] and summary["exitStatus"] == 0
 
 
+def test_routine_events_are_summarised_not_repeated(crawl):
+    """Links robots.txt forbids (every listing entry's print link) make one line; Spidermon warns of nothing."""
+    _, _, result, _ = crawl
+    forbidden = result.stat("robotstxt/forbidden")
+    assert forbidden > 10
+    lines = [line for line in result.log.splitlines() if "robots.txt forbids" in line or "Not fetched http" in line]
+    assert len(lines) == 1 and f"Not fetched: {forbidden} links that robots.txt forbids, such as " in lines[0]
+    assert "Deprecat" not in result.log and "[Spidermon] OK" in result.log
+
+
 # --- the spider on one page, without a crawl ------------------------------------------------
 
 REAL_PAGE = Path(__file__).parent / "fixtures" / "en.sass.cn_103002_5554.aspx.xml"
