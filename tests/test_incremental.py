@@ -315,46 +315,44 @@ class TestScheduledRuns:
         assert scheduled_runs.runs[0].stat("sasscrawl/pages/redirected_to_known") == 1
 
 
-def test_a_rebuilt_journal_walks_the_whole_listing_once(serve, tmp_path):
+def test_a_rebuilt_journal_walks_the_whole_listing_once(clean_crawl, tmp_path):
     """A damaged state file loses the frontier: the next run must still find what the snapshot lacked."""
-    site = build_site(articles=40, seed=14, quirks=False)
-    server = serve(site)
-    assert run_crawl(server.start_url, tmp_path).returncode == 0
-    lines = (tmp_path / "articles.jsonl").read_text("utf-8").splitlines()
+    assert clean_crawl.result.returncode == 0
+    server, data_dir = clean_crawl.server, clean_crawl.copy_data_dir(tmp_path / "data")
+    lines = (data_dir / "articles.jsonl").read_text("utf-8").splitlines()
     oldest = {json.loads(line)["articleId"] for line in lines[:5]}  # sorted by id: the oldest, deep in the listing
-    (tmp_path / "articles.jsonl").write_text("\n".join(lines[5:]) + "\n", "utf-8")
-    (tmp_path / "state.sqlite3").write_bytes(b"garbage, as after a crash mid-write" * 100)
+    (data_dir / "articles.jsonl").write_text("\n".join(lines[5:]) + "\n", "utf-8")
+    (data_dir / "state.sqlite3").write_bytes(b"garbage, as after a crash mid-write" * 100)
     for suffix in ("-wal", "-shm"):
-        (tmp_path / f"state.sqlite3{suffix}").unlink(missing_ok=True)
+        (data_dir / f"state.sqlite3{suffix}").unlink(missing_ok=True)
 
-    rerun = run_crawl(server.start_url, tmp_path)
+    rerun = run_crawl(server.start_url, data_dir)
 
     assert rerun.returncode == 0, rerun.log[-2000:]
     assert "is corrupt" in rerun.log
-    assert {record["articleId"] for record in rerun.records} == {spec.id for spec in site.articles}
+    assert {record["articleId"] for record in rerun.records} == {spec.id for spec in clean_crawl.site.articles}
     assert rerun.summary["articles"]["new"] == len(oldest)
-    server.clear_log()
-    third = run_crawl(server.start_url, tmp_path)  # walked once: back to the cheap rerun
+    third = run_crawl(server.start_url, data_dir)  # walked once: back to the cheap rerun
     assert third.summary["requests"] == 2
 
 
-def test_a_rebuild_that_skips_a_line_counts_it_and_keeps_the_file_as_it_was(serve, tmp_path):
+def test_a_rebuild_that_skips_a_line_counts_it_and_keeps_the_file_as_it_was(clean_crawl, tmp_path):
     """One odd line once made the rebuild fail and the next snapshot empty articles.jsonl."""
-    site = build_site(articles=8, seed=15, quirks=False)
-    server = serve(site)
-    assert run_crawl(server.start_url, tmp_path).returncode == 0
-    lines = (tmp_path / "articles.jsonl").read_bytes().splitlines(keepends=True)
+    assert clean_crawl.result.returncode == 0
+    data_dir = clean_crawl.copy_data_dir(tmp_path / "data")
+    lines = (data_dir / "articles.jsonl").read_bytes().splitlines(keepends=True)
     original = b"".join([*lines[:3], b'{"articleId": 1.5, "contentHash": "edited by hand"}\n', *lines[3:]])
-    (tmp_path / "articles.jsonl").write_bytes(original)
-    for path in tmp_path.glob("state.sqlite3*"):
+    (data_dir / "articles.jsonl").write_bytes(original)
+    for path in data_dir.glob("state.sqlite3*"):
         path.unlink()
 
-    rerun = run_crawl(server.start_url, tmp_path)
+    rerun = run_crawl(clean_crawl.server.start_url, data_dir)
 
     assert rerun.stat("sasscrawl/store/rebuild_skipped_lines") == 1
     assert "Skipping line 4 of" in rerun.log and "articleId 1.5 is not an integer" in rerun.log
-    assert [path.read_bytes() for path in tmp_path.glob("articles.jsonl.before-rebuild-*")] == [original]
-    assert sorted(record["articleId"] for record in rerun.records) == sorted(spec.id for spec in site.articles)
+    assert [path.read_bytes() for path in data_dir.glob("articles.jsonl.before-rebuild-*")] == [original]
+    articles = clean_crawl.site.articles
+    assert sorted(record["articleId"] for record in rerun.records) == sorted(spec.id for spec in articles)
     assert rerun.summary["articles"]["new"] == 0
 
 
