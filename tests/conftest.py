@@ -1,8 +1,16 @@
-"""Shared fixtures: replica sites served over real HTTP on 127.0.0.1, the fault suite's tally, the fuzz report."""
+"""Shared fixtures: replica sites served over real HTTP on 127.0.0.1, the fault suite's tally, the fuzz report.
+
+The suite runs on four pytest-xdist workers (``-n 4 --dist loadscope``, pyproject.toml): most tests
+wait on a subprocess crawl, idle about half the time, so four keep two cores busy. Each module (or
+class) runs on one worker, so a module-scoped crawl runs once; a session-scoped one runs once on
+each worker that needs it. The workers' tallies are added up on the controller
+(:func:`pytest_sessionfinish`, :func:`pytest_testnodedown`).
+"""
 
 import pytest
 
 from fault_tally import FaultTally
+from harness import ServedCrawl, run_crawl
 from sasscrawl_replica import ReplicaServer, build_site
 
 pytest_plugins = ["store_fixtures"]  # records to save and stores that get closed, for tests/test_store_*.py
@@ -27,10 +35,46 @@ def serve():
         server.stop()
 
 
-@pytest.fixture
-def clean_site():
+def build_clean_site():
     """A quirk-free replica: every article reachable, no faults."""
     return build_site(articles=25, seed=7, quirks=False)
+
+
+@pytest.fixture
+def clean_site():
+    """The quirk-free replica, new for each test: it may change it."""
+    return build_clean_site()
+
+
+@pytest.fixture(scope="session")
+def clean_crawl(tmp_path_factory):
+    """One crawl of the quirk-free replica, for the tests that read a healthy first run or work on a copy of it."""
+    with ReplicaServer(build_clean_site()) as server:
+        result = run_crawl(server.start_url, tmp_path_factory.mktemp("clean-crawl"))
+        yield ServedCrawl(server.site, server, result, server.requests)
+
+
+@pytest.fixture(scope="session")
+def quirky_crawl(tmp_path_factory):
+    """One crawl of the replica full of traps (test_commentary has one assertion per trap): a page that stalls for
+    3 s against a 1 s DOWNLOAD_TIMEOUT and two retries, and a canary file that its XXE pages aim at."""
+    canary = tmp_path_factory.mktemp("canary") / "secret.txt"
+    canary.write_text("XXE-CANARY-4f1c9")
+    site = build_site(articles=30, seed=3, stall_seconds=3, xxe_canary_path=str(canary))
+    with ReplicaServer(site) as server:
+        result = run_crawl(server.start_url, tmp_path_factory.mktemp("quirky-crawl"),
+                           settings={"DOWNLOAD_TIMEOUT": "1", "RETRY_TIMES": "2"})
+        yield ServedCrawl(site, server, result, server.requests)
+
+
+@pytest.fixture(scope="session")
+def failing_pages_crawl(tmp_path_factory):
+    """The quirky replica (a 500 page, a page without headline, ...) crawled with FAILED_PAGES_MAX_SHARE 0.01 and
+    no retries: too many of its pages fail."""
+    with ReplicaServer(build_site(articles=30, seed=3, stall_seconds=0)) as server:
+        result = run_crawl(server.start_url, tmp_path_factory.mktemp("failing-pages"),
+                           settings={"FAILED_PAGES_MAX_SHARE": "0.01", "RETRY_TIMES": "0"})
+        yield ServedCrawl(server.site, server, result, server.requests)
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +87,24 @@ def fault_tally(request, tmp_path_factory):
 def fuzz_report(request):
     """Lines the fuzz tests (test_fuzz.py) leave for the end of the session: inputs tried, the slowest."""
     return request.config.stash.setdefault(FUZZ_REPORT, [])
+
+
+def pytest_sessionfinish(session):
+    """In an xdist worker: hand this worker's tally and fuzz lines to the controller."""
+    if (output := getattr(session.config, "workeroutput", None)) is not None:
+        tally = session.config.stash.get(TALLY, None)
+        output["fault_tally"] = tally.figures() if tally is not None else None
+        output["fuzz_report"] = session.config.stash.get(FUZZ_REPORT, [])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """On the xdist controller: add each worker's tally and fuzz lines to the session's, printed at its end."""
+    output = getattr(node, "workeroutput", {})
+    if output.get("fault_tally"):
+        base = node.config._tmp_path_factory.getbasetemp()  # what tmp_path_factory gives the tests, here
+        node.config.stash.setdefault(TALLY, FaultTally(base / "fault-summary.json")).merge(output["fault_tally"])
+    node.config.stash.setdefault(FUZZ_REPORT, []).extend(output.get("fuzz_report", []))
 
 
 def pytest_terminal_summary(terminalreporter, config):

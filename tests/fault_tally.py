@@ -2,7 +2,9 @@
 
 Each test of the fault suite records what it tried and how the crawl came through, before it
 asserts; ``pytest_terminal_summary`` (conftest) prints the table and writes it as JSON beside
-the session's temporary files. The README's reliability section quotes these figures.
+the session's temporary files. Under pytest-xdist each worker keeps its own tally and the
+controller adds them up (:meth:`FaultTally.merge`). The README's reliability section quotes
+these figures.
 """
 
 from __future__ import annotations
@@ -41,6 +43,27 @@ class FaultTally:
     leaks: int = 0
     longest_crawl_seconds: float = 0.0
     max_rss_mib: float = 0.0
+
+    def figures(self) -> dict:
+        """Every figure, as plain data: the JSON file's content, and what an xdist worker sends the controller."""
+        return {key: value for key, value in asdict(self).items() if key != "json_path"}
+
+    def merge(self, figures: dict) -> None:
+        """Add another tally's :meth:`figures` (an xdist worker's) to this one.
+
+        Counts add up; a fault survived only if it survived wherever it was tried; the hostile inputs
+        are counted per fault; the longest crawl and the peak memory are the largest of the two.
+        """
+        for name, value in figures.items():
+            if name == "faults":
+                for fault, survived in value.items():
+                    self.fault(fault, survived)
+            elif name == "hostile_inputs":
+                self.hostile_inputs.update(value)
+            elif name in ("longest_crawl_seconds", "max_rss_mib"):
+                setattr(self, name, max(getattr(self, name), value))
+            else:
+                setattr(self, name, getattr(self, name) + value)
 
     def fault(self, name: str, survived: bool) -> None:
         self.faults[name] = self.faults.get(name, True) and survived
@@ -87,5 +110,4 @@ class FaultTally:
         return "\n".join(lines)
 
     def write_json(self) -> None:
-        figures = {key: value for key, value in asdict(self).items() if key != "json_path"}
-        self.json_path.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        self.json_path.write_text(json.dumps(self.figures(), indent=2, sort_keys=True) + "\n", encoding="utf-8")

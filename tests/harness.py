@@ -7,6 +7,7 @@ import json
 import os
 import posixpath
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -55,6 +56,25 @@ class CrawlResult:
     def summary(self) -> dict:
         runs = sorted((self.data_dir / "runs").glob("*.json"))
         return json.loads(runs[-1].read_text("utf-8"))
+
+
+@dataclass
+class ServedCrawl:
+    """A crawl shared by several tests (a session fixture, see conftest), its replica still served.
+
+    Its tests read the results and never change them: a test that runs again on the data
+    folder or damages it works on :meth:`copy_data_dir`, against the same server.
+    """
+
+    site: object
+    server: object
+    result: CrawlResult
+    requests: list
+    """What the replica served during the crawl; ``server.requests`` goes on growing with later runs."""
+
+    def copy_data_dir(self, destination: Path) -> Path:
+        shutil.copytree(self.result.data_dir, destination, symlinks=True)
+        return destination
 
 
 def free_port() -> int:

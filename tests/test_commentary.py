@@ -1,6 +1,6 @@
 """The real ``scrapy crawl commentary`` against the quirky replica over HTTP on 127.0.0.1.
 
-One crawl of a site full of traps (module fixture), then one assertion per promise.
+One crawl of a site full of traps (``quirky_crawl``, conftest), then one assertion per promise.
 """
 
 from __future__ import annotations
@@ -14,25 +14,14 @@ from scrapy.http import Request, XmlResponse
 from scrapy.utils.test import get_crawler
 
 from sasscrawl.items import Article
-from sasscrawl_replica import ReplicaServer, build_site
 from sasscrawl.schemas import article_validator
 from sasscrawl.spiders.commentary import CommentarySpider
 
-from harness import run_crawl
-
-STALL_SECONDS = 3
-
 
 @pytest.fixture(scope="module")
-def crawl(tmp_path_factory):
-    canary = tmp_path_factory.mktemp("canary") / "secret.txt"
-    canary.write_text("XXE-CANARY-4f1c9")
-    site = build_site(articles=30, seed=3, stall_seconds=STALL_SECONDS, xxe_canary_path=str(canary))
-    with ReplicaServer(site) as server:
-        result = run_crawl(server.start_url, tmp_path_factory.mktemp("data"),
-                           settings={"DOWNLOAD_TIMEOUT": "1", "RETRY_TIMES": "2"})
-        requests = server.requests
-    return site, server, result, requests
+def crawl(quirky_crawl):
+    """The session's crawl of the quirky replica (conftest), as these tests unpack it."""
+    return quirky_crawl.site, quirky_crawl.server, quirky_crawl.result, quirky_crawl.requests
 
 
 def by_id(result):
@@ -148,7 +137,8 @@ def test_external_entities_are_never_resolved(crawl):
     site, _, result, requests = crawl
     assert not any(request.path == site.quirks.xxe_canary_url_path for request in requests)
     data = (result.data_dir / "articles.jsonl").read_text("utf-8")
-    assert "XXE-CANARY-4f1c9" not in data and "XXE-CANARY-4f1c9" not in result.log
+    canary = Path(site.quirks.xxe_canary_path).read_text("utf-8")
+    assert canary not in data and canary not in result.log
     found = by_id(result)
     for kind in ("xxe_file", "xxe_http", "billion_laughs"):
         assert found[site.quirks.bad_inputs[kind]]["authors"] == []
@@ -191,6 +181,16 @@ def test_a_run_of_the_quirky_site_is_healthy_and_says_so(crawl):
     assert summary["articles"]["new"] == len(result.records)
     assert summary["articles"]["failed"] == 3  # no headline, always 500, stall, and nothing else
     assert summary["problems"] == [] and summary["exitStatus"] == 0
+
+
+def test_routine_events_are_summarised_not_repeated(crawl):
+    """Links robots.txt forbids (every listing entry's print link) make one line; Spidermon warns of nothing."""
+    _, _, result, _ = crawl
+    forbidden = result.stat("robotstxt/forbidden")
+    assert forbidden > 10
+    lines = [line for line in result.log.splitlines() if "robots.txt forbids" in line or "Not fetched http" in line]
+    assert len(lines) == 1 and f"Not fetched: {forbidden} links that robots.txt forbids, such as " in lines[0]
+    assert "Deprecat" not in result.log and "[Spidermon] OK" in result.log
 
 
 # --- the spider on one page, without a crawl ------------------------------------------------

@@ -13,8 +13,8 @@ from sasscrawl.health import EXIT_INTERRUPTED
 from sasscrawl_replica import build_site
 
 
-def test_a_healthy_run_exits_zero(clean_site, serve, tmp_path):
-    result = run_crawl(serve(clean_site).start_url, tmp_path)
+def test_a_healthy_run_exits_zero(clean_crawl):
+    result = clean_crawl.result
     assert result.returncode == 0
     assert result.summary["exitStatus"] == 0 and result.summary["problems"] == []
 
@@ -74,12 +74,12 @@ def test_no_article_parsed_from_a_section_with_articles_exits_one(serve, tmp_pat
     assert result.records == []
 
 
-def test_too_many_failing_pages_exit_one(serve, tmp_path):
-    site = build_site(articles=30, seed=3, stall_seconds=0)
-    result = run_crawl(serve(site).start_url, tmp_path, settings={"FAILED_PAGES_MAX_SHARE": "0.01", "RETRY_TIMES": "0"})
+def test_too_many_failing_pages_exit_one(failing_pages_crawl):
+    result = failing_pages_crawl.result
     assert result.returncode == 1
     assert "FAILED_PAGES_MAX_SHARE" in result.log
-    assert len(result.records) == len(site.expected_article_ids()) - 1  # flaky_503 is not retried here: lost this run
+    # flaky_503 is not retried here: lost this run
+    assert len(result.records) == len(failing_pages_crawl.site.expected_article_ids()) - 1
 
 
 def test_unknown_spider_argument_exits_two_with_one_clear_line(clean_site, serve, tmp_path):

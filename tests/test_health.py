@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from harness import run_crawl
-from sasscrawl.health import (EXIT_BROKEN, EXIT_DATA_DIR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exit_status,
-                              run_problems)
+from harness import PROJECT_ROOT, run_crawl
+from sasscrawl.health import (EXIT_BROKEN, EXIT_DATA_DIR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, VERDICTS,
+                              exit_status, run_problems)
 from sasscrawl_replica import build_site
 from sasscrawl_replica.wire import status_page
 
@@ -22,9 +22,17 @@ HEALTHY = {
 }
 
 
-def test_exit_codes_are_distinct_and_conventional():
-    """Schedulers tell 'broken run', 'bad arguments', 'data folder' and 'interrupted' apart by number."""
-    assert (EXIT_OK, EXIT_BROKEN, EXIT_USAGE, EXIT_DATA_DIR, EXIT_INTERRUPTED) == (0, 1, 2, 3, 4)
+def test_every_exit_status_is_distinct_and_means_what_the_readme_says():
+    """Schedulers tell 'broken run', 'bad arguments', 'data folder' and 'interrupted' apart by number: the
+    numbers and meanings the README's table gives, one row per status, each with its verdict."""
+    section = (PROJECT_ROOT / "README.md").read_text("utf-8").split("### Exit status", 1)[1]
+    rows = {int(line.split("|")[1]): line.split("|")[2].lower() for line in section.split("\n\n")[1].splitlines()
+            if re.match(r"\| \d+ \|", line)}
+    meanings = {EXIT_OK: "healthy", EXIT_BROKEN: "broken", EXIT_USAGE: "bad spider argument",
+                EXIT_DATA_DIR: "data folder", EXIT_INTERRUPTED: "interrupted"}
+    assert len(meanings) == 5 and set(VERDICTS) == set(meanings) == set(rows)
+    assert {status: words for status, words in meanings.items() if words not in rows[status]} == {}
+    assert {status: verdict for status, verdict in VERDICTS.items() if verdict.split()[0] not in rows[status]} == {}
 
 
 def test_healthy_run():

@@ -15,13 +15,9 @@ from sasscrawl_replica import build_site
 
 
 @pytest.fixture(scope="module")
-def mirrored(tmp_path_factory):
-    from sasscrawl_replica import ReplicaServer
-
-    site = build_site(articles=20, seed=4, stall_seconds=0)
-    with ReplicaServer(site) as server:
-        result = run_crawl(server.start_url, tmp_path_factory.mktemp("data"))
-    return site, server, result
+def mirrored(quirky_crawl):
+    """The session's crawl of the quirky replica (conftest): its images, among them an EXIF JPEG and an RGBA PNG."""
+    return quirky_crawl.site, quirky_crawl.server, quirky_crawl.result
 
 
 def served_bytes(site, path: str) -> bytes:
@@ -99,7 +95,7 @@ def test_image_that_times_out_is_failed_with_its_error(serve, tmp_path):
     site = build_site(articles=6, seed=10, quirks=False)
     victim = next(spec for spec in site.articles if spec.image_paths)
     site.fail_image(victim.image_paths[0], 404, stall_seconds=5)
-    result = run_crawl(serve(site).start_url, tmp_path, settings={"DOWNLOAD_TIMEOUT": "0.5", "RETRY_TIMES": "0"})
+    result = run_crawl(serve(site).start_url, tmp_path, settings={"DOWNLOAD_TIMEOUT": "1", "RETRY_TIMES": "0"})
     record = next(r for r in result.records if r["articleId"] == victim.id)
     entry = record["images"][0]
     assert result.returncode == 0

@@ -7,20 +7,22 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from harness import PROJECT_ROOT, crawl_command, run_crawl, signal_after
+from sasscrawl.health import EXIT_INTERRUPTED
 from sasscrawl_replica import ReplicaServer, build_site
 from sasscrawl.store import ArticleStore
 
 ARTICLE_PATH = re.compile(r"^/103002/\d+\.aspx$")
 
 
-def article_paths(server) -> list[str]:
-    return [request.path for request in server.requests if ARTICLE_PATH.match(request.path)]
+def article_paths(requests) -> list[str]:
+    return [request.path for request in requests if ARTICLE_PATH.match(request.path)]
 
 
 def read_jsonl(path) -> list[dict]:
@@ -30,21 +32,19 @@ def read_jsonl(path) -> list[dict]:
     return [json.loads(line) for line in raw.decode("utf-8").splitlines()]
 
 
-def test_rerun_on_unchanged_site_fetches_no_article_and_writes_nothing(clean_site, serve, tmp_path):
-    server = serve(clean_site)
-    first = run_crawl(server.start_url, tmp_path)
+def test_rerun_on_unchanged_site_fetches_no_article_and_writes_nothing(clean_crawl, tmp_path):
+    first, server = clean_crawl.result, clean_crawl.server
     assert first.returncode == 0
-    assert len(first.records) == len(clean_site.articles)
-    before = (tmp_path / "articles.jsonl").read_bytes()
-    server.clear_log()
+    assert len(first.records) == len(clean_crawl.site.articles)
+    data_dir = clean_crawl.copy_data_dir(tmp_path / "data")
+    before = (data_dir / "articles.jsonl").read_bytes()
+    asked_before = len(server.requests)
 
-    second = run_crawl(server.start_url, tmp_path)
+    second = run_crawl(server.start_url, data_dir)
 
     assert second.returncode == 0, second.log[-2000:]
-    assert article_paths(server) == []
-    assert not any(request.path.startswith("/upload/") for request in server.requests)
-    assert server.paths() == ["/robots.txt", "/103002/default.aspx"]
-    assert (tmp_path / "articles.jsonl").read_bytes() == before
+    assert [request.path for request in server.requests[asked_before:]] == ["/robots.txt", "/103002/default.aspx"]
+    assert (data_dir / "articles.jsonl").read_bytes() == before
     assert second.summary["articles"]["new"] == 0 and second.summary["requests"] == 2
 
 
@@ -57,7 +57,7 @@ def test_new_articles_are_found_and_added(clean_site, serve, tmp_path):
     rerun = run_crawl(server.start_url, tmp_path)
 
     assert rerun.returncode == 0
-    assert sorted(article_paths(server)) == sorted(f"/103002/{spec.id}.aspx" for spec in added)
+    assert sorted(article_paths(server.requests)) == sorted(f"/103002/{spec.id}.aspx" for spec in added)
     ids = [record["articleId"] for record in rerun.records]
     assert sorted(ids) == sorted(spec.id for spec in clean_site.articles)
     assert rerun.summary["articles"]["new"] == 2
@@ -84,13 +84,12 @@ def test_changed_article_replaces_its_record_under_refresh(clean_site, serve, tm
     assert refreshed.summary["articles"]["unchanged"] == len(first) - 1
 
 
-def test_refresh_n_rechecks_only_the_newest(clean_site, serve, tmp_path):
-    server = serve(clean_site)
-    run_crawl(server.start_url, tmp_path)
-    server.clear_log()
-    run_crawl(server.start_url, tmp_path, "refresh=3")
-    newest = sorted(clean_site.articles, key=lambda spec: (spec.date_published, spec.id))[-3:]
-    assert sorted(article_paths(server)) == sorted(f"/103002/{spec.id}.aspx" for spec in newest)
+def test_refresh_n_rechecks_only_the_newest(clean_crawl, tmp_path):
+    server = clean_crawl.server
+    asked_before = len(server.requests)
+    run_crawl(server.start_url, clean_crawl.copy_data_dir(tmp_path / "data"), "refresh=3")
+    newest = sorted(clean_crawl.site.articles, key=lambda spec: (spec.date_published, spec.id))[-3:]
+    assert sorted(article_paths(server.requests[asked_before:])) == sorted(f"/103002/{spec.id}.aspx" for spec in newest)
 
 
 def test_interrupted_run_is_continued_from_where_it_stopped(serve, tmp_path):
@@ -106,7 +105,7 @@ def test_interrupted_run_is_continued_from_where_it_stopped(serve, tmp_path):
 
     assert rerun.returncode == 0, rerun.log[-2000:]
     assert {record["articleId"] for record in rerun.records} == {spec.id for spec in site.articles}
-    refetched = {int(path.split("/")[-1].split(".")[0]) for path in article_paths(server)} & saved
+    refetched = {int(path.split("/")[-1].split(".")[0]) for path in article_paths(server.requests)} & saved
     assert refetched == set()
 
 
@@ -128,14 +127,38 @@ def test_sigkill_at_any_moment_loses_nothing(serve, tmp_path, moment):
 
 
 def test_graceful_stop_finishes_items_in_flight(serve, tmp_path):
+    """SIGTERM while an article page is on its way: that page is still saved, and the final snapshot written.
+
+    The replica holds one article page until the crawl has logged the signal, so the page is in flight
+    when the graceful stop begins: synchronised on the replica and the crawl's log, not on time.
+    """
     site = build_site(articles=50, seed=6, quirks=False)
+    held_id = site.articles[-3].id  # on the first listing page: asked for early
+    reached, release = threading.Event(), threading.Event()
+    answer = site.response
+
+    def held(method, path, host):
+        if path == f"/103002/{held_id}.aspx":
+            reached.set()
+            release.wait(60)
+        return answer(method, path, host)
+
+    site.response = held
     server = serve(site)
-    process = kill_after_articles(server, tmp_path, articles=10, sig=signal.SIGTERM)
-    assert process.returncode is not None
+    process = subprocess.Popen(crawl_command(server.start_url, tmp_path), cwd=PROJECT_ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert reached.wait(60), "the crawl never asked for the held page"
+        process.send_signal(signal.SIGTERM)
+        assert any("shutting down gracefully" in line for line in process.stderr)  # reads up to that line
+    finally:
+        release.set()
+        process.communicate(timeout=120)
+    assert process.returncode == EXIT_INTERRUPTED
     saved = known_ids(tmp_path)
+    assert held_id in saved and len(saved) < len(site.articles)
     records = read_jsonl(tmp_path / "articles.jsonl")
     assert {record["articleId"] for record in records} == saved  # the final snapshot was written on the way out
-    assert saved
 
 
 def kill_after_articles(server, data_dir, articles: int, sig: int) -> subprocess.Popen:
@@ -225,7 +248,7 @@ class ScheduledRuns:
 def scheduled_runs(tmp_path_factory):
     """The bundled replica with its default quirks: a stalled page, a 500 page and a page without a headline.
 
-    DOWNLOAD_TIMEOUT is cut to 2 s (the page stalls for 30 s): it still times out, sooner.
+    DOWNLOAD_TIMEOUT is cut to 1 s (the page stalls for 30 s): it still times out, sooner.
     """
     site = build_site(articles=60, quirks=True)
     data_dir = tmp_path_factory.mktemp("scheduled")
@@ -233,104 +256,103 @@ def scheduled_runs(tmp_path_factory):
     with ReplicaServer(site) as server:
         for arguments in [()] * 10 + [("retry=failed",)]:
             server.clear_log()
-            runs.append(run_crawl(server.start_url, data_dir, *arguments, settings={"DOWNLOAD_TIMEOUT": "2"}))
+            runs.append(run_crawl(server.start_url, data_dir, *arguments, settings={"DOWNLOAD_TIMEOUT": "1"}))
             summaries.append(runs[-1].summary)
             requests.append(server.paths())
     return ScheduledRuns(site, server.origin, runs, summaries, requests)
 
 
-def test_a_section_with_a_few_broken_pages_is_healthy_on_every_run(scheduled_runs):
-    assert [run.returncode for run in scheduled_runs.runs] == [0] * 11, [s["problems"] for s in scheduled_runs.summaries]
-    assert scheduled_runs.runs[0].stat("sasscrawl/articles/failed") == 3  # the stall, the 500 and no headline
+class TestScheduledRuns:
+    """Eleven runs on one data folder, read by several tests: a class of its own, so that pytest-xdist
+    (``--dist loadscope``) schedules them as one unit apart from the rest of this module."""
+
+    def test_a_section_with_a_few_broken_pages_is_healthy_on_every_run(self, scheduled_runs):
+        problems = [summary["problems"] for summary in scheduled_runs.summaries]
+        assert [run.returncode for run in scheduled_runs.runs] == [0] * 11, problems
+        assert scheduled_runs.runs[0].stat("sasscrawl/articles/failed") == 3  # the stall, the 500 and no headline
+
+    def test_chronic_pages_back_off_so_reruns_stay_cheap(self, scheduled_runs):
+        """Runs 4 to 10 of an unchanged site cost on average at most 4 requests."""
+        counts = [run.stat("downloader/request_count") for run in scheduled_runs.runs[3:10]]
+        assert counts == [len(paths) for paths in scheduled_runs.requests[3:10]]
+        assert sum(counts) / len(counts) <= 4, counts
+
+    def test_a_chronic_page_is_fetched_only_when_due_and_retried_once(self, scheduled_runs):
+        """Failed in runs 1 and 2: chronic, then due after 1, 2, 4 runs (runs 3, 5, 9), with one retry each time."""
+        bad = scheduled_runs.site.quirks.bad_inputs
+        for kind in ("stall", "always_500"):
+            attempts = [scheduled_runs.article_requests(run, bad[kind]) for run in range(1, 11)]
+            assert attempts == [4, 4, 2, 0, 2, 0, 0, 0, 2, 0], kind
+        no_headline = [scheduled_runs.article_requests(run, bad["no_headline"]) for run in range(1, 11)]
+        assert no_headline == [1, 1, 1, 0, 1, 0, 0, 0, 1, 0]
+
+    def test_chronic_pages_not_due_are_counted_and_listed(self, scheduled_runs):
+        bad = scheduled_runs.site.quirks.bad_inputs
+        fourth, tenth = scheduled_runs.runs[3], scheduled_runs.summaries[9]
+        assert fourth.stat("sasscrawl/articles/chronic") == 3 and fourth.stat("sasscrawl/articles/failed") == 0
+        assert "and 3 chronic pages not due for a retry" in fourth.log
+        chronic = {page["articleId"]: page for page in tenth["chronicPages"]}
+        assert set(chronic) == {bad["stall"], bad["always_500"], bad["no_headline"]}
+        page = chronic[bad["stall"]]
+        # Failed in runs 1, 2, 3, 5 and 9: next due 8 runs after run 9, of which run 10 was one.
+        assert page["failures"] == 5 and page["nextRetryInRuns"] == 7
+        assert page["url"] == f"{scheduled_runs.origin}/103002/{bad['stall']}.aspx"
+        next_retry = datetime.fromisoformat(page["nextRetryBy"])
+        assert timedelta(days=7) < next_retry - datetime.now(timezone.utc) <= timedelta(days=8)
+        assert "Chronic pages, known to fail: 3: " in scheduled_runs.runs[9].log
+
+    def test_retry_failed_fetches_every_chronic_page_now(self, scheduled_runs):
+        bad = scheduled_runs.site.quirks.bad_inputs
+        kinds = ("stall", "always_500", "no_headline")
+        assert [scheduled_runs.article_requests(11, bad[kind]) for kind in kinds] == [2, 2, 1]
+        assert scheduled_runs.runs[10].stat("sasscrawl/articles/chronic") == 0
+        assert scheduled_runs.summaries[10]["chronicPages"][0]["failures"] == 6
+
+    def test_a_complete_run_leaves_only_its_failures_in_the_frontier(self, scheduled_runs):
+        """A redirected alias (show.aspx?id=N, its target already fetched) must not look like an interrupted walk."""
+        assert all("resuming an interrupted walk" not in run.log for run in scheduled_runs.runs)
+        assert "frontier of 3 URLs from earlier runs" in scheduled_runs.runs[1].log
+        assert scheduled_runs.runs[0].stat("sasscrawl/pages/redirected_to_known") == 1
 
 
-def test_chronic_pages_back_off_so_reruns_stay_cheap(scheduled_runs):
-    """Runs 4 to 10 of an unchanged site cost on average at most 4 requests."""
-    counts = [run.stat("downloader/request_count") for run in scheduled_runs.runs[3:10]]
-    assert counts == [len(paths) for paths in scheduled_runs.requests[3:10]]
-    assert sum(counts) / len(counts) <= 4, counts
-
-
-def test_a_chronic_page_is_fetched_only_when_due_and_retried_once(scheduled_runs):
-    """Failed in runs 1 and 2: chronic, then due after 1, 2, 4 runs (runs 3, 5, 9), with one retry each time."""
-    bad = scheduled_runs.site.quirks.bad_inputs
-    for kind in ("stall", "always_500"):
-        attempts = [scheduled_runs.article_requests(run, bad[kind]) for run in range(1, 11)]
-        assert attempts == [4, 4, 2, 0, 2, 0, 0, 0, 2, 0], kind
-    no_headline = [scheduled_runs.article_requests(run, bad["no_headline"]) for run in range(1, 11)]
-    assert no_headline == [1, 1, 1, 0, 1, 0, 0, 0, 1, 0]
-
-
-def test_chronic_pages_not_due_are_counted_and_listed(scheduled_runs):
-    bad = scheduled_runs.site.quirks.bad_inputs
-    fourth, tenth = scheduled_runs.runs[3], scheduled_runs.summaries[9]
-    assert fourth.stat("sasscrawl/articles/chronic") == 3 and fourth.stat("sasscrawl/articles/failed") == 0
-    assert "and 3 chronic pages not due for a retry" in fourth.log
-    chronic = {page["articleId"]: page for page in tenth["chronicPages"]}
-    assert set(chronic) == {bad["stall"], bad["always_500"], bad["no_headline"]}
-    page = chronic[bad["stall"]]
-    # Failed in runs 1, 2, 3, 5 and 9: next due 8 runs after run 9, of which run 10 was one.
-    assert page["failures"] == 5 and page["nextRetryInRuns"] == 7
-    assert page["url"] == f"{scheduled_runs.origin}/103002/{bad['stall']}.aspx"
-    next_retry = datetime.fromisoformat(page["nextRetryBy"])
-    assert timedelta(days=7) < next_retry - datetime.now(timezone.utc) <= timedelta(days=8)
-    assert "Chronic pages, known to fail: 3: " in scheduled_runs.runs[9].log
-
-
-def test_retry_failed_fetches_every_chronic_page_now(scheduled_runs):
-    bad = scheduled_runs.site.quirks.bad_inputs
-    assert [scheduled_runs.article_requests(11, bad[kind]) for kind in ("stall", "always_500", "no_headline")] == [2, 2, 1]
-    assert scheduled_runs.runs[10].stat("sasscrawl/articles/chronic") == 0
-    assert scheduled_runs.summaries[10]["chronicPages"][0]["failures"] == 6
-
-
-def test_a_complete_run_leaves_only_its_failures_in_the_frontier(scheduled_runs):
-    """A redirected alias (show.aspx?id=N, its target already fetched) must not look like an interrupted walk."""
-    assert all("resuming an interrupted walk" not in run.log for run in scheduled_runs.runs)
-    assert "frontier of 3 URLs from earlier runs" in scheduled_runs.runs[1].log
-    assert scheduled_runs.runs[0].stat("sasscrawl/pages/redirected_to_known") == 1
-
-
-def test_a_rebuilt_journal_walks_the_whole_listing_once(serve, tmp_path):
+def test_a_rebuilt_journal_walks_the_whole_listing_once(clean_crawl, tmp_path):
     """A damaged state file loses the frontier: the next run must still find what the snapshot lacked."""
-    site = build_site(articles=40, seed=14, quirks=False)
-    server = serve(site)
-    assert run_crawl(server.start_url, tmp_path).returncode == 0
-    lines = (tmp_path / "articles.jsonl").read_text("utf-8").splitlines()
+    assert clean_crawl.result.returncode == 0
+    server, data_dir = clean_crawl.server, clean_crawl.copy_data_dir(tmp_path / "data")
+    lines = (data_dir / "articles.jsonl").read_text("utf-8").splitlines()
     oldest = {json.loads(line)["articleId"] for line in lines[:5]}  # sorted by id: the oldest, deep in the listing
-    (tmp_path / "articles.jsonl").write_text("\n".join(lines[5:]) + "\n", "utf-8")
-    (tmp_path / "state.sqlite3").write_bytes(b"garbage, as after a crash mid-write" * 100)
+    (data_dir / "articles.jsonl").write_text("\n".join(lines[5:]) + "\n", "utf-8")
+    (data_dir / "state.sqlite3").write_bytes(b"garbage, as after a crash mid-write" * 100)
     for suffix in ("-wal", "-shm"):
-        (tmp_path / f"state.sqlite3{suffix}").unlink(missing_ok=True)
+        (data_dir / f"state.sqlite3{suffix}").unlink(missing_ok=True)
 
-    rerun = run_crawl(server.start_url, tmp_path)
+    rerun = run_crawl(server.start_url, data_dir)
 
     assert rerun.returncode == 0, rerun.log[-2000:]
     assert "is corrupt" in rerun.log
-    assert {record["articleId"] for record in rerun.records} == {spec.id for spec in site.articles}
+    assert {record["articleId"] for record in rerun.records} == {spec.id for spec in clean_crawl.site.articles}
     assert rerun.summary["articles"]["new"] == len(oldest)
-    server.clear_log()
-    third = run_crawl(server.start_url, tmp_path)  # walked once: back to the cheap rerun
+    third = run_crawl(server.start_url, data_dir)  # walked once: back to the cheap rerun
     assert third.summary["requests"] == 2
 
 
-def test_a_rebuild_that_skips_a_line_counts_it_and_keeps_the_file_as_it_was(serve, tmp_path):
+def test_a_rebuild_that_skips_a_line_counts_it_and_keeps_the_file_as_it_was(clean_crawl, tmp_path):
     """One odd line once made the rebuild fail and the next snapshot empty articles.jsonl."""
-    site = build_site(articles=8, seed=15, quirks=False)
-    server = serve(site)
-    assert run_crawl(server.start_url, tmp_path).returncode == 0
-    lines = (tmp_path / "articles.jsonl").read_bytes().splitlines(keepends=True)
+    assert clean_crawl.result.returncode == 0
+    data_dir = clean_crawl.copy_data_dir(tmp_path / "data")
+    lines = (data_dir / "articles.jsonl").read_bytes().splitlines(keepends=True)
     original = b"".join([*lines[:3], b'{"articleId": 1.5, "contentHash": "edited by hand"}\n', *lines[3:]])
-    (tmp_path / "articles.jsonl").write_bytes(original)
-    for path in tmp_path.glob("state.sqlite3*"):
+    (data_dir / "articles.jsonl").write_bytes(original)
+    for path in data_dir.glob("state.sqlite3*"):
         path.unlink()
 
-    rerun = run_crawl(server.start_url, tmp_path)
+    rerun = run_crawl(clean_crawl.server.start_url, data_dir)
 
     assert rerun.stat("sasscrawl/store/rebuild_skipped_lines") == 1
     assert "Skipping line 4 of" in rerun.log and "articleId 1.5 is not an integer" in rerun.log
-    assert [path.read_bytes() for path in tmp_path.glob("articles.jsonl.before-rebuild-*")] == [original]
-    assert sorted(record["articleId"] for record in rerun.records) == sorted(spec.id for spec in site.articles)
+    assert [path.read_bytes() for path in data_dir.glob("articles.jsonl.before-rebuild-*")] == [original]
+    articles = clean_crawl.site.articles
+    assert sorted(record["articleId"] for record in rerun.records) == sorted(spec.id for spec in articles)
     assert rerun.summary["articles"]["new"] == 0
 
 

@@ -113,8 +113,8 @@ def test_a_run_that_cannot_start_still_writes_its_exit_status(clean_site, serve,
     assert read_metrics(metrics_file)["sasscrawl_run_exit_status"] == 1
 
 
-def test_no_metrics_file_without_the_setting(clean_site, serve, tmp_path):
-    result = run_crawl(serve(clean_site).start_url, tmp_path)
+def test_no_metrics_file_without_the_setting(clean_crawl):
+    result = clean_crawl.result
     assert result.returncode == 0
     enabled = result.log.split("Enabled extensions:", 1)[1].split("]", 1)[0]
     assert "sasscrawl.extensions.summary.RunSummary" in enabled and "RunMetrics" not in enabled

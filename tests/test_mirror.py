@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from sasscrawl.mirror import MAX_NAME_BYTES, describe_image, image_key, mirror_path
+from sasscrawl.pipelines.images import MirrorStore
 
 NAME_MAX = 255
 PATH_MAX = 4096
@@ -91,11 +92,10 @@ def _check_contained(tmp_path: Path, url: str) -> Path:
 def test_hostile_url_stays_inside_its_host_folder(tmp_path, url):
     """No URL a server can send makes the mirror write outside images/<host>/, and the file can be written."""
     target = _check_contained(tmp_path, url)
-    # Only now that the path is known to be safe: write it for real, as the image pipeline does.
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(b"img")
+    # Only now that the path is known to be safe: written by the image pipeline's own store, as a crawl writes it.
+    MirrorStore(str(tmp_path)).persist_file(mirror_path(url), io.BytesIO(b"img"), info=None)
     written = [Path(root) / name for root, _, names in os.walk(tmp_path) for name in names]
-    assert written == [target]
+    assert written == [target] and target.read_bytes() == b"img"
 
 
 def test_long_names_are_bounded_and_hashed():

@@ -62,8 +62,8 @@ def site():
     return build_site(articles=20, seed=12, quirks=False)
 
 
-def test_monitors_pass_on_the_normal_replica(site, serve, tmp_path):
-    result = run_crawl(serve(site).start_url, tmp_path)
+def test_monitors_pass_on_the_normal_replica(clean_crawl):
+    result = clean_crawl.result
     assert result.returncode == 0
     assert result.stats["sasscrawl/monitors/ran"] is True
     assert failed_monitors(result) == []
@@ -98,9 +98,8 @@ def test_no_article_parsed_fails_the_results_monitor(site, serve, tmp_path):
                and "no article could be parsed" in failure for failure in failed_monitors(result))
 
 
-def test_failing_pages_fail_the_results_monitor(serve, tmp_path):
-    quirky = build_site(articles=30, seed=3, stall_seconds=0)
-    result = run_crawl(serve(quirky).start_url, tmp_path, settings={"FAILED_PAGES_MAX_SHARE": "0.01"})
+def test_failing_pages_fail_the_results_monitor(failing_pages_crawl):
+    result = failing_pages_crawl.result
     assert result.returncode == 1
     assert [f for f in failed_monitors(result) if f.startswith("Crawl results/Failed pages within")]
 

@@ -7,8 +7,7 @@ import sys
 
 import pytest
 
-from harness import FAST_SETTINGS, PROJECT_ROOT, run_crawl
-from sasscrawl_replica import build_site
+from harness import FAST_SETTINGS, PROJECT_ROOT, CrawlResult, run_crawl
 
 
 def verify(data_dir, *options: str) -> subprocess.CompletedProcess:
@@ -24,12 +23,11 @@ def mirrored_images(records: list[dict]) -> list[tuple[int, dict]]:
 
 
 @pytest.fixture
-def crawled(serve, tmp_path):
-    site = build_site(articles=8, seed=61, quirks=False)
-    server = serve(site)
-    result = run_crawl(server.start_url, tmp_path)
-    assert result.returncode == 0
-    return server, result
+def crawled(clean_crawl, tmp_path):
+    """The shared clean crawl's data folder, copied: these tests damage and repair it."""
+    assert clean_crawl.result.returncode == 0
+    data_dir = clean_crawl.copy_data_dir(tmp_path / "data")
+    return clean_crawl.server, CrawlResult(clean_crawl.result.returncode, clean_crawl.result.log, data_dir)
 
 
 def test_verify_passes_a_sound_mirror(crawled):
