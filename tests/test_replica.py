@@ -365,5 +365,5 @@ def test_the_replica_is_a_distribution_of_its_own_not_part_of_the_crawler():
 
     import sasscrawl_replica
 
-    assert importlib.util.find_spec("sasscrawl_replica") is None
+    assert importlib.util.find_spec("sasscrawl.replica") is None
     assert Path(sasscrawl_replica.__file__).parent.parent.name == "replica"
