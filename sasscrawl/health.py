@@ -150,3 +150,9 @@ def exit_status(stats: dict, failed_pages_max_share: float, stale_after_days: fl
     if interrupted(stats):
         return EXIT_INTERRUPTED
     return EXIT_BROKEN if run_problems(stats, failed_pages_max_share, stale_after_days) else EXIT_OK
+
+
+def run_exit_status(stats: dict, settings) -> int:
+    """:func:`exit_status` judged with the thresholds the run's settings give: what the crawl command,
+    the metrics and ``scrapy verify --repair`` report, so they cannot disagree."""
+    return exit_status(stats, settings.getfloat("FAILED_PAGES_MAX_SHARE"), settings.getfloat("STALE_AFTER_DAYS"))

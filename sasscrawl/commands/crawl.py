@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
-from sasscrawl.health import EXIT_INTERRUPTED, exit_status, interrupted
+from sasscrawl.health import EXIT_INTERRUPTED, interrupted, run_exit_status
 
 
 class Command(ScrapyCrawlCommand):
@@ -37,5 +37,4 @@ class Command(ScrapyCrawlCommand):
             return
         if self.crawler is None:
             return
-        self.exitcode = exit_status(stats, self.crawler.settings.getfloat("FAILED_PAGES_MAX_SHARE"),
-                                    self.crawler.settings.getfloat("STALE_AFTER_DAYS"))
+        self.exitcode = run_exit_status(stats, self.crawler.settings)

@@ -22,7 +22,7 @@ from scrapy.exceptions import UsageError
 from scrapy.utils.conf import arglist_to_dict
 
 from sasscrawl.fixity import record_damage
-from sasscrawl.health import EXIT_BROKEN, EXIT_DATA_DIR, EXIT_OK, exit_status
+from sasscrawl.health import EXIT_BROKEN, EXIT_DATA_DIR, EXIT_OK, run_exit_status
 from sasscrawl.store import ArticleStore, StoreError
 
 logger = logging.getLogger(__name__)
@@ -63,8 +63,7 @@ class Command(ScrapyCommand):
             crawler = self.crawler_process.create_crawler("commentary")
             self.crawler_process.crawl(crawler, **opts.spargs)
             self.crawler_process.start()
-            status = exit_status(crawler.stats.get_stats(), crawler.settings.getfloat("FAILED_PAGES_MAX_SHARE"),
-                                 crawler.settings.getfloat("STALE_AFTER_DAYS"))
+            status = run_exit_status(crawler.stats.get_stats(), crawler.settings)
             if status != EXIT_OK:
                 self.exitcode = status
                 return

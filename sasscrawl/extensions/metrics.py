@@ -32,7 +32,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from sasscrawl.files import replace_file
-from sasscrawl.health import ARTICLE_OUTCOMES, exit_status
+from sasscrawl.health import ARTICLE_OUTCOMES, run_exit_status
 from sasscrawl.store import RUNS_FOLDER, newest_date_published
 
 logger = logging.getLogger(__name__)
@@ -58,8 +58,7 @@ class RunMetrics:
 
     def spider_closed(self, spider):
         stats = self.crawler.stats.get_stats()
-        status = exit_status(stats, self.crawler.settings.getfloat("FAILED_PAGES_MAX_SHARE"),
-                             self.crawler.settings.getfloat("STALE_AFTER_DAYS"))
+        status = run_exit_status(stats, self.crawler.settings)
         write_metrics(self.crawler.settings, stats, status, stats.get("start_time"))
 
 
