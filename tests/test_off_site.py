@@ -133,3 +133,22 @@ def test_a_malformed_image_hosts_entry_stops_the_run_before_any_request(clean_si
     assert result.returncode == 2
     assert "Not crawling: IMAGE_HOSTS entry 'https://img.example.org/' is not a host name or host:port" in result.log
     assert server.requests == []
+
+
+def test_an_image_refused_as_off_site_is_fetched_by_the_run_after_its_host_is_listed(tmp_path):
+    """Two runs: the refused image stays failed, not forgotten, so listing its host in IMAGE_HOSTS fetches it."""
+    with ReplicaServer(ForeignSite()) as foreign:
+        site = build_site(articles=12, seed=21, quirks=False, faults={"off_site_image"},
+                          foreign_host=f"127.0.0.1:{foreign.port}")
+        with ReplicaServer(site) as server:
+            first = run_crawl(server.start_url, tmp_path)
+            refused = [image for record in first.records for image in record["images"]
+                       if f":{foreign.port}/" in image["url"]]
+            assert foreign.requests == []
+            second = run_crawl(server.start_url, tmp_path, settings={"IMAGE_HOSTS": f"127.0.0.1:{foreign.port}"})
+        fetched = [request.path for request in foreign.requests]
+    assert first.returncode == second.returncode == 0
+    assert refused and all(image["status"] == "failed" for image in refused)
+    assert fetched == ["/robots.txt", METADATA_PATH + "body.jpeg"]
+    later = [image for record in second.records for image in record["images"] if f":{foreign.port}/" in image["url"]]
+    assert [image["status"] for image in later] == ["downloaded"] * len(refused)
