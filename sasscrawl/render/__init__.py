@@ -134,6 +134,9 @@ class _Site:
         return None if capture is None else read_payload(capture)
 
     def render(self) -> None:
+        for folder, _, _ in os.walk(self.out_dir):  # what a kill left of a write: every name here is sasscrawl's
+            files.remove_leftovers(self.out_dir, os.path.relpath(folder, self.out_dir) if folder != str(self.out_dir)
+                                   else None)
         digests: dict[str, str] = {}
         for key, capture in sorted(self.captures.items()):
             if capture.content_type is not None and not _PAGE_TYPES.search(capture.content_type):
