@@ -48,3 +48,13 @@ def shows_body(text: str, article_body: str) -> bool:
             return False
         position += len(paragraph)
     return True
+
+
+CHROMIUM_OFFLINE = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+    # Nothing may leave file://: every host name resolves to nothing, and Chromium's own traffic is off.
+    "--host-resolver-rules=MAP * ~NOTFOUND", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-default-apps", "--disable-domain-reliability", "--no-pings",
+    "--disable-features=Translate,OptimizationHints,MediaRouter,SpellCheck",
+)
+"""How the tests and scripts/mirror-screenshot run Debian's Chromium on the offline mirror (as root: no sandbox)."""

@@ -271,7 +271,7 @@ class _Site:
         fragment = urlsplit(url).fragment
         folder = self.data_dir if kind == "image" else self.out_dir
         relative = os.path.relpath(folder / path, (self.out_dir / name).parent)
-        return quote(relative.replace(os.sep, "/"), safe="/") + (f"#{fragment}" if fragment else "")
+        return quote(relative.replace(os.sep, "/"), safe="/@=~") + (f"#{fragment}" if fragment else "")
 
     def _target(self, url: str) -> str | None:
         """Where a URL leads in the mirror: ``page:<file>``, ``image:<mirror path>``, ``asset:<file>``; None: the web."""
