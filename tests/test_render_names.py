@@ -55,7 +55,8 @@ def test_pages_end_in_html_and_no_folder_does(url):
 
 
 def test_a_listing_page_keeps_its_extension_after_the_query():
-    assert page_file("http://en.sass.cn/103002/default.aspx?page=2") == "http/en.sass.cn/103002/default@page=2.aspx.html"
+    listing = "http://en.sass.cn/103002/default.aspx?page=2"
+    assert page_file(listing) == "http/en.sass.cn/103002/default@page=2.aspx.html"
     assert page_file("http://127.0.0.1:8080/103002/5554.aspx") == "http/127.0.0.1~3A8080/103002/5554.aspx.html"
     assert asset_file("http://en.sass.cn/ui/css/site.css") == "assets/http/en.sass.cn/ui/css/site.css"
 

@@ -126,6 +126,7 @@ class _Site:
         self.assets: dict[str, str] = {}
         """The archived files the pages use, by key: their file in the folder."""
         self._mirrored: dict[str, str | None] = {}
+        self._stylesheet_digests: dict[str, str | None] = {}
         self.manifest = self._read_manifest()
         self.new_manifest: dict[str, dict] = {}
 
@@ -135,8 +136,8 @@ class _Site:
 
     def render(self) -> None:
         for folder, _, _ in os.walk(self.out_dir):  # what a kill left of a write: every name here is sasscrawl's
-            files.remove_leftovers(self.out_dir, os.path.relpath(folder, self.out_dir) if folder != str(self.out_dir)
-                                   else None)
+            relative = os.path.relpath(folder, self.out_dir)
+            files.remove_leftovers(self.out_dir, None if relative == "." else relative)
         digests: dict[str, str] = {}
         for key, capture in sorted(self.captures.items()):
             if capture.content_type is not None and not _PAGE_TYPES.search(capture.content_type):
@@ -187,8 +188,10 @@ class _Site:
             return False
 
     def _stylesheet_digest(self, url: str) -> str | None:
-        payload = self._payload(url)
-        return None if payload is None else _digest(payload)
+        if url not in self._stylesheet_digests:
+            payload = self._payload(url)
+            self._stylesheet_digests[url] = None if payload is None else _digest(payload)
+        return self._stylesheet_digests[url]
 
     def _keep(self, name: str, entry: dict) -> None:
         self.new_manifest[name] = entry
@@ -274,7 +277,7 @@ class _Site:
         return quote(relative.replace(os.sep, "/"), safe="/@=~") + (f"#{fragment}" if fragment else "")
 
     def _target(self, url: str) -> str | None:
-        """Where a URL leads in the mirror: ``page:<file>``, ``image:<mirror path>``, ``asset:<file>``; None: the web."""
+        """Where a URL leads: ``page:<file>``, ``image:<mirror path>``, ``asset:<file>``; None: the web."""
         key = _key(url)
         if key is None:
             return None
