@@ -248,3 +248,26 @@ def test_a_linked_site_folder_is_refused(archived_crawl, tmp_path):
     completed = render_command(data_dir)
     assert completed.returncode == 3 and "symbolic link" in completed.stderr
     assert not any((tmp_path / "elsewhere").iterdir())
+
+
+def test_a_page_keeps_nothing_that_runs_or_leads_back_to_the_site(tmp_path):
+    """Scripts, handlers, javascript: links, <base> and a refresh go; one charset, UTF-8, as the file is written."""
+    stylesheet = b"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+        <xsl:output method="xml" encoding="iso-8859-1"/>
+        <xsl:template match="/"><html><head><meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"/>
+        <base href="http://en.sass.cn/"/><meta http-equiv="Refresh" content="0; url=http://en.sass.cn/"/>
+        <script src="/ui/site.js"/></head>
+        <body onload="track()"><h1><xsl:value-of select="//h1"/></h1><a href="javascript:go()">go</a>
+        <a href="/103002/1.aspx" onclick="track()">self</a></body></html></xsl:template></xsl:stylesheet>"""
+    page = (b"<?xml version='1.0'?><?xml-stylesheet type='text/xsl' href='/ui/view.xsl'?>"
+            b"<html><head><meta id='1'/></head><body><div><h1>Caf\xc3\xa9 culture</h1></div></body></html>")
+    write_pages(tmp_path / "data" / "warc", {"http://en.sass.cn/103002/1.aspx": ("text/xml", page),
+                                             "http://en.sass.cn/ui/view.xsl": ("text/xsl", stylesheet)})
+    report = render_site(tmp_path / "data" / "warc", tmp_path / "data", tmp_path / "site")
+    assert report.written == 1 and report.builtin_layout == 0
+    root = lxml.html.parse(str(tmp_path / "site" / page_file("http://en.sass.cn/103002/1.aspx"))).getroot()
+    assert root.xpath("string(//h1)") == "Café culture"
+    assert not root.xpath("//script | //base | //meta[@http-equiv] | //@onload | //@onclick")
+    assert root.xpath("//meta/@charset") == ["utf-8"]
+    assert "javascript" not in lxml.html.tostring(root, encoding="unicode")
+    assert root.xpath("//a[.='self']/@href") == ["1.aspx.html"]

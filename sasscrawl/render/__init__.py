@@ -63,7 +63,7 @@ RENDERER_VERSION = 1
 MANIFEST_FILE = "manifest.json"
 INDEX_FILE = "index.html"
 _PAGE_TYPES = re.compile(r"xml|xsl|html", re.IGNORECASE)
-_URL_ATTRIBUTES = ("href", "src", "poster", "background", "action")
+_URL_ATTRIBUTES = ("href", "src", "poster", "background", "action", "data")
 _CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")\s]+)\1\s*\)|@import\s+(['"])([^'"]+)\3""", re.IGNORECASE)
 
 
@@ -323,9 +323,12 @@ class _Site:
 
 
 def _strip_scripts(root) -> None:
-    """No script runs in the mirror: ``<script>`` elements, ``on*`` attributes and ``javascript:`` links go."""
-    for script in root.xpath("//script"):
-        script.drop_tree()
+    """No script runs in the mirror: ``<script>`` elements, ``on*`` attributes and ``javascript:`` links go.
+
+    So do ``<base>`` and ``<meta http-equiv="refresh">``, which would send the reader's browser back to the site.
+    """
+    for element in root.xpath("//script | //base | //meta[translate(@http-equiv, 'REFSH', 'refsh') = 'refresh']"):
+        element.drop_tree()
     for element in root.iter(etree.Element):
         for attribute in list(element.attrib):
             value = element.get(attribute).strip().lower()

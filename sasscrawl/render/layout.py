@@ -23,8 +23,10 @@ def add_banner(root, url: str, captured: str, builtin: bool) -> None:
     if head is None:
         head = E.HEAD()
         root.insert(0, head)
-    if head.find("meta[@charset]") is None:
-        head.insert(0, E.META(charset="utf-8"))
+    # The file is written in UTF-8, whatever the page or its stylesheet declared.
+    for declared in head.xpath("meta[@charset] | meta[translate(@http-equiv, 'CONTEYP', 'conteyp') = 'content-type']"):
+        declared.drop_tree()
+    head.insert(0, E.META(charset="utf-8"))
     head.append(E.META(name="generator", content=BUILTIN_GENERATOR if builtin else GENERATOR))
     body = root.find("body")
     if body is None:
