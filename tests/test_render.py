@@ -271,3 +271,21 @@ def test_a_page_keeps_nothing_that_runs_or_leads_back_to_the_site(tmp_path):
     assert root.xpath("//meta/@charset") == ["utf-8"]
     assert "javascript" not in lxml.html.tostring(root, encoding="unicode")
     assert root.xpath("//a[.='self']/@href") == ["1.aspx.html"]
+
+
+def test_a_page_that_cannot_be_rendered_costs_that_page_and_the_exit_status(tmp_path):
+    data_dir = tmp_path / "data"
+    article = ("<?xml version='1.0'?><?xml-stylesheet type='text/xsl' href='/ui/gone.xsl'?><html><head>"
+               "<meta id='{id}'/></head><body><div>{headline}<h4>2025-01-01 12:00</h4>"
+               "<p><![CDATA[<p>Body text of {id}.</p>]]></p></div></body></html>")
+    write_pages(data_dir / "warc", {
+        "http://en.sass.cn/103002/1.aspx": ("text/xml", article.format(id=1, headline="<h1>Kept</h1>").encode()),
+        "http://en.sass.cn/103002/2.aspx": ("text/xml", article.format(id=2, headline="<h1></h1>").encode()),
+    })
+    completed = render_command(data_dir)
+    assert completed.returncode == 1, completed.stderr[-2000:]
+    assert "Not rendered: http://en.sass.cn/103002/2.aspx: no headline" in completed.stderr
+    assert "Traceback" not in completed.stderr
+    kept = data_dir / "site" / page_file("http://en.sass.cn/103002/1.aspx")
+    assert "Body text of 1." in visible_text(kept) and BUILTIN_CLASS in kept.read_text("utf-8")
+    assert not (data_dir / "site" / page_file("http://en.sass.cn/103002/2.aspx")).exists()

@@ -227,8 +227,14 @@ class _Site:
             add_banner(root, capture.url, capture.date, builtin=builtin)
             html = lxml.html.tostring(root, doctype="<!DOCTYPE html>", encoding="utf-8", method="html")
             files.replace_file(self.out_dir, name, html)
-        except (NotAnArticle, etree.LxmlError, ValueError) as error:
+        except OSError:
+            raise  # the folder cannot be written: the whole rendering stops
+        except NotAnArticle as error:
             logger.warning("Not rendered: %s: %s", capture.url, error)
+            self.report.failed += 1
+            return
+        except Exception as error:  # a capture that breaks the parser or the transform costs that page, not the mirror
+            logger.warning("Not rendered: %s: %s: %s", capture.url, type(error).__name__, str(error)[:300])
             self.report.failed += 1
             return
         self.report.written += 1
