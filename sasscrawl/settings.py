@@ -66,6 +66,8 @@ WARC_MAX_FILE_SIZE = 1024 * 1024 * 1024
 """A WARC file rolls over to the next once it is this large."""
 WARC_MAX_RECORD_SIZE = DOWNLOAD_MAXSIZE
 """A longer response is archived cut to this size and marked WARC-Truncated: length."""
+RENDER_SITE = True
+"""A run that archives refreshes the offline HTML mirror, DATA_DIR/site/, at its end (see sasscrawl/render/)."""
 
 DOWNLOADER_MIDDLEWARES = {
     "sasscrawl.middlewares.SectionScopeMiddleware": 50,
@@ -112,6 +114,8 @@ EXTENSIONS = {
     "spidermon.contrib.scrapy.extensions.Spidermon": 100,
     "sasscrawl.extensions.summary.RunSummary": 900,
     "sasscrawl.extensions.progress.Progress": 900,
+    # Renders once the archive is closed, whatever its number here (see the extension).
+    "sasscrawl.extensions.render_site.RenderSite": 900,
     # Last: the exit status it writes is the verdict the monitors and the summary reached.
     "sasscrawl.extensions.metrics.RunMetrics": 950,
 }

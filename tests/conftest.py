@@ -55,6 +55,14 @@ def clean_crawl(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def archived_crawl(tmp_path_factory):
+    """One archiving crawl of a quirk-free replica of 64 articles; its end renders the offline mirror (RENDER_SITE)."""
+    with ReplicaServer(build_site(articles=64, seed=14, quirks=False)) as server:
+        result = run_crawl(server.start_url, tmp_path_factory.mktemp("archived-crawl"), "archive=warc")
+        yield ServedCrawl(server.site, server, result, server.requests)
+
+
+@pytest.fixture(scope="session")
 def quirky_crawl(tmp_path_factory):
     """One crawl of the replica full of traps (test_commentary has one assertion per trap): a page that stalls for
     3 s against a 1 s DOWNLOAD_TIMEOUT and two retries, and a canary file that its XXE pages aim at."""

@@ -27,7 +27,7 @@ SITE_FOLDER = "site"
 """Where ``scrapy render`` (and ``RENDER_SITE``) writes the offline HTML mirror by default."""
 DATASET_CARD = "README.md"
 """The Hugging Face dataset card written at DATA_DIR's top."""
-LINKS_REFUSED = (MIRROR_FOLDER, RUNS_FOLDER, WARC_FOLDER, SNAPSHOT_FOLDER, LOCK_FILE,
+LINKS_REFUSED = (MIRROR_FOLDER, RUNS_FOLDER, WARC_FOLDER, SNAPSHOT_FOLDER, SITE_FOLDER, LOCK_FILE,
                  *(STATE_FILE + suffix for suffix in STATE_SUFFIXES))
 """What a run refuses to start with as a symbolic link: what it wrote there would land outside DATA_DIR."""
 OWN_FOLDERS = (None, RUNS_FOLDER, WARC_FOLDER, SNAPSHOT_FOLDER)

@@ -3,7 +3,8 @@
 The real pages name ``/ui/templates/normal/view.xsl`` (articles) in their
 ``xml-stylesheet`` instruction; the replica's listing and print pages name
 ``list.xsl`` and ``print.xsl`` beside it. These stand-ins render the page the way
-a reader sees it: headline, byline, date, the CDATA body and the sidebars. They
+a reader sees it: headline, byline, date, the CDATA body, the perv/next links, the
+listing's pager and the sidebars. They
 import a shared ``common.xsl`` and link a CSS file and a logo, as real site
 templates do, so an archiver has to follow references to keep them working.
 """
@@ -66,12 +67,21 @@ _VIEW = _page_stylesheet("""\
 					<p class="meta"><xsl:value-of select="/html/body/div/h5"/> | <xsl:value-of select="/html/body/div/h4"/></p>
 					<div class="body"><xsl:value-of select="/html/body/div/p" disable-output-escaping="yes"/></div>
 					<p class="source">Source: <xsl:value-of select="/html/body/div/a"/></p>
+					<p class="neighbours"><xsl:for-each select="/html/body/a[@id='perv' or @id='next']">
+						<a class="{@id}" href="{@href}"><xsl:value-of select="."/></a><xsl:text> </xsl:text>
+					</xsl:for-each></p>
 				</div>""")
 
 _LIST = _page_stylesheet("""\
 				<ul class="list"><xsl:for-each select="/html/body/ul[@id='list']/li">
 					<li><a href="{a/@href}"><xsl:value-of select="a"/></a> <xsl:value-of select="span"/></li>
-				</xsl:for-each></ul>""")
+				</xsl:for-each></ul>
+				<p class="pager"><xsl:for-each select="/html/body/div[@id='pager']/*">
+					<xsl:choose>
+						<xsl:when test="@href"><a href="{@href}"><xsl:value-of select="."/></a></xsl:when>
+						<xsl:otherwise><b><xsl:value-of select="."/></b></xsl:otherwise>
+					</xsl:choose><xsl:text> </xsl:text>
+				</xsl:for-each></p>""")
 
 _CSS = """body { font-family: Georgia, serif; margin: 2em auto; max-width: 60em; }
 .masthead img { height: 48px; }
