@@ -66,6 +66,10 @@ WARC_MAX_FILE_SIZE = 1024 * 1024 * 1024
 """A WARC file rolls over to the next once it is this large."""
 WARC_MAX_RECORD_SIZE = DOWNLOAD_MAXSIZE
 """A longer response is archived cut to this size and marked WARC-Truncated: length."""
+WARC_OPERATOR = ""
+"""Who runs the crawl (a name and a way to reach them), for each WARC file's warcinfo record (left out when empty)."""
+WARC_IS_PART_OF = ""
+"""The collection the WARC files belong to, for their warcinfo ``isPartOf`` (default: the section's name and URL)."""
 
 DOWNLOADER_MIDDLEWARES = {
     "sasscrawl.middlewares.SectionScopeMiddleware": 50,
