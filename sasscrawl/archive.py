@@ -23,9 +23,10 @@ import io
 import json
 import logging
 import os
+import uuid
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from http import HTTPStatus
 from pathlib import Path
@@ -50,6 +51,8 @@ NOT_IN_ARCHIVE = "not in the archive"
 """The error of an image the archive holds no response for (a run that found it mirrored already)."""
 WARC_FORMAT = "WARC File Format 1.1"
 WARC_SPEC = "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
+PAGE_SUFFIX = ".aspx"
+"""What the site's pages end in: an archived one whose URL names no article is a listing page."""
 REVISIT_MIME = "warc/revisit"
 """The ``mime`` the CDXJ index gives a revisit record."""
 # Scrapy hands over the body with the transfer coding undone; these headers would then lie about it.
@@ -404,33 +407,47 @@ def read_payload(capture: Capture) -> bytes:
         return record.content_stream().read()
 
 
-def reextract(folder: Path) -> Iterator[dict]:
-    """Article records rebuilt from the archive alone, as the live crawl would have made them.
+@dataclass
+class _Newest:
+    """The newest capture of each image key (whatever its status), article and listing page (status 200 only)."""
+
+    by_key: dict[str, Capture] = field(default_factory=dict)
+    articles: dict[int, Capture] = field(default_factory=dict)
+    listings: dict[str, Capture] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, folder: Path) -> _Newest:
+        newest = cls()
+        for capture in iter_captures(folder):
+            key = image_key(capture.url)
+            if key not in newest.by_key or capture.date >= newest.by_key[key].date:
+                newest.by_key[key] = capture
+            if capture.status != 200:
+                continue
+            path = urlsplit(capture.url).path
+            article_id = article_id_from_path(path)
+            pages, page_key = (newest.articles, article_id) if article_id is not None else (newest.listings, capture.url)
+            if (article_id is not None or path.lower().endswith(PAGE_SUFFIX)) and (
+                    page_key not in pages or capture.date >= pages[page_key].date):
+                pages[page_key] = capture
+        return newest
+
+
+def _articles(articles: dict[int, Capture]) -> Iterator[tuple[Capture, dict]]:
+    """Each article capture's record, in the dataset's order, one page in memory at a time.
 
     ``dateDownloaded`` is the capture time; for a revisit (the page unchanged since), that of the
-    response it refers to, as the crawl keeps the record saved then. The image facts come from the archived
-    image responses (``failed`` when the archive holds an error or nothing for one).
-    An article is the one its capture's URL names (as in the crawl, see ``ArticlePage``); a
-    capture that gives no article, or that the parser fails on, is skipped with a warning.
+    response it refers to, as the crawl keeps the record saved then. An article is the one its
+    capture's URL names (as in the crawl, see ``ArticlePage``); a capture that gives no article, or
+    that the parser fails on, is skipped with a warning.
     """
-    captures: dict[str, Capture] = {}  # the newest capture of each image key, whatever its status
-    pages: dict[int, Capture] = {}  # the newest good capture of each article URL
-    for capture in iter_captures(folder):
-        key = image_key(capture.url)
-        if key not in captures or capture.date >= captures[key].date:
-            captures[key] = capture
-        article_id = article_id_from_path(urlsplit(capture.url).path)
-        if capture.status == 200 and article_id is not None:
-            if article_id not in pages or capture.date >= pages[article_id].date:
-                pages[article_id] = capture
-    image_facts: dict[str, dict] = {}
-    for article_id in sorted(pages):  # one page in memory at a time, records in the dataset's order
-        capture = pages[article_id]
+    for article_id in sorted(articles):
+        capture = articles[article_id]
+        first_made = capture.original or capture
         try:
             document = Document(read_payload(capture), capture.url)
             if not document.is_article:
                 continue
-            first_made = capture.original or capture
             page = ArticlePage(document, downloaded_at=datetime.fromisoformat(first_made.date))
             record = page.to_item()
             conflicts = page.identity_conflicts()
@@ -444,8 +461,51 @@ def reextract(folder: Path) -> Iterator[dict]:
         if conflicts:
             logger.warning("Archived page %s is article %d, as its URL says, although its %s", capture.url,
                            article_id, " and its ".join(conflicts))
-        record["images"] = [_image_from_archive(image["url"], captures, image_facts) for image in record["images"]]
+        yield first_made, record
+
+
+def reextract(folder: Path) -> Iterator[dict]:
+    """Article records rebuilt from the archive alone, as the live crawl would have made them (see :func:`_articles`).
+
+    The image facts come from the archived image responses (``failed`` when the archive holds an
+    error or nothing for one).
+    """
+    newest = _Newest.of(folder)
+    image_facts: dict[str, dict] = {}
+    for _, record in _articles(newest.articles):
+        record["images"] = [_image_from_archive(image["url"], newest.by_key, image_facts)
+                            for image in record["images"]]
         yield record
+
+
+def pages_list(folder: Path) -> Iterator[dict]:
+    """The archive's pages, as a WACZ ``pages/pages.jsonl`` lists them: every listing page, then every article.
+
+    Each entry is one capture (``url``, ``ts`` its WARC-Date): an article's is the capture its record
+    comes from (see :func:`_articles`), titled with its ``headline`` and with its ``articleBody`` as
+    ``text``, which ReplayWeb.page searches; a listing page's is its newest (the response a
+    revisit refers to), titled as the page is.
+    """
+    newest = _Newest.of(folder)
+    for url in sorted(newest.listings):
+        capture = newest.listings[url]
+        try:
+            root = Document(read_payload(capture), url).root
+        except Exception as error:  # as for an article: that capture is skipped, not the list
+            logger.warning("Archived page %s could not be read, skipped: %s: %s", url, type(error).__name__,
+                           str(error)[:300])
+            continue
+        if root is None:
+            continue
+        title = root.findtext("head/title")
+        yield _page(capture.original or capture, title.strip() if title and title.strip() else url)
+    for capture, record in _articles(newest.articles):
+        yield {**_page(capture, record["headline"]), "text": record["articleBody"]}
+
+
+def _page(capture: Capture, title: str) -> dict:
+    return {"id": uuid.uuid5(uuid.NAMESPACE_URL, f"{capture.date} {capture.url}").hex, "url": capture.url,
+            "ts": capture.date, "title": title}
 
 
 def _image_from_archive(url: str, captures: dict[str, Capture], cache: dict[str, dict]) -> dict:
