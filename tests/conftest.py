@@ -85,6 +85,7 @@ class ArchivedTwice:
     """A replica crawled with archiving on, then again with ``-a refresh=all`` on the unchanged site."""
 
     site: object
+    start_url: str
     first: CrawlResult
     second: CrawlResult
     first_warcs: list[Path]
@@ -110,7 +111,7 @@ def archived_twice(tmp_path_factory):
         first = run_crawl(server.start_url, data_dir, "archive=warc")
         first_warcs = sorted((data_dir / "warc").glob("*.warc.gz"))
         second = run_crawl(server.start_url, data_dir, "archive=warc", "refresh=all")
-    return ArchivedTwice(server.site, first, second, first_warcs)
+    return ArchivedTwice(server.site, server.start_url, first, second, first_warcs)
 
 
 @pytest.fixture(scope="session")
