@@ -6,7 +6,7 @@ import json
 import logging
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -326,3 +326,27 @@ def test_warcinfo_names_the_software_user_agent_robots_policy_operator_and_colle
 
 def test_warcinfo_leaves_out_an_operator_not_set(archived_twice):
     assert "operator" not in _warcinfo(archived_twice.first_warcs[0])
+
+
+def _write(warcs: archive.WarcArchive, url: str, body: bytes) -> bool:
+    return warcs.write_exchange(url=url, method="GET", request_headers=[("Host", "h.test")], request_body=b"",
+                                protocol="HTTP/1.1", status=200, response_headers=[("Content-Type", "text/xml")],
+                                body=body, ip_address=None, moment=datetime.now(timezone.utc))
+
+
+def test_a_revisit_means_unchanged_since_the_urls_newest_response(tmp_path):
+    """Across runs (through index.cdxj) and within one: a page that changed and changed back is written whole."""
+    url, other = "http://h.test/103002/1.aspx", "http://h.test/103002/2.aspx"
+    first = archive.WarcArchive(tmp_path, max_file_size=1 << 30, max_record_size=100, info={})
+    assert not _write(first, url, b"A") and not _write(first, other, b"A")
+    first.close()
+    second = archive.WarcArchive(tmp_path, max_file_size=1 << 30, max_record_size=100, info={})
+    second.prefix += "-next"  # a run's files are named by its start second and pid: these two share both
+    assert _write(second, url, b"A")  # unchanged since the first run
+    assert not _write(second, url, b"B") and _write(second, url, b"B")
+    assert not _write(second, url, b"A")  # back to A: not "unchanged since" A's record
+    assert not _write(second, other, b"x" * 101) and not _write(second, other, b"x" * 101)  # truncated: never
+    second.close()
+    kinds = [(capture.url, capture.original is not None) for capture in archive.iter_captures(tmp_path / "warc")]
+    assert kinds == [(url, False), (other, False), (url, True), (url, False), (url, True), (url, False),
+                     (other, False), (other, False)]
