@@ -103,10 +103,10 @@ class WarcCaptureMiddleware:
     spider's ``archive`` argument or the ``ARCHIVE`` setting is ``warc``.
 
     Headers are archived as the server sent them, none added: a response without a
-    Content-Type is recorded without one (a replay tool then serves it as it guesses,
-    the site's XML as unstyled HTML; the offline mirror renders it all the same). The
-    archive is the evidence of what was served; a header it made up would be taken
-    for the server's.
+    Content-Type is recorded without one, although a replay tool then serves it as it
+    guesses (the site's XML as unstyled HTML): the archive is the evidence of what was
+    served, and a header it made up would be taken for the server's. Revisits: see
+    :class:`sasscrawl.archive.ArchivedPayloads` (stat ``sasscrawl/warc/revisits``).
     """
 
     def __init__(self, crawler):
