@@ -4,15 +4,17 @@ Each exchange becomes a WARC 1.1 ``request`` record and a ``response`` record
 (linked by ``WARC-Concurrent-To``), written with warcio, which adds the block
 and payload digests. A response whose payload the archive already holds for its
 URL (an unchanged page on a later run) becomes a ``revisit`` record instead, with
-its HTTP headers and no payload (see :class:`ArchivedPayloads`). Every record is its own gzip member, so a file cut off by
-a kill loses only its last record, and each archiving run starts new files
+its HTTP headers and no payload (see :class:`ArchivedPayloads`). Every record is
+its own gzip member, so a file cut off by a kill loses only its last record, and each archiving run starts new files
 (``sasscrawl-<UTC time>-<pid>-<serial>.warc.gz``) that roll over at a size limit
 instead of appending to what an earlier run left. ``index.cdxj`` beside them,
 rebuilt at the end of a run, lets pywb or any CDXJ reader find a URL. Both are
 written through :mod:`sasscrawl.files`: never through a link, and each WARC file
 is on the disk (fsync) once it is closed, at rollover or at the end of the run.
 
-:func:`reextract` reads the archive back into article records, with no network.
+:func:`iter_captures` and :func:`read_payload` read it back (a revisit with its original's
+payload), :func:`reextract` into article records and :func:`pages_list` into a WACZ pages list,
+with no network.
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ class ArchivedPayloads:
             try:
                 fields = json.loads(line.split(" ", 2)[2])
                 if fields.get("mime") != REVISIT_MIME and fields.get("digest"):
-                    self.newest[fields["url"]] = (_sha1(fields["digest"]), (fields["filename"], int(fields["offset"])))
+                    self.newest[fields["url"]] = (fields["digest"], (fields["filename"], int(fields["offset"])))
             except (IndexError, KeyError, TypeError, ValueError):
                 continue  # a line no replay tool could use either
 
@@ -119,11 +121,6 @@ class ArchivedPayloads:
         self.newest[url] = (digest, date)
 
 
-def _sha1(digest: str) -> str:
-    """A payload digest as warcio writes it, whether or not the index kept its ``sha1:`` prefix."""
-    return digest if digest.startswith("sha1:") else "sha1:" + digest
-
-
 def _record_date(path: Path, offset: int) -> str | None:
     try:
         with path.open("rb") as stream:
@@ -137,7 +134,7 @@ class _WarcWriter(WARCWriter):
     """warcio's writer, without a ``WARC-Payload-Digest`` on request records.
 
     The crawl's requests are GETs without a body: warcio would digest the empty payload, the same
-    line on every request record, about 5% of a rerun's archive of revisits. Heritrix writes none either.
+    line on every request record, about 5% of a rerun's archive of revisits.
     """
 
     NO_PAYLOAD_DIGEST_TYPES = (*WARCWriter.NO_PAYLOAD_DIGEST_TYPES, "request")
@@ -174,7 +171,8 @@ class WarcArchive:
                        ip_address: str | None, moment: datetime) -> bool:
         """Write the exchange; True when the response became a revisit record.
 
-        A truncated response is always written whole as far as it goes: its digest is not the payload's.
+        A truncated response is always written whole as far as it goes (its digest is not the payload's),
+        and an empty one too (a revisit would be longer).
         """
         if self.writer is None or self.file.tell() >= self.max_file_size:
             self._open_next()
