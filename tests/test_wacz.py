@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness import PROJECT_ROOT
+from sasscrawl import archive
 
 
 def wacz(data_dir: Path, *options: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -69,3 +71,19 @@ def test_without_py_wacz_it_exits_2_naming_the_extra(archived_twice, tmp_path):
     assert done.returncode == 2
     assert "pip install 'sasscrawl[wacz]'" in done.stderr
     assert not (tmp_path / "out.wacz").exists()
+
+
+def test_a_warc_file_cut_by_a_kill_is_packaged_up_to_its_last_whole_record(archived_twice, tmp_path):
+    warc_dir = tmp_path / "warc"
+    shutil.copytree(archived_twice.warc_dir, warc_dir)
+    cut = warc_dir / archived_twice.second_warcs[-1].name
+    cut.write_bytes(cut.read_bytes()[:-100])
+    output = tmp_path / "cut.wacz"
+    done = wacz(tmp_path, "-o", str(output), "--warc-dir", str(warc_dir))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"WARC file {cut.name} ends in a cut record: packaged up to its last whole record" in done.stderr
+    check = subprocess.run([Path(sys.executable).parent / "wacz", "validate", "-f", str(output)],
+                           capture_output=True, text=True, timeout=300)
+    assert check.returncode == 0, check.stdout + check.stderr
+    packaged = zipfile.ZipFile(output).read(f"archive/{cut.name}")
+    assert len(packaged) == archive.intact_length(cut) < cut.stat().st_size

@@ -58,9 +58,12 @@ class Command(ScrapyCommand):
         if not warcs:
             raise UsageError(f"no WARC files in {warc_dir}: crawl with -a archive=warc first", print_help=False)
         output = Path(opts.output)
+        if not output.parent.is_dir():
+            raise UsageError(f"no folder {output.parent} to write {output.name} in", print_help=False)
         with tempfile.TemporaryDirectory(prefix=".wacz-", dir=output.parent) as work:
             work = Path(work)
             inputs = [_intact(path, intact_length(path), work) for path in warcs]
+            inputs = [path for path in inputs if path is not None]
             pages = work / "pages.jsonl"
             count = 0
             with pages.open("w", encoding="utf-8") as out:
@@ -70,22 +73,28 @@ class Command(ScrapyCommand):
                     count += 1
             package = work / output.name
             printed = io.StringIO()
-            with contextlib.redirect_stdout(printed):
-                status = wacz_main(["create", "-o", str(package), "-p", str(pages), "--copy-pages",
-                                    *map(str, inputs)])
+            try:
+                with contextlib.redirect_stdout(printed):
+                    status = wacz_main(["create", "-o", str(package), "-p", str(pages), "--copy-pages",
+                                        *map(str, inputs)])
+            except Exception as error:  # py-wacz raises on what it cannot read: one line, not a traceback
+                status, printed = 1, io.StringIO(f"{type(error).__name__}: {error}")
             logger.debug("py-wacz said: %s", printed.getvalue())
             if status:
                 logger.error("py-wacz could not make %s: %s", output, printed.getvalue().strip()[-500:])
                 self.exitcode = EXIT_BROKEN
                 return
             os.replace(package, output)
-        logger.info("Wrote %s: %d WARC files, %d pages", output, len(warcs), count)
+        logger.info("Wrote %s: %d WARC files, %d pages", output, len(inputs), count)
 
 
-def _intact(path: Path, intact: int, work: Path) -> Path:
-    """The WARC file, or where a kill cut its last record, a copy of its whole records in ``work``."""
+def _intact(path: Path, intact: int, work: Path) -> Path | None:
+    """The WARC file, or where a kill cut its last record, a copy of its whole records in ``work``; None if none is."""
     if intact == path.stat().st_size:
         return path
+    if intact == 0:
+        logger.warning("WARC file %s holds no whole record: left out", path.name)
+        return None
     logger.warning("WARC file %s ends in a cut record: packaged up to its last whole record", path.name)
     copy = work / path.name
     with path.open("rb") as source, copy.open("wb") as target:
