@@ -64,6 +64,8 @@ class Command(ScrapyCommand):
             work = Path(work)
             inputs = [_intact(path, intact_length(path), work) for path in warcs]
             inputs = [path for path in inputs if path is not None]
+            if not inputs:
+                raise UsageError(f"no whole WARC record in {warc_dir}", print_help=False)
             pages = work / "pages.jsonl"
             count = 0
             with pages.open("w", encoding="utf-8") as out:
