@@ -87,14 +87,26 @@ class SectionScopeMiddleware:
         return None
 
 
+CAPTURED_AT = "sasscrawl_captured_at"
+"""``response.meta`` key: when the response was received (an aware UTC datetime), set by :class:`WarcCaptureMiddleware`."""
+
+
 class WarcCaptureMiddleware:
-    """Writes every response the crawl receives to the WARC archive, as received.
+    """Stamps every response with its capture time, and writes it to the WARC archive as received.
 
     It sits next to the downloader (a high number in DOWNLOADER_MIDDLEWARES), so
     it sees each response before decompression, redirects or retries change or
     consume it: robots.txt, pages, listings, stylesheets and the image mirror's
-    downloads alike. On when the spider's ``archive`` argument or the ``ARCHIVE``
-    setting is ``warc``.
+    downloads alike. The time it stamps (``response.meta[CAPTURED_AT]``) is the
+    archive's ``WARC-Date`` and the article's ``dateDownloaded``: one capture time,
+    so ``scrapy reextract`` gives the crawl's record. Archiving is on when the
+    spider's ``archive`` argument or the ``ARCHIVE`` setting is ``warc``.
+
+    Headers are archived as the server sent them, none added: a response without a
+    Content-Type is recorded without one, although a replay tool then serves it as it
+    guesses (the site's XML as unstyled HTML): the archive is the evidence of what was
+    served, and a header it made up would be taken for the server's. Revisits: see
+    :class:`sasscrawl.archive.ArchivedPayloads` (stat ``sasscrawl/warc/revisits``).
     """
 
     def __init__(self, crawler):
@@ -118,29 +130,34 @@ class WarcCaptureMiddleware:
 
             settings = self.crawler.settings
             self.archive = WarcArchive(settings["DATA_DIR"], max_file_size=settings.getint("WARC_MAX_FILE_SIZE"),
-                                       max_record_size=settings.getint("WARC_MAX_RECORD_SIZE"))
+                                       max_record_size=settings.getint("WARC_MAX_RECORD_SIZE"),
+                                       info=warcinfo(settings, spider))
         return self.archive
 
     def process_response(self, request, response):
+        moment = request.meta[CAPTURED_AT] = datetime.now(timezone.utc)
         if "splash" in request.meta or self._open_archive() is None:  # a Splash rendering is not what the site served
             return response
         host = urlparse_cached(request).netloc
         request_headers = [("Host", host), *_header_pairs(request.headers)]
         response_headers = _header_pairs(response.headers)
+        stats = self.crawler.stats
         try:
-            self.archive.write_exchange(
+            revisit = self.archive.write_exchange(
                 url=request.url, method=request.method, request_headers=request_headers, request_body=request.body,
                 protocol=response.protocol or "HTTP/1.1", status=response.status, response_headers=response_headers,
                 body=response.body, ip_address=str(response.ip_address) if response.ip_address else None,
-                moment=datetime.now(timezone.utc),
+                moment=moment,
             )
         except OSError as error:
-            self.crawler.stats.inc_value("sasscrawl/warc/failed")
+            stats.inc_value("sasscrawl/warc/failed")
             logger.error("Could not archive %s: %s", request.url, error.strerror or error)
         else:
-            self.crawler.stats.inc_value("sasscrawl/warc/records", 2)
+            stats.inc_value("sasscrawl/warc/records", 2)
+            if revisit:
+                stats.inc_value("sasscrawl/warc/revisits")
             if len(response.body) > self.archive.max_record_size:
-                self.crawler.stats.inc_value("sasscrawl/warc/truncated")
+                stats.inc_value("sasscrawl/warc/truncated")
                 logger.warning("Archived %s truncated to WARC_MAX_RECORD_SIZE (%d of %d bytes)", request.url,
                                self.archive.max_record_size, len(response.body))
         return response
@@ -154,6 +171,29 @@ class WarcCaptureMiddleware:
             self.crawler.stats.inc_value("sasscrawl/warc/close_failed")
             logger.error("Could not finish the WARC archive in %s/%s (its last file or %s): %s",
                          self.crawler.settings["DATA_DIR"], WARC_FOLDER, INDEX_FILE, error.strerror or error)
+
+
+def warcinfo(settings, spider) -> dict[str, str]:
+    """What each WARC file's ``warcinfo`` record says about the crawl that wrote it (empty fields are left out)."""
+    section = spider.section
+    return {
+        "software": f"sasscrawl/{_version('sasscrawl')} (Scrapy {_version('scrapy')}, warcio {_version('warcio')})",
+        "http-header-user-agent": settings.get("USER_AGENT"),
+        "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+        "operator": settings.get("WARC_OPERATOR"),
+        "isPartOf": settings.get("WARC_IS_PART_OF")
+        or f"{spider.name.capitalize()} section of {section.netloc} ({section.root}{section.folder.lstrip('/')})",
+    }
+
+
+def _version(distribution: str) -> str:
+    """An installed distribution's version; "unknown" for sasscrawl run from a checkout never installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _header_pairs(headers) -> list[tuple[str, str]]:

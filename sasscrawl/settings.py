@@ -68,6 +68,10 @@ WARC_MAX_RECORD_SIZE = DOWNLOAD_MAXSIZE
 """A longer response is archived cut to this size and marked WARC-Truncated: length."""
 RENDER_SITE = True
 """A run that archives refreshes the offline HTML mirror, DATA_DIR/site/, at its end (see sasscrawl/render/)."""
+WARC_OPERATOR = ""
+"""Who runs the crawl (a name and a way to reach them), for each WARC file's warcinfo record (left out when empty)."""
+WARC_IS_PART_OF = ""
+"""The collection the WARC files belong to, for their warcinfo ``isPartOf`` (default: the section's name and URL)."""
 
 DOWNLOADER_MIDDLEWARES = {
     "sasscrawl.middlewares.SectionScopeMiddleware": 50,

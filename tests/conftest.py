@@ -7,10 +7,13 @@ each worker that needs it. The workers' tallies are added up on the controller
 (:func:`pytest_sessionfinish`, :func:`pytest_testnodedown`).
 """
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import pytest
 
 from fault_tally import FaultTally
-from harness import ServedCrawl, run_crawl
+from harness import CrawlResult, ServedCrawl, run_crawl
 from sasscrawl_replica import ReplicaServer, build_site
 
 pytest_plugins = ["store_fixtures"]  # records to save and stores that get closed, for tests/test_store_*.py
@@ -83,6 +86,40 @@ def failing_pages_crawl(tmp_path_factory):
         result = run_crawl(server.start_url, tmp_path_factory.mktemp("failing-pages"),
                            settings={"FAILED_PAGES_MAX_SHARE": "0.01", "RETRY_TIMES": "0"})
         yield ServedCrawl(server.site, server, result, server.requests)
+
+
+@dataclass
+class ArchivedTwice:
+    """A replica crawled with archiving on, then again with ``-a refresh=all`` on the unchanged site."""
+
+    site: object
+    start_url: str
+    first: CrawlResult
+    second: CrawlResult
+    first_warcs: list[Path]
+    """The WARC files the first run wrote; the others are the second's."""
+
+    @property
+    def warc_dir(self) -> Path:
+        return self.first.data_dir / "warc"
+
+    @property
+    def second_warcs(self) -> list[Path]:
+        return sorted(set(self.warc_dir.glob("*.warc.gz")) - set(self.first_warcs))
+
+
+@pytest.fixture(scope="session")
+def archived_twice(tmp_path_factory):
+    """60 articles (the size issue 14 judges revisits at), archived by a crawl and by a rerun refreshing them all.
+
+    Read only: the archive tests, ``scrapy wacz`` and pywb's replay share it.
+    """
+    with ReplicaServer(build_site(articles=60, seed=11, quirks=False)) as server:
+        data_dir = tmp_path_factory.mktemp("archived-twice")
+        first = run_crawl(server.start_url, data_dir, "archive=warc")
+        first_warcs = sorted((data_dir / "warc").glob("*.warc.gz"))
+        second = run_crawl(server.start_url, data_dir, "archive=warc", "refresh=all")
+    return ArchivedTwice(server.site, server.start_url, first, second, first_warcs)
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ import json
 import logging
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,10 +15,11 @@ from warcio.archiveiterator import ArchiveIterator
 
 from harness import PROJECT_ROOT, run_crawl
 from sasscrawl.archive import write_index
-from sasscrawl import archive
+from sasscrawl import archive, settings
 from sasscrawl.pages.document import Document
 from sasscrawl_replica import ReplicaServer, build_site
 
+OPERATOR = "SASS archive team <archive@example.org>"
 STYLESHEET_FILES = ("/ui/templates/normal/view.xsl", "/ui/templates/normal/common.xsl",
                     "/ui/templates/normal/list.xsl", "/ui/css/site.css", "/ui/images/logo.png")
 
@@ -27,7 +29,7 @@ def archived(tmp_path_factory):
     site = build_site(articles=15, seed=31, quirks=False)
     data_dir = tmp_path_factory.mktemp("data")
     with ReplicaServer(site) as server:
-        result = run_crawl(server.start_url, data_dir, "archive=warc")
+        result = run_crawl(server.start_url, data_dir, "archive=warc", settings={"WARC_OPERATOR": OPERATOR})
         requests = server.requests
     return site, server, result, requests
 
@@ -95,9 +97,16 @@ def test_reextraction_offline_gives_the_live_records(archived, tmp_path):
     rebuilt = [json.loads(line) for line in output.read_text("utf-8").splitlines()]
     live = result.records
     assert [r["articleId"] for r in rebuilt] == [r["articleId"] for r in live]
-    for again, original in zip(rebuilt, live):
-        assert {**again, "dateDownloaded": None} == {**original, "dateDownloaded": None}
-        assert again["dateDownloaded"][:16] == original["dateDownloaded"][:16]  # the capture time
+    assert rebuilt == live
+
+
+def test_an_articles_date_downloaded_is_its_captures_warc_date(archived):
+    """One capture time: the crawl once took the parse time, a second off the WARC-Date now and then."""
+    _, _, result, _ = archived
+    captured = {capture.url: capture.date for capture in archive.iter_captures(result.data_dir / "warc")}
+    for record in result.records:
+        warc_date = datetime.fromisoformat(captured[record["url"]]).replace(microsecond=0)
+        assert datetime.fromisoformat(record["dateDownloaded"]) == warc_date, record["url"]
 
 
 def test_reextraction_output_is_never_written_through_a_planted_link(archived, tmp_path):
@@ -231,3 +240,113 @@ def test_reextraction_skips_a_capture_the_parser_fails_on_and_goes_on(archived, 
     assert sorted(ids) == sorted(spec.id for spec in site.articles if spec.id != broken_id)
     assert any(f"/{broken_id}.aspx could not be read, skipped: RuntimeError: boom" in record.getMessage()
                for record in caplog.records if record.levelno == logging.WARNING)
+
+
+# --- revisits: archived_twice (conftest) --------------------------------------------------------------
+
+def _records(paths: list[Path]) -> list:
+    """Every record of the files as (type, WARC headers, HTTP headers), in order."""
+    found = []
+    for path in paths:
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                found.append((record.rec_type, record.rec_headers, record.http_headers))
+    return found
+
+
+def test_a_rerun_of_the_unchanged_site_writes_a_revisit_for_every_payload(archived_twice):
+    first, second = archived_twice.first, archived_twice.second
+    assert first.returncode == 0 and second.returncode == 0, second.log[-2000:]
+    responses = {(headers.get_header("WARC-Target-URI"), headers.get_header("WARC-Payload-Digest")):
+                 headers.get_header("WARC-Date")
+                 for kind, headers, _ in _records(archived_twice.first_warcs) if kind == "response"}
+    rerun = _records(archived_twice.second_warcs)
+    revisits = [(headers, http) for kind, headers, http in rerun if kind == "revisit"]
+    assert [kind for kind, _, _ in rerun if kind not in ("warcinfo", "request")] == ["revisit"] * len(revisits)
+    assert len(revisits) == second.stat("downloader/response_count") == second.stat("sasscrawl/warc/revisits") > 60
+    for headers, http in revisits:
+        url = headers.get_header("WARC-Target-URI")
+        assert headers.protocol == "WARC/1.1"
+        assert headers.get_header("WARC-Profile") == "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+        assert headers.get_header("WARC-Refers-To-Target-URI") == url
+        assert headers.get_header("WARC-Refers-To-Date") == responses[(url, headers.get_header("WARC-Payload-Digest"))]
+        assert http.get_statuscode() == "200" and http.get_header("Content-Type")  # the headers kept
+
+
+def test_a_rerun_of_revisits_grows_the_archive_by_under_a_fifth(archived_twice):
+    first_size = sum(path.stat().st_size for path in archived_twice.first_warcs)
+    growth = sum(path.stat().st_size for path in archived_twice.second_warcs)
+    assert growth < 0.2 * first_size, f"{growth} bytes after a first run of {first_size}"
+
+
+def test_the_index_lists_the_revisits(archived_twice):
+    lines = [json.loads(line.split(" ", 2)[2]) for line in (archived_twice.warc_dir / "index.cdxj").read_text().splitlines()]
+    revisits = [line for line in lines if line["mime"] == "warc/revisit"]
+    assert len(revisits) == archived_twice.second.stat("sasscrawl/warc/revisits")
+    assert {line["filename"] for line in revisits} == {path.name for path in archived_twice.second_warcs}
+
+
+def test_a_revisits_capture_reads_its_originals_payload(archived_twice):
+    captures = list(archive.iter_captures(archived_twice.warc_dir))
+    revisits = [capture for capture in captures if capture.original is not None]
+    assert len(revisits) == archived_twice.second.stat("sasscrawl/warc/revisits")
+    for capture in revisits:
+        assert capture.path in archived_twice.second_warcs and capture.original.path in archived_twice.first_warcs
+        assert capture.original.url == capture.url and capture.original.date < capture.date
+        assert archive.read_payload(capture) == archive.read_payload(capture.original) != b""
+
+
+def test_reextraction_after_a_rerun_of_revisits_gives_the_saved_records(archived_twice, tmp_path):
+    """The unchanged records the crawl kept are dated by their first capture; so are the ones rebuilt from revisits."""
+    output = tmp_path / "rebuilt.jsonl"
+    done = reextract(archived_twice.first.data_dir, "-o", str(output))
+    assert done.returncode == 0, done.stderr[-2000:]
+    rebuilt = [json.loads(line) for line in output.read_text("utf-8").splitlines()]
+    assert len(rebuilt) == 60 and rebuilt == archived_twice.second.records
+
+
+def _warcinfo(path: Path) -> dict[str, str]:
+    with path.open("rb") as stream:
+        record = next(iter(ArchiveIterator(stream)))
+        assert record.rec_type == "warcinfo"
+        return dict(line.split(": ", 1) for line in record.content_stream().read().decode().splitlines())
+
+
+def test_warcinfo_names_the_software_user_agent_robots_policy_operator_and_collection(archived):
+    _, server, result, _ = archived
+    fields = _warcinfo(warc_files(result.data_dir)[0])
+    assert fields["software"].startswith("sasscrawl/") and "Scrapy " in fields["software"]
+    assert fields["http-header-user-agent"] == settings.USER_AGENT
+    assert fields["robots"] == "obey"
+    assert fields["operator"] == OPERATOR
+    assert fields["isPartOf"] == f"Commentary section of {urlsplit(server.origin).netloc} ({server.origin}/103002/)"
+    assert fields["format"] == "WARC File Format 1.1"
+    assert fields["conformsTo"] == "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
+
+
+def test_warcinfo_leaves_out_an_operator_not_set(archived_twice):
+    assert "operator" not in _warcinfo(archived_twice.first_warcs[0])
+
+
+def _write(warcs: archive.WarcArchive, url: str, body: bytes) -> bool:
+    return warcs.write_exchange(url=url, method="GET", request_headers=[("Host", "h.test")], request_body=b"",
+                                protocol="HTTP/1.1", status=200, response_headers=[("Content-Type", "text/xml")],
+                                body=body, ip_address=None, moment=datetime.now(timezone.utc))
+
+
+def test_a_revisit_means_unchanged_since_the_urls_newest_response(tmp_path):
+    """Across runs (through index.cdxj) and within one: a page that changed and changed back is written whole."""
+    url, other = "http://h.test/103002/1.aspx", "http://h.test/103002/2.aspx"
+    first = archive.WarcArchive(tmp_path, max_file_size=1 << 30, max_record_size=100, info={})
+    assert not _write(first, url, b"A") and not _write(first, other, b"A")
+    first.close()
+    second = archive.WarcArchive(tmp_path, max_file_size=1 << 30, max_record_size=100, info={})
+    second.prefix += "-next"  # a run's files are named by its start second and pid: these two share both
+    assert _write(second, url, b"A")  # unchanged since the first run
+    assert not _write(second, url, b"B") and _write(second, url, b"B")
+    assert not _write(second, url, b"A")  # back to A: not "unchanged since" A's record
+    assert not _write(second, other, b"x" * 101) and not _write(second, other, b"x" * 101)  # truncated: never
+    second.close()
+    kinds = [(capture.url, capture.original is not None) for capture in archive.iter_captures(tmp_path / "warc")]
+    assert kinds == [(url, False), (other, False), (url, True), (url, False), (url, True), (url, False),
+                     (other, False), (other, False)]

@@ -6,6 +6,7 @@ One crawl of a site full of traps (``quirky_crawl``, conftest), then one asserti
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,6 +15,7 @@ from scrapy.http import Request, XmlResponse
 from scrapy.utils.test import get_crawler
 
 from sasscrawl.items import Article
+from sasscrawl.middlewares import CAPTURED_AT
 from sasscrawl.schemas import article_validator
 from sasscrawl.spiders.commentary import CommentarySpider
 
@@ -210,12 +212,15 @@ def spider(tmp_path):
     spider.store.close(snapshot=False)
 
 
-def article_response(spider, article_id: int, body: bytes, earlier_failures: int = 0) -> XmlResponse:
-    """The page of an article the spider asked for, its URL in the frontier as ``_follow`` leaves it."""
+def article_response(spider, article_id: int, body: bytes, earlier_failures: int = 0,
+                     captured_at: datetime | None = None) -> XmlResponse:
+    """The page of an article the spider asked for, its URL in the frontier as ``_follow`` leaves it, stamped with its
+    capture time as the downloader middleware stamps it."""
     url = f"{HOST_URL}{article_id}.aspx"
     spider.store.frontier.add_pending([(url, article_id)])
     request = Request(url, meta={"sasscrawl_page": True, "article_id": article_id, "frontier_url": url,
-                                 "earlier_failures": earlier_failures})
+                                 "earlier_failures": earlier_failures,
+                                 CAPTURED_AT: captured_at or datetime.now(timezone.utc)})
     return XmlResponse(url, body=body, request=request)
 
 
@@ -237,6 +242,14 @@ def test_an_unexpected_error_on_a_page_is_that_pages_counted_failure(spider, mon
     assert f"Could not read page {HOST_URL}7.aspx: RuntimeError: boom xxx" in errors[0].getMessage()
     assert len(errors[0].getMessage()) < 500
     assert [entry[:3] for entry in spider.store.frontier.pending()] == [(f"{HOST_URL}7.aspx", 7, 1)]
+
+
+def test_date_downloaded_is_when_the_response_was_captured_not_when_it_was_parsed(spider):
+    """The WARC-Date of the capture and the record's dateDownloaded are one time (see WarcCaptureMiddleware)."""
+    captured = datetime(2026, 1, 2, 3, 4, 5, 999_999, tzinfo=timezone.utc)
+    response = article_response(spider, 5554, REAL_PAGE.read_bytes(), captured_at=captured)
+    record = next(item for item in spider.parse_page(response) if isinstance(item, Article))
+    assert record["dateDownloaded"] == "2026-01-02T03:04:05+00:00"
 
 
 def test_the_record_is_the_requested_urls_whatever_the_page_says(spider, caplog):

@@ -41,7 +41,7 @@ from sasscrawl.arguments import TOLERATED, SpiderArgumentError, SpiderArguments,
 from sasscrawl.extensions.data_folder import RunDataFolder
 from sasscrawl.items import Article
 from sasscrawl.store.layout import WARC_FOLDER
-from sasscrawl.middlewares import OutOfScope
+from sasscrawl.middlewares import CAPTURED_AT, OutOfScope
 from sasscrawl.network import describe_failure
 from sasscrawl.pages.article import ArticlePage, NotAnArticle
 from sasscrawl.pages.document import Document
@@ -269,7 +269,7 @@ class CommentarySpider(scrapy.Spider):
         its record at another host. What the page claims otherwise (``meta/@id``, ``site``,
         ``RelativePath``) is logged and counted in ``sasscrawl/pages/identity_mismatch``.
         """
-        page = ArticlePage(document, self.section.article_url(article_id), datetime.now(timezone.utc))
+        page = ArticlePage(document, self.section.article_url(article_id), response.meta[CAPTURED_AT])
         try:
             record = page.to_item()
         except NotAnArticle as error:
