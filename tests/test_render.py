@@ -149,6 +149,19 @@ def test_a_rerun_renders_again_only_the_pages_it_captured_again(archived_crawl, 
     assert changed and all("default" in path.name for path in changed)
 
 
+def test_an_archive_whose_newest_captures_are_revisits_renders_every_article_from_the_originals(archived_twice,
+                                                                                                tmp_path):
+    """The rerun's captures are all revisit records (no payload): each page is rendered from the one it refers to."""
+    assert archived_twice.second.stat("sasscrawl/warc/revisits") > 0
+    site = tmp_path / "site"
+    report = render_site(archived_twice.warc_dir, archived_twice.first.data_dir, site)
+    assert report.stats()["sasscrawl/render/failed"] == 0
+    for record in archived_twice.second.records:
+        page = site / page_file(record["url"])
+        assert shows_body(visible_text(page), record["articleBody"]), record["url"]
+        assert BUILTIN_CLASS not in page.read_text("utf-8")
+
+
 def test_render_site_off_leaves_no_mirror(serve, tmp_path):
     server = serve(build_site(articles=3, seed=2, quirks=False))
     result = run_crawl(server.start_url, tmp_path / "data", "archive=warc", settings={"RENDER_SITE": "False"})
