@@ -71,6 +71,29 @@ def replacing_file(root: str | os.PathLike, relative: str | os.PathLike) -> Iter
         os.close(folder)
 
 
+@contextmanager
+def building_file(root: str | os.PathLike, name: str) -> Iterator[Path]:
+    """A path beside ``root/name`` for a writer that needs a file name of its own (SQLite); it replaces
+    ``root/name`` when the block ends, as :func:`replacing_file` does, or is removed if the block raises.
+
+    The path is a new, empty file under a name nobody can guess in advance; the writer opens it by that path.
+    """
+    folder = _open_folders(Path(root), [])
+    try:
+        temporary, fd = _create_temporary(folder, name)
+        os.close(fd)
+    finally:
+        os.close(folder)
+    made = os.fsdecode(temporary)
+    try:
+        yield Path(root) / made
+        rename_into_place(root, made, name)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(Path(root) / made)
+        raise
+
+
 def rename_into_place(root: str | os.PathLike, made: str, name: str) -> None:
     """Put ``root/made``, a whole file another writer made (SQLite's rebuild of the journal), in place of
     ``root/name``, as :func:`replacing_file` puts its temporary file: flushed, renamed, the folder flushed.

@@ -1,0 +1,101 @@
+"""One pass over the saved articles that writes every export asked for, then the dataset card.
+
+The records are read once, in ``articleId`` order, and each is handed to every writer, so an
+export of all three formats costs one read of the journal and memory stays flat (each writer
+streams). The dataset card (:mod:`.card`) names ``DATA_DIR/exports/articles.parquet`` as the
+dataset's data, so whenever the card is written that Parquet file is written in the same pass,
+whether or not the formats asked for include it (or ``-o`` sent them elsewhere): the card and
+the file it describes always hold the same articles. A failure leaves every earlier file as it was.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+from sasscrawl import files
+from sasscrawl.exports import card, csv, parquet, sqlite
+from sasscrawl.store.layout import DATASET_CARD, EXPORTS_FOLDER, VERSIONS_FILE
+
+
+@dataclass
+class DatasetFacts:
+    """What the card and Datasette's metadata say about the articles, gathered in the same pass."""
+
+    articles: int = 0
+    authors: set[str] = field(default_factory=set)
+    images: int = 0
+    published: list[datetime] = field(default_factory=list)
+    """The earliest and the latest ``datePublished``."""
+    downloaded: list[datetime] = field(default_factory=list)
+    section_name: str | None = None
+    section_url: str | None = None
+    """The section's first listing page (its ``default.aspx``), as the articles' URLs give it."""
+
+    def add(self, record: dict) -> None:
+        self.articles += 1
+        self.authors.update(author["name"] for author in record["authors"])
+        self.images += len(record["images"])
+        if self.section_url is None:
+            self.section_name = record["section"]["name"] or record["section"]["id"]
+            self.section_url = urljoin(record["url"], "default.aspx")
+        for span, text in ((self.published, record["datePublished"]), (self.downloaded, record["dateDownloaded"])):
+            if text is not None:
+                _widen(span, datetime.fromisoformat(text))
+
+    @property
+    def site(self) -> str | None:
+        return urlsplit(self.section_url).netloc if self.section_url else None
+
+
+def _widen(span: list[datetime], when: datetime) -> None:
+    if not span:
+        span[:] = [when, when]
+    else:
+        span[:] = [min(span[0], when), max(span[1], when)]
+
+
+def write_dataset(data_dir: str | os.PathLike, records: Iterable[dict], formats: Iterable[str],
+                  folder: str | os.PathLike | None = None, crawl_started: datetime | None = None) -> list[Path]:
+    """Write ``formats`` to ``folder`` (default ``DATA_DIR/exports``), the card's Parquet and the card; the paths written.
+
+    ``crawl_started``: when the crawl that calls this started (its summary is not written yet).
+    """
+    data_dir = Path(data_dir)
+    default_folder = data_dir / EXPORTS_FOLDER
+    folder = Path(folder) if folder is not None else default_folder
+    versions = data_dir / VERSIONS_FILE
+    facts = DatasetFacts()
+    writers = {"parquet": lambda: parquet.parquet_export(folder),
+               "sqlite": lambda: sqlite.sqlite_export(folder, versions, lambda: card.datasette_metadata(facts)),
+               "csv": lambda: csv.csv_export(folder)}
+    written = [folder / name for fmt in formats for name in FILES[fmt]]
+    with ExitStack() as stack:
+        adders = [stack.enter_context(writers[fmt]()) for fmt in formats]
+        if not (folder.resolve() == default_folder.resolve() and "parquet" in formats):
+            adders.append(stack.enter_context(parquet.parquet_export(default_folder)))
+            written.append(default_folder / parquet.FILE)
+        for record in records:
+            facts.add(record)
+            for add in adders:
+                add(record)
+    text = card.dataset_card(facts, data_dir, _lines(versions), crawl_started)
+    files.replace_file(data_dir, DATASET_CARD, text.encode("utf-8"))
+    return [*written, data_dir / DATASET_CARD]
+
+
+FILES = {"parquet": (parquet.FILE,), "sqlite": (sqlite.FILE, sqlite.METADATA_FILE), "csv": (csv.FILE,)}
+"""What each format writes in its folder."""
+
+
+def _lines(path: Path) -> int:
+    try:
+        with path.open("rb") as lines:
+            return sum(1 for _ in lines)
+    except FileNotFoundError:
+        return 0
