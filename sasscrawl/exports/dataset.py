@@ -84,18 +84,11 @@ def write_dataset(data_dir: str | os.PathLike, records: Iterable[dict], formats:
             facts.add(record)
             for add in adders:
                 add(record)
-    text = card.dataset_card(facts, data_dir, _lines(versions), crawl_started)
+    text = card.dataset_card(facts, data_dir, sum(1 for _ in sqlite.version_rows(versions, report=False)),
+                             crawl_started)
     files.replace_file(data_dir, DATASET_CARD, text.encode("utf-8"))
     return [*written, data_dir / DATASET_CARD]
 
 
 FILES = {"parquet": (parquet.FILE,), "sqlite": (sqlite.FILE, sqlite.METADATA_FILE), "csv": (csv.FILE,)}
 """What each format writes in its folder."""
-
-
-def _lines(path: Path) -> int:
-    try:
-        with path.open("rb") as lines:
-            return sum(1 for _ in lines)
-    except FileNotFoundError:
-        return 0

@@ -98,14 +98,15 @@ def sqlite_export(folder: Path, versions: Path, metadata: Callable[[], dict]) ->
                     for position, item in enumerate(record[table])])
 
         yield add
-        db.executemany("INSERT INTO versions VALUES (?, ?, ?, ?, ?)", _versions(versions))
+        db.executemany("INSERT INTO versions VALUES (?, ?, ?, ?, ?)", version_rows(versions))
         db.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
         db.commit()
     files.replace_file(folder, METADATA_FILE, (json.dumps(metadata(), indent=2, ensure_ascii=False) + "\n").encode())
 
 
-def _versions(path: Path) -> Iterator[tuple]:
-    """The rows of ``versions.jsonl``; a line that is not a version is logged and left out."""
+def version_rows(path: Path, report: bool = True) -> Iterator[tuple]:
+    """The rows of ``versions.jsonl`` (none when there is no file); a line that is not a version is left out,
+    and logged if ``report``."""
     try:
         lines = path.open("rb")
     except FileNotFoundError:
@@ -117,8 +118,9 @@ def _versions(path: Path) -> Iterator[tuple]:
                 yield (int(version["articleId"]), str(version["contentHash"]), version.get("dateDownloaded"),
                        str(version["supersededAt"]), json.dumps(version["record"], ensure_ascii=False))
             except (ValueError, TypeError, KeyError) as error:
-                logger.warning("Left out of the versions table: %s line %d is not a version (%s)", path, number,
-                               error)
+                if report:
+                        logger.warning("Left out of the versions table: %s line %d is not a version (%s)", path,
+                                   number, error)
 
 
 def datasette_metadata(title: str, description: str, source: str, source_url: str, license_note: str,
