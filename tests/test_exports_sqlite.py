@@ -115,7 +115,7 @@ def test_versions_table_holds_the_versions_file(crawled, tmp_path):
     done = run_export(data_dir, "--format", "sqlite")
 
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "versions.jsonl line 2 is not a version" in done.stderr and "Traceback" not in done.stderr
+    assert "versions.jsonl line 2 is not a version" in done.stderr and "Traceback (most recent call last)" not in done.stderr
     with connect(data_dir) as db:
         rows = db.execute("SELECT v.articleId, v.contentHash, v.dateDownloaded, v.supersededAt, v.record, a.headline "
                           "FROM versions v JOIN articles a USING (articleId)").fetchall()
