@@ -22,6 +22,8 @@ in the machine's speed affects both alike.
    spider's (``startup``).
 7. The whole crawl: process start to exit of a full crawl against the bare spider fetching the same
    URLs, start-up and the project's final writes included (``whole_crawl``).
+8. Exports: ``scrapy export`` of a 5,000-article crawl in all three formats, its time and peak RSS
+   against the crawl's own peak RSS (``exports``).
 
 Figures of measures 6 and 7 come with their spread: the median, least and greatest of the runs.
 
@@ -44,7 +46,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench import machine, parse_cost, reextraction, startup
+from bench import exports, machine, parse_cost, reextraction, startup
 from bench.crawls import CrawlRun, bare_crawl, project_crawl, spread
 from bench.served_replica import REQUEST_KINDS, ROBOTS_PATH, ServedReplica, SiteFacts, request_kind
 from sasscrawl_replica.site import LONG_LINK_LENGTH, LONG_LINKS_PER_PAGE
@@ -63,11 +65,13 @@ TARGETS = {
     "long_links_rss_ratio": 1.25,
     "startup_ratio": 1.5,
     "whole_crawl_ratio": 0.85,
+    "export_rss_ratio": 1.25,
 }
-MEASUREMENTS = ("throughput", "parse", "memory", "long_links_memory", "reextraction", "startup", "whole_crawl")
+MEASUREMENTS = ("throughput", "parse", "memory", "long_links_memory", "reextraction", "startup", "whole_crawl",
+                "exports")
 """What ``--only`` can name; ``throughput`` also measures the requests (3), from the same crawls."""
 RESULT_KEYS = ("throughput", "parse", "requests", "memory", "long_links_memory", "reextraction", "startup",
-               "whole_crawl")
+               "whole_crawl", "exports")
 """The measurements' keys in the results, in the order they are written."""
 
 
@@ -147,6 +151,9 @@ def main(argv: list[str] | None = None) -> None:
             measured["startup"] = startup.measure(Path(scratch), plan.concurrency)
         if "whole_crawl" in plan.only:
             measured["whole_crawl"] = measure_whole_crawl(plan, Path(scratch))
+        if "exports" in plan.only:
+            measured["exports"] = exports.measure(plan.memory_sizes[1], plan.repeats, Path(scratch), plan.concurrency,
+                                                  _progress)
     if "parse" in plan.only:
         _progress("parse cost: sasscrawl and trafilatura over the same pages")
         measured["parse"] = parse_cost.measure(plan.parse_pages, plan.repeats)
@@ -348,6 +355,8 @@ def evaluate(results: dict) -> dict:
         targets["startup_ratio"] = _target(results["startup"]["ratio"], "<=", TARGETS["startup_ratio"])
     if "whole_crawl" in results:
         targets["whole_crawl_ratio"] = _target(results["whole_crawl"]["ratio"], ">=", TARGETS["whole_crawl_ratio"])
+    if "exports" in results:
+        targets["export_rss_ratio"] = _target(results["exports"]["ratio"], "<=", TARGETS["export_rss_ratio"])
     if "reextraction" in results:
         targets["reextraction"] = {"value": results["reextraction"]["articles_per_second"], "bound": None, "met": None}
     return targets
@@ -435,6 +444,12 @@ def render_table(results: dict) -> str:
                      f"{whole['ratio']:.2f} of bare ({_ratio_range(whole['ratio_per_turn'])}; CPU time: "
                      f"{whole['cpu_ratio']:.2f})", "≥ 0.85",
                      verdict("whole_crawl_ratio")))
+    if "exports" in results:
+        export = results["exports"]
+        rows.append((f"8. scrapy export of {export['articles']:,} articles: Parquet, SQLite + FTS5, CSV",
+                     f"{export['seconds']:.1f} s, {export['peak_rss_mib']:.0f} MiB peak RSS",
+                     f"{export['crawl_peak_rss_mib']:.0f} MiB (the crawl's own peak RSS)",
+                     f"{export['ratio']:.2f}×", "≤ 1.25×", verdict("export_rss_ratio")))
     header = ("measure", "sasscrawl", "baseline", "result", "target", "")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import datasets
 import duckdb
 import pandas as pd
@@ -11,6 +13,7 @@ import pytest
 from export_fixtures import exported
 from harness import run_crawl
 from sasscrawl.exports.arrow import arrow_schema
+from sasscrawl.exports.parquet import parquet_export
 from sasscrawl_replica import ReplicaServer, build_site
 
 SITE_TIME = pa.timestamp("us", tz="Asia/Shanghai")
@@ -88,3 +91,14 @@ def test_datasets_loads_two_runs_files_together_a_column_null_throughout_one(cra
     assert loaded.features["previousArticleId"] == datasets.Value("int64")
     assert loaded[-1]["previousArticleId"] is None and loaded[0]["articleId"] == crawled.records[0]["articleId"]
     assert loaded[0]["datePublished"] == pd.Timestamp(crawled.records[0]["datePublished"]).to_pydatetime()
+
+
+def test_a_date_near_midnight_keeps_its_day_and_its_instant(crawled, tmp_path):
+    record = {**crawled.records[0], "datePublished": "2026-01-30T00:30:00+08:00", "datePublishedRaw": "2026-01-30 00:30",
+              "dateDownloaded": "2026-01-29T16:30:00.250Z"}
+    with parquet_export(tmp_path) as add:
+        add(record, json.dumps(record))
+    row = pd.read_parquet(tmp_path / "articles.parquet", dtype_backend="pyarrow").iloc[0]
+    assert row["datePublished"].isoformat() == "2026-01-30T00:30:00+08:00"
+    assert row["dateDownloaded"] == row["datePublished"] + pd.Timedelta(milliseconds=250)
+    assert row["datePublishedRaw"] == "2026-01-30 00:30"  # the page's text, not a date read from it

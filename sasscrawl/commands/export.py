@@ -63,7 +63,7 @@ class Command(ScrapyCommand):
         try:
             store = ArticleStore(data_dir)
             try:
-                written = write_dataset(data_dir, store.journal.records(), opts.formats, opts.output)
+                written = write_dataset(data_dir, store.journal.lines(), opts.formats, opts.output)
                 articles = store.journal.count()
             finally:
                 store.close(snapshot=False)

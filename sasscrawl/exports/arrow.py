@@ -4,7 +4,9 @@ The JSON Schema stays the one definition of the record's fields; this module rea
 only what JSON cannot: which time zone a date is in. The rules:
 
 - ``integer`` → ``int64``, ``string``/``enum``/``const`` → ``string``; a type that allows
-  ``null``, or a property not required, is nullable. Ids and counts are int64 with nulls, never float.
+  ``null``, a property not required, and every property of an object that may be null, is
+  nullable (Arrow's JSON reader takes a null object's properties for nulls). Ids and counts are
+  int64 with nulls, never float.
 - A ``$ref`` to ``#/$defs/isoDate`` → a timestamp (microseconds) in the zone :data:`TIME_ZONES`
   names for the field: the site's zone for ``datePublished``/``dateCreated``, UTC for
   ``dateDownloaded``. The ``*Raw`` fields stay strings, as the page has them.
@@ -16,7 +18,6 @@ one run's file still loads together with another run's.
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import cache
 
 import pyarrow as pa
@@ -37,18 +38,10 @@ def arrow_schema() -> pa.Schema:
     return pa.schema(_fields(ARTICLE_SCHEMA, path=""))
 
 
-def arrow_row(record: dict) -> dict:
-    """A record as the row :func:`arrow_schema` takes: its dates parsed (they are ISO 8601 with an offset)."""
-    row = dict(record)
-    for name in TIME_ZONES:
-        if row.get(name) is not None:
-            row[name] = datetime.fromisoformat(row[name])
-    return row
-
-
-def _fields(node: dict, path: str) -> list[pa.Field]:
+def _fields(node: dict, path: str, in_nullable: bool = False) -> list[pa.Field]:
     required = set(node.get("required", ()))
-    return [_field(name, child, name in required, f"{path}{name}") for name, child in node["properties"].items()]
+    return [_field(name, child, name in required and not in_nullable, f"{path}{name}")
+            for name, child in node["properties"].items()]
 
 
 def _field(name: str, node: dict, required: bool, path: str) -> pa.Field:
@@ -56,30 +49,30 @@ def _field(name: str, node: dict, required: bool, path: str) -> pa.Field:
     return pa.field(name, arrow_type, nullable=nullable or not required)
 
 
-def _type(node: dict, path: str) -> tuple[pa.DataType, bool]:
-    """The Arrow type of a JSON Schema node and whether it allows null."""
+def _type(node: dict, path: str, nullable: bool = False) -> tuple[pa.DataType, bool]:
+    """The Arrow type of a JSON Schema node and whether it allows null (``nullable``: a branch of an anyOf with null)."""
     if node.get("$ref") == ISO_DATE_REF:
         if path not in TIME_ZONES:
             raise ValueError(f"{path} is a date: name its time zone in sasscrawl.exports.arrow.TIME_ZONES")
         return pa.timestamp(TIMESTAMP_UNIT, tz=TIME_ZONES[path]), False
     if "$ref" in node:
-        return _type(_definition(node["$ref"]), path)
+        return _type(_definition(node["$ref"]), path, nullable)
     if "anyOf" in node:
         branches = [branch for branch in node["anyOf"] if branch.get("type") != "null"]
         if len(branches) != 1:
             raise ValueError(f"{path}: anyOf with {len(branches)} non-null branches has no one Arrow type")
-        arrow_type, _ = _type(branches[0], path)
-        return arrow_type, len(branches) < len(node["anyOf"])
+        nullable = len(branches) < len(node["anyOf"])
+        return _type(branches[0], path, nullable)[0], nullable
     if "enum" in node or "const" in node:
         values = node.get("enum", [node.get("const")])
         if not all(isinstance(value, str) for value in values):
             raise ValueError(f"{path}: only string enums have an Arrow type here")
         return pa.string(), False
     types = node["type"] if isinstance(node["type"], list) else [node["type"]]
-    nullable = "null" in types
+    nullable = nullable or "null" in types
     (kind,) = [kind for kind in types if kind != "null"]
     if kind == "object":
-        return pa.struct(_fields(node, f"{path}.")), nullable
+        return pa.struct(_fields(node, f"{path}.", in_nullable=nullable)), nullable
     if kind == "array":
         item_type, item_nullable = _type(node["items"], f"{path}[]")
         return pa.list_(pa.field("item", item_type, nullable=item_nullable)), nullable

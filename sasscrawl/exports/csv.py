@@ -55,12 +55,12 @@ COLUMNS = _columns()
 
 
 @contextmanager
-def csv_export(folder: Path) -> Iterator[Callable[[dict], None]]:
-    """``add(record)`` for each article; ``folder/articles.csv`` is replaced when the block ends."""
+def csv_export(folder: Path) -> Iterator[Callable[[dict, str], None]]:
+    """``add(record, line)`` for each article; ``folder/articles.csv`` is replaced when the block ends."""
     with files.replacing_file(folder, FILE) as out:
         text = io.TextIOWrapper(out, encoding="utf-8", newline="")
         writer = csv.writer(text, lineterminator="\r\n")
         writer.writerow(header for header, _ in COLUMNS)
-        yield lambda record: writer.writerow(value(record) for _, value in COLUMNS)
+        yield lambda record, line: writer.writerow(value(record) for _, value in COLUMNS)
         text.flush()
         text.detach()  # the file stays open for replacing_file to flush and rename

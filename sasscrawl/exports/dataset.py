@@ -1,6 +1,6 @@
 """One pass over the saved articles that writes every export asked for, then the dataset card.
 
-The records are read once, in ``articleId`` order, and each is handed to every writer, so an
+The journal's lines are read once, in ``articleId`` order, and each (with its record) is handed to every writer, so an
 export of all three formats costs one read of the journal and memory stays flat (each writer
 streams). The dataset card (:mod:`.card`) names ``DATA_DIR/exports/articles.parquet`` as the
 dataset's data, so whenever the card is written that Parquet file is written in the same pass,
@@ -10,6 +10,7 @@ the file it describes always hold the same articles. A failure leaves every earl
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
 from contextlib import ExitStack
@@ -60,9 +61,11 @@ def _widen(span: list[datetime], when: datetime) -> None:
         span[:] = [min(span[0], when), max(span[1], when)]
 
 
-def write_dataset(data_dir: str | os.PathLike, records: Iterable[dict], formats: Iterable[str],
+def write_dataset(data_dir: str | os.PathLike, lines: Iterable[str], formats: Iterable[str],
                   folder: str | os.PathLike | None = None, crawl_started: datetime | None = None) -> list[Path]:
     """Write ``formats`` to ``folder`` (default ``DATA_DIR/exports``), the card's Parquet and the card; the paths written.
+
+    ``lines``: the saved records as their lines of articles.jsonl (``Journal.lines``).
 
     ``crawl_started``: when the crawl that calls this started (its summary is not written yet).
     """
@@ -80,10 +83,11 @@ def write_dataset(data_dir: str | os.PathLike, records: Iterable[dict], formats:
         if not (folder.resolve() == default_folder.resolve() and "parquet" in formats):
             adders.append(stack.enter_context(parquet.parquet_export(default_folder)))
             written.append(default_folder / parquet.FILE)
-        for record in records:
+        for line in lines:
+            record = json.loads(line)
             facts.add(record)
             for add in adders:
-                add(record)
+                add(record, line)
     text = card.dataset_card(facts, data_dir, sum(1 for _ in sqlite.version_rows(versions, report=False)),
                              crawl_started)
     files.replace_file(data_dir, DATASET_CARD, text.encode("utf-8"))

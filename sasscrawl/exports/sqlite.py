@@ -75,8 +75,8 @@ def _cell(value):
 
 
 @contextmanager
-def sqlite_export(folder: Path, versions: Path, metadata: Callable[[], dict]) -> Iterator[Callable[[dict], None]]:
-    """``add(record)`` for each article; then the versions are read from ``versions``, the index built,
+def sqlite_export(folder: Path, versions: Path, metadata: Callable[[], dict]) -> Iterator[Callable[[dict, str], None]]:
+    """``add(record, line)`` for each article; then the versions are read from ``versions``, the index built,
     and ``folder/articles.sqlite`` replaced, then ``folder/metadata.json`` with ``metadata()``."""
     insert_article = (f"INSERT INTO articles ({', '.join(f'{chr(34)}{name}{chr(34)}' for name in ARTICLE_COLUMNS)}, "
                       f"year) VALUES ({', '.join('?' * (len(ARTICLE_COLUMNS) + 1))})")
@@ -87,7 +87,7 @@ def sqlite_export(folder: Path, versions: Path, metadata: Callable[[], dict]) ->
         db.execute("PRAGMA synchronous = OFF")  # building_file flushes the whole file before it is renamed
         db.executescript(_schema_sql())
 
-        def add(record: dict) -> None:
+        def add(record: dict, line: str) -> None:
             row = [_cell([author["name"] for author in record["authors"]] if name == "authors" else record[name])
                    for name in ARTICLE_COLUMNS]
             published = record["datePublished"]

@@ -63,7 +63,7 @@ class DatasetExport:
         started = time.monotonic()
         store = data_folder.store
         try:
-            written = write_dataset(store.data_dir, store.journal.records(), self.formats,
+            written = write_dataset(store.data_dir, store.journal.lines(), self.formats,
                                     crawl_started=stats.get("start_time"))
         except OSError as error:
             data_folder.failed(StoreError(f"cannot write the exports and the dataset card: {error.filename or ''} "
