@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from scrapy.settings import Settings
+
 from harness import run_crawl
+from sasscrawl import settings as project_settings
+from sasscrawl.setting_names import misspelt_settings
 
 
 def test_a_run_without_exports_writes_the_card_and_its_parquet_only(clean_crawl):
@@ -27,3 +31,10 @@ def test_a_bad_export_format_refuses_the_run(clean_crawl, tmp_path):
     assert "Not crawling: EXPORTS setting: unknown export format xlsx: choose from parquet, sqlite, csv" in result.log
     assert "Traceback (most recent call last)" not in result.log
     assert result.stat("downloader/request_count") == 0 and not (tmp_path / "data" / "README.md").exists()
+
+
+def test_exports_is_a_known_setting_and_a_typo_of_it_is_refused():
+    settings = Settings()
+    settings.setmodule(project_settings, priority="project")
+    settings.setdict({"EXPORTS": "csv", "EXPORT": "csv"}, priority="cmdline")
+    assert misspelt_settings(settings) == "unknown setting EXPORT (did you mean EXPORTS?)"

@@ -8,6 +8,7 @@ import yaml
 
 from sasscrawl.exports.arrow import arrow_schema
 from sasscrawl.exports.card import crawler_version, hf_features, schema_version
+from sasscrawl.exports.dataset import write_dataset
 
 
 @pytest.fixture(scope="module")
@@ -58,3 +59,12 @@ def test_the_body_gives_the_provenance(crawled):
                   "@misc{sass_commentary"):
         assert shown in body
     assert "| `versions.jsonl` |" not in body  # no file, no row
+
+
+def test_a_folder_with_no_article_yet_gets_a_card_of_the_default_section(tmp_path):
+    write_dataset(tmp_path, [], ())
+    header, body = card(tmp_path)
+    assert header["source_url"] == "http://en.sass.cn/103002/default.aspx"
+    assert header["dataset_info"]["splits"] == [{"name": "train", "num_examples": 0}]
+    assert "Counts: 0 articles" in body and "None" not in body
+    assert (tmp_path / "exports" / "articles.parquet").is_file()

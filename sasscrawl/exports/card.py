@@ -102,7 +102,7 @@ def crawl_starts(data_dir: Path, crawl_started: datetime | None) -> list[str]:
 
 
 def pretty_name(facts: DatasetFacts) -> str:
-    return f"{facts.section_name or 'Articles'} articles of {facts.site or 'en.sass.cn'}"
+    return f"{facts.section_name} articles of {facts.site}"
 
 
 def datasette_metadata(facts: DatasetFacts) -> dict:
@@ -110,8 +110,8 @@ def datasette_metadata(facts: DatasetFacts) -> dict:
         title=pretty_name(facts),
         description=f"{facts.articles} articles of the {facts.section_name} section of the {PUBLISHER}'s English site, "
                     f"published {_date_range(facts)}, collected by sasscrawl. Search headline, description and text.",
-        source=f"{PUBLISHER}, {facts.site}", source_url=facts.section_url or "",
-        license_note=LICENSE_NOTE, license_url=facts.section_url or "",
+        source=f"{PUBLISHER}, {facts.site}", source_url=facts.section_url,
+        license_note=LICENSE_NOTE, license_url=facts.section_url,
     )
 
 
@@ -127,7 +127,7 @@ def dataset_card(facts: DatasetFacts, data_dir: Path, versions: int, crawl_start
         "pretty_name": pretty_name(facts),
         "language": ["en"],
         "license": "other",
-        "source_url": facts.section_url or "",
+        "source_url": facts.section_url,
         "size_categories": [size_category(facts.articles)],
         "configs": [{"config_name": "default", "data_files": [{"split": "train", "path": PARQUET_PATH}]}],
         "dataset_info": {"features": hf_features(arrow_schema()),
@@ -177,7 +177,7 @@ def dataset_card(facts: DatasetFacts, data_dir: Path, versions: int, crawl_start
         f"> {PUBLISHER}. *{facts.section_name}* (articles published {_date_range(facts)}). "
         f"<{facts.section_url}>. Retrieved {retrieved} with sasscrawl {crawler_version()}.", "",
         "```bibtex",
-        "@misc{sass_" + (facts.section_name or "articles").lower().replace(" ", "_") + ",",
+        "@misc{sass_" + facts.section_name.lower().replace(" ", "_") + ",",
         f"  author = {{{{{PUBLISHER}}}}},",
         f"  title = {{{facts.section_name}}},",
         f"  howpublished = {{\\url{{{facts.section_url}}}}},",

@@ -20,8 +20,13 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from sasscrawl import files
+from sasscrawl.arguments import DEFAULT_START_URL
 from sasscrawl.exports import card, csv, parquet, sqlite
 from sasscrawl.store.layout import DATASET_CARD, EXPORTS_FOLDER, VERSIONS_FILE
+
+
+DEFAULT_SECTION_NAME = "Commentary"
+"""The name of the section at ``DEFAULT_START_URL``."""
 
 
 @dataclass
@@ -34,15 +39,16 @@ class DatasetFacts:
     published: list[datetime] = field(default_factory=list)
     """The earliest and the latest ``datePublished``."""
     downloaded: list[datetime] = field(default_factory=list)
-    section_name: str | None = None
-    section_url: str | None = None
-    """The section's first listing page (its ``default.aspx``), as the articles' URLs give it."""
+    section_name: str = DEFAULT_SECTION_NAME
+    section_url: str = DEFAULT_START_URL
+    """The section's first listing page (its ``default.aspx``), as the articles' URLs give it; before the
+    first article, the crawler's default section."""
 
     def add(self, record: dict) -> None:
         self.articles += 1
         self.authors.update(author["name"] for author in record["authors"])
         self.images += len(record["images"])
-        if self.section_url is None:
+        if self.articles == 1:
             self.section_name = record["section"]["name"] or record["section"]["id"]
             self.section_url = urljoin(record["url"], "default.aspx")
         for span, text in ((self.published, record["datePublished"]), (self.downloaded, record["dateDownloaded"])):
@@ -50,8 +56,8 @@ class DatasetFacts:
                 _widen(span, datetime.fromisoformat(text))
 
     @property
-    def site(self) -> str | None:
-        return urlsplit(self.section_url).netloc if self.section_url else None
+    def site(self) -> str:
+        return urlsplit(self.section_url).netloc
 
 
 def _widen(span: list[datetime], when: datetime) -> None:
