@@ -26,7 +26,6 @@ logger = logging.getLogger(__name__)
 
 class Command(ScrapyCommand):
     requires_project = True
-    default_settings = {"LOG_LEVEL": "INFO"}
 
     def syntax(self):
         return "[--format FORMAT ...] [-o DIR]"

@@ -4,8 +4,7 @@ The journal's JSON lines are parsed by Arrow's own JSON reader against the expli
 Python objects per value, no type inference: a ``*Raw`` string stays the page's text, an ISO 8601
 date with its offset becomes the instant), :data:`PARSED_ROWS` lines at a time, and written in
 row groups of :data:`ROW_GROUP_ROWS`, zstd-compressed, so memory stays flat however large the
-dataset is. Arrow allocates from the system allocator here: its default (mimalloc) keeps what
-was freed, tens of MiB more at the end of a crawl that has used its memory already.
+dataset is (both sizes were chosen by the export's peak RSS, ``python -m bench --only exports``).
 """
 
 from __future__ import annotations
@@ -23,15 +22,14 @@ from sasscrawl import files
 from sasscrawl.exports.arrow import arrow_schema
 
 FILE = "articles.parquet"
-PARSED_ROWS = 100
-ROW_GROUP_ROWS = 500
+PARSED_ROWS = 50
+ROW_GROUP_ROWS = 250
 
 
 @contextmanager
 def parquet_export(folder: Path) -> Iterator[Callable[[dict, str], None]]:
     """``add(record, line)`` for each article, by ``articleId`` (``line``: its line in articles.jsonl);
     ``folder/articles.parquet`` is replaced when the block ends."""
-    pa.set_memory_pool(pa.system_memory_pool())
     schema = arrow_schema()
     parse = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error")
     read = pa_json.ReadOptions(use_threads=False)
@@ -44,8 +42,9 @@ def parquet_export(folder: Path) -> Iterator[Callable[[dict, str], None]]:
                 parsed.append(pa_json.read_json(data, read_options=read, parse_options=parse))
                 lines.clear()
             if parsed and (row_group_due or sum(table.num_rows for table in parsed) >= ROW_GROUP_ROWS):
-                # The reader keeps the types but not which fields may not be null: the schema says.
-                writer.write_table(pa.concat_tables(parsed).cast(schema))
+                # The reader keeps the types but not which fields may not be null: the schema says (no cast:
+                # Arrow's compute functions would be loaded for nothing).
+                writer.write_table(pa.table(pa.concat_tables(parsed).columns, schema=schema))
                 parsed.clear()
 
         def add(record: dict, line: str) -> None:
