@@ -204,6 +204,22 @@ def test_refuse_links_names_the_link(root, outside):
         refuse_links(root, ["runs", "warc"])
 
 
+def test_a_file_built_at_a_path_of_its_own_replaces_the_old_one_when_whole(root):
+    replace_file(root, "articles.sqlite", b"old")
+    with files.building_file(root, "articles.sqlite") as path:
+        assert path.parent == root and leftovers(root) == [path.name]  # a fresh, empty temporary beside it
+        path.write_bytes(b"new")
+        assert (root / "articles.sqlite").read_bytes() == b"old"
+    assert (root / "articles.sqlite").read_bytes() == b"new" and leftovers(root) == []
+
+
+def test_a_failing_builder_leaves_the_old_file_and_no_temporary(root):
+    replace_file(root, "articles.sqlite", b"old")
+    with pytest.raises(RuntimeError), files.building_file(root, "articles.sqlite") as path:
+        path.write_bytes(b"half")
+        raise RuntimeError("the export failed")
+    assert (root / "articles.sqlite").read_bytes() == b"old" and leftovers(root) == []
+
 # --- failures leave nothing behind ------------------------------------------------------------------------
 
 
