@@ -1,4 +1,4 @@
-"""The end of each crawl: the dataset card and its Parquet always, the EXPORTS formats when asked; a bad EXPORTS refuses the run."""
+"""The end of each crawl: the card and its Parquet always, the EXPORTS formats when asked; a bad EXPORTS refuses."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """One pass over the saved articles that writes every export asked for, then the dataset card.
 
-The journal's lines are read once, in ``articleId`` order, and each (with its record) is handed to every writer, so an
-export of all three formats costs one read of the journal and memory stays flat (each writer
-streams). The dataset card (:mod:`.card`) names ``DATA_DIR/exports/articles.parquet`` as the
+The journal's lines are read once, in ``articleId`` order, and each (with its record) is handed to
+every writer, so an export of all three formats costs one read of the journal and memory stays
+flat (each writer streams). The dataset card (:mod:`.card`) names ``DATA_DIR/exports/articles.parquet`` as the
 dataset's data, so whenever the card is written that Parquet file is written in the same pass,
 whether or not the formats asked for include it (or ``-o`` sent them elsewhere): the card and
 the file it describes always hold the same articles. A failure leaves every earlier file as it was.
