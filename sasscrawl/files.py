@@ -72,26 +72,34 @@ def replacing_file(root: str | os.PathLike, relative: str | os.PathLike) -> Iter
 
 
 @contextmanager
-def building_file(root: str | os.PathLike, name: str) -> Iterator[Path]:
-    """A path beside ``root/name`` for a writer that needs a file name of its own (SQLite); it replaces
-    ``root/name`` when the block ends, as :func:`replacing_file` does, or is removed if the block raises.
+def building_file(root: str | os.PathLike, relative: str | os.PathLike) -> Iterator[Path]:
+    """A path to a new, empty file beside ``root/relative``, for a writer that opens its file by name (SQLite);
+    it replaces ``root/relative`` when the block ends, as :func:`replacing_file` does, or is removed if the
+    block raises.
 
-    The path is a new, empty file under a name nobody can guess in advance; the writer opens it by that path.
+    The path leads through the folder's open descriptor (``/proc/self/fd/N/<temporary>``, Linux), not
+    through the folders' names: a link swapped in on the way while the writer works is never followed.
     """
-    folder = _open_folders(Path(root), [])
+    *folders, name = _parts(relative)
+    folder = _open_folders(Path(root), folders)
     try:
         temporary, fd = _create_temporary(folder, name)
         os.close(fd)
+        try:
+            yield Path(f"/proc/self/fd/{folder}") / os.fsdecode(temporary)
+            fd = os.open(temporary, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
+        except BaseException:
+            with suppress(OSError):
+                os.unlink(temporary, dir_fd=folder)
+            raise
+        os.fsync(folder)
     finally:
         os.close(folder)
-    made = os.fsdecode(temporary)
-    try:
-        yield Path(root) / made
-        rename_into_place(root, made, name)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(Path(root) / made)
-        raise
 
 
 def rename_into_place(root: str | os.PathLike, made: str, name: str) -> None:

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sasscrawl import files
+from sasscrawl.exports.parquet import place
 from sasscrawl.schemas import ARTICLE_SCHEMA
 
 FILE = "articles.csv"
@@ -55,9 +56,9 @@ COLUMNS = _columns()
 
 
 @contextmanager
-def csv_export(folder: Path) -> Iterator[Callable[[dict, str], None]]:
-    """``add(record, line)`` for each article; ``folder/articles.csv`` is replaced when the block ends."""
-    with files.replacing_file(folder, FILE) as out:
+def csv_export(root: Path, folder: str | None) -> Iterator[Callable[[dict, str], None]]:
+    """``add(record, line)`` for each article; ``root/folder/articles.csv`` is replaced when the block ends."""
+    with files.replacing_file(root, place(folder, FILE)) as out:
         text = io.TextIOWrapper(out, encoding="utf-8", newline="")
         writer = csv.writer(text, lineterminator="\r\n")
         writer.writerow(header for header, _ in COLUMNS)

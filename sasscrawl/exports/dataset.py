@@ -77,17 +77,19 @@ def write_dataset(data_dir: str | os.PathLike, lines: Iterable[str], formats: It
     """
     data_dir = Path(data_dir)
     default_folder = data_dir / EXPORTS_FOLDER
-    folder = Path(folder) if folder is not None else default_folder
+    # DATA_DIR/exports is reached from DATA_DIR without following a link; a folder the user names is theirs.
+    at_home = folder is None or Path(folder).resolve() == default_folder.resolve()
+    root, below = (data_dir, EXPORTS_FOLDER) if at_home else (Path(folder), None)
     versions = data_dir / VERSIONS_FILE
     facts = DatasetFacts()
-    writers = {"parquet": lambda: parquet.parquet_export(folder),
-               "sqlite": lambda: sqlite.sqlite_export(folder, versions, lambda: card.datasette_metadata(facts)),
-               "csv": lambda: csv.csv_export(folder)}
-    written = [folder / name for fmt in formats for name in FILES[fmt]]
+    writers = {"parquet": lambda: parquet.parquet_export(root, below),
+               "sqlite": lambda: sqlite.sqlite_export(root, below, versions, lambda: card.datasette_metadata(facts)),
+               "csv": lambda: csv.csv_export(root, below)}
+    written = [root / parquet.place(below, name) for fmt in formats for name in FILES[fmt]]
     with ExitStack() as stack:
         adders = [stack.enter_context(writers[fmt]()) for fmt in formats]
-        if not (folder.resolve() == default_folder.resolve() and "parquet" in formats):
-            adders.append(stack.enter_context(parquet.parquet_export(default_folder)))
+        if not (at_home and "parquet" in formats):
+            adders.append(stack.enter_context(parquet.parquet_export(data_dir, EXPORTS_FOLDER)))
             written.append(default_folder / parquet.FILE)
         for line in lines:
             record = json.loads(line)

@@ -25,6 +25,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 from sasscrawl import files
+from sasscrawl.exports.parquet import place
 from sasscrawl.schemas import ARTICLE_SCHEMA
 
 logger = logging.getLogger(__name__)
@@ -75,14 +76,15 @@ def _cell(value):
 
 
 @contextmanager
-def sqlite_export(folder: Path, versions: Path, metadata: Callable[[], dict]) -> Iterator[Callable[[dict, str], None]]:
+def sqlite_export(root: Path, folder: str | None, versions: Path,
+                  metadata: Callable[[], dict]) -> Iterator[Callable[[dict, str], None]]:
     """``add(record, line)`` for each article; then the versions are read from ``versions``, the index built,
-    and ``folder/articles.sqlite`` replaced, then ``folder/metadata.json`` with ``metadata()``."""
+    and ``root/folder/articles.sqlite`` replaced, then ``root/folder/metadata.json`` with ``metadata()``."""
     insert_article = (f"INSERT INTO articles ({', '.join(f'{chr(34)}{name}{chr(34)}' for name in ARTICLE_COLUMNS)}, "
                       f"year) VALUES ({', '.join('?' * (len(ARTICLE_COLUMNS) + 1))})")
     insert_items = {table: f"INSERT INTO {table} VALUES ({', '.join('?' * (len(columns) + 2))})"
                     for table, columns in ITEM_COLUMNS.items()}
-    with files.building_file(folder, FILE) as path, closing(sqlite3.connect(path)) as db:
+    with files.building_file(root, place(folder, FILE)) as path, closing(sqlite3.connect(path)) as db:
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")  # building_file flushes the whole file before it is renamed
         db.executescript(_schema_sql())
@@ -101,7 +103,7 @@ def sqlite_export(folder: Path, versions: Path, metadata: Callable[[], dict]) ->
         db.executemany("INSERT INTO versions VALUES (?, ?, ?, ?, ?)", version_rows(versions))
         db.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
         db.commit()
-    files.replace_file(folder, METADATA_FILE, (json.dumps(metadata(), indent=2, ensure_ascii=False) + "\n").encode())
+    files.replace_file(root, place(folder, METADATA_FILE), (json.dumps(metadata(), indent=2, ensure_ascii=False) + "\n").encode())
 
 
 def version_rows(path: Path, report: bool = True) -> Iterator[tuple]:
