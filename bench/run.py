@@ -22,7 +22,9 @@ in the machine's speed affects both alike.
    spider's (``startup``).
 7. The whole crawl: process start to exit of a full crawl against the bare spider fetching the same
    URLs, start-up and the project's final writes included (``whole_crawl``).
-8. The default test suite: its wall and CPU time (``suite``, see ``bench.suite``).
+8. Exports: ``scrapy export`` of a 5,000-article crawl in all three formats, its time and peak RSS
+   against the crawl's own peak RSS (``exports``).
+9. The default test suite: its wall and CPU time (``suite``, see ``bench.suite``).
 
 Figures of measures 6 and 7 come with their spread: the median, least and greatest of the runs.
 
@@ -45,7 +47,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench import machine, parse_cost, reextraction, startup, suite
+from bench import exports, machine, parse_cost, reextraction, startup, suite
 from bench.crawls import CrawlRun, bare_crawl, project_crawl, spread
 from bench.served_replica import REQUEST_KINDS, ROBOTS_PATH, ServedReplica, SiteFacts, request_kind
 from sasscrawl_replica.site import LONG_LINK_LENGTH, LONG_LINKS_PER_PAGE
@@ -64,13 +66,14 @@ TARGETS = {
     "long_links_rss_ratio": 1.25,
     "startup_ratio": 1.5,
     "whole_crawl_ratio": 0.85,
+    "export_rss_ratio": 1.25,
     "suite_seconds": 120,
 }
 MEASUREMENTS = ("throughput", "parse", "memory", "long_links_memory", "reextraction", "startup", "whole_crawl",
-                "suite")
+                "exports", "suite")
 """What ``--only`` can name; ``throughput`` also measures the requests (3), from the same crawls."""
 RESULT_KEYS = ("throughput", "parse", "requests", "memory", "long_links_memory", "reextraction", "startup",
-               "whole_crawl", "suite")
+               "whole_crawl", "exports", "suite")
 """The measurements' keys in the results, in the order they are written."""
 
 
@@ -150,6 +153,9 @@ def main(argv: list[str] | None = None) -> None:
             measured["startup"] = startup.measure(Path(scratch), plan.concurrency)
         if "whole_crawl" in plan.only:
             measured["whole_crawl"] = measure_whole_crawl(plan, Path(scratch))
+        if "exports" in plan.only:
+            measured["exports"] = exports.measure(plan.memory_sizes[1], plan.repeats, Path(scratch), plan.concurrency,
+                                                  _progress)
         if "suite" in plan.only:
             _progress("the default test suite, as the README runs it")
             measured["suite"] = suite.measure(Path(scratch))
@@ -354,6 +360,8 @@ def evaluate(results: dict) -> dict:
         targets["startup_ratio"] = _target(results["startup"]["ratio"], "<=", TARGETS["startup_ratio"])
     if "whole_crawl" in results:
         targets["whole_crawl_ratio"] = _target(results["whole_crawl"]["ratio"], ">=", TARGETS["whole_crawl_ratio"])
+    if "exports" in results:
+        targets["export_rss_ratio"] = _target(results["exports"]["ratio"], "<=", TARGETS["export_rss_ratio"])
     if "suite" in results:
         targets["suite_seconds"] = _target(results["suite"]["seconds"], "<=", TARGETS["suite_seconds"])
     if "reextraction" in results:
@@ -443,9 +451,16 @@ def render_table(results: dict) -> str:
                      f"{whole['ratio']:.2f} of bare ({_ratio_range(whole['ratio_per_turn'])}; CPU time: "
                      f"{whole['cpu_ratio']:.2f})", "≥ 0.85",
                      verdict("whole_crawl_ratio")))
+    if "exports" in results:
+        export = results["exports"]
+        rows.append((f"8. scrapy export of {export['articles']:,} articles: Parquet, SQLite + FTS5, CSV",
+                     f"{export['seconds']:.1f} s, {export['peak_rss_mib']:.0f} MiB peak RSS",
+                     f"{export['crawl_peak_rss_mib']:.0f} MiB (the crawl's own peak RSS; "
+                     f"{export['crawl_with_card']['peak_rss_mib']:.0f} MiB with its end-of-run card and Parquet)",
+                     f"{export['ratio']:.2f}×", "≤ 1.25×", verdict("export_rss_ratio")))
     if "suite" in results:
         tests = results["suite"]
-        rows.append((f"8. Default test suite, {tests['outcomes'].get('passed', 0):,} tests",
+        rows.append((f"9. Default test suite, {tests['outcomes'].get('passed', 0):,} tests",
                      f"{tests['seconds']:.0f} s", f"{tests['cpu_seconds']:.0f} s of CPU time", "", "≤ 120 s",
                      verdict("suite_seconds")))
     header = ("measure", "sasscrawl", "baseline", "result", "target", "")

@@ -71,6 +71,37 @@ def replacing_file(root: str | os.PathLike, relative: str | os.PathLike) -> Iter
         os.close(folder)
 
 
+@contextmanager
+def building_file(root: str | os.PathLike, relative: str | os.PathLike) -> Iterator[Path]:
+    """A path to a new, empty file beside ``root/relative``, for a writer that opens its file by name (SQLite);
+    it replaces ``root/relative`` when the block ends, as :func:`replacing_file` does, or is removed if the
+    block raises.
+
+    The path leads through the folder's open descriptor (``/proc/self/fd/N/<temporary>``, Linux), not
+    through the folders' names: a link swapped in on the way while the writer works is never followed.
+    """
+    *folders, name = _parts(relative)
+    folder = _open_folders(Path(root), folders)
+    try:
+        temporary, fd = _create_temporary(folder, name)
+        os.close(fd)
+        try:
+            yield Path(f"/proc/self/fd/{folder}") / os.fsdecode(temporary)
+            fd = os.open(temporary, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
+        except BaseException:
+            with suppress(OSError):
+                os.unlink(temporary, dir_fd=folder)
+            raise
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
 def rename_into_place(root: str | os.PathLike, made: str, name: str) -> None:
     """Put ``root/made``, a whole file another writer made (SQLite's rebuild of the journal), in place of
     ``root/name``, as :func:`replacing_file` puts its temporary file: flushed, renamed, the folder flushed.

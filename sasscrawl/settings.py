@@ -59,6 +59,11 @@ FAILED_PAGES_MAX_SHARE = 0.2
 STALE_AFTER_DAYS = 30
 """A run exits non-zero when the newest article is older than this and no run found a new one for as long (0: off)."""
 
+EXPORTS = []
+"""Formats (parquet, sqlite, csv; comma-separated with -s) written to DATA_DIR/exports/ at the end of each run,
+as ``scrapy export --format`` writes them. Every run writes the dataset card DATA_DIR/README.md and the Parquet
+file it names in any case."""
+
 # --- archive (see sasscrawl/archive.py) ---------------------------------------
 ARCHIVE = ""
 """'warc' writes every response to DATA_DIR/warc/ (the spider argument -a archive=warc does the same)."""
@@ -112,6 +117,8 @@ EXTENSIONS = {
     "sasscrawl.extensions.garbage_collection.GarbageCollectionTuning": 0,
     "sasscrawl.extensions.quiet_tracebacks.QuietTracebacks": 0,
     "sasscrawl.extensions.error_count.UnexpectedErrorCount": 0,
+    # The dataset card and EXPORTS at the end of the run: connected before the data folder, it writes while the run holds it.
+    "sasscrawl.extensions.dataset.DatasetExport": 40,
     # Opens the data folder for the spider and the pipelines; closes it before the monitors judge the run.
     "sasscrawl.extensions.data_folder.RunDataFolder": 50,
     # The monitors judge the run before the summary reports it: lower numbers are connected first.

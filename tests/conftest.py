@@ -66,6 +66,16 @@ def archived_crawl(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def exports_crawl(tmp_path_factory):
+    """One crawl of the quirk-free replica with ``EXPORTS`` of every format: the exports, the card and the records
+    they were written from, for the tests of sasscrawl/exports/ (they read it; a test that changes it works on a copy)."""
+    with ReplicaServer(build_clean_site()) as server:
+        result = run_crawl(server.start_url, tmp_path_factory.mktemp("exports-crawl"),
+                           settings={"EXPORTS": "parquet,sqlite,csv"})
+        yield ServedCrawl(server.site, server, result, server.requests)
+
+
+@pytest.fixture(scope="session")
 def quirky_crawl(tmp_path_factory):
     """One crawl of the replica full of traps (test_commentary has one assertion per trap): a page that stalls for
     3 s against a 1 s DOWNLOAD_TIMEOUT and two retries, and a canary file that its XXE pages aim at."""

@@ -481,7 +481,7 @@ def test_nothing_is_written_outside_data_dir_and_nothing_leaks(siege, fault_tall
     assert stray == [] and leaks == []
     top_level = {path.name for path in siege.sandbox.data_dir.iterdir()}
     assert top_level <= {"articles.jsonl", "state.sqlite3", "state.sqlite3-wal", "state.sqlite3-shm", ".lock",
-                         "images", "runs"}
+                         "images", "runs", "exports", "README.md"}
 
 
 def test_stalls_are_cut_by_the_download_timeout(siege):

@@ -204,6 +204,31 @@ def test_refuse_links_names_the_link(root, outside):
         refuse_links(root, ["runs", "warc"])
 
 
+def test_a_file_built_at_a_path_of_its_own_replaces_the_old_one_when_whole(root):
+    replace_file(root, "articles.sqlite", b"old")
+    with files.building_file(root, "articles.sqlite") as path:
+        assert leftovers(root) == [path.name] and path.stat().st_size == 0  # a fresh, empty temporary beside it
+        path.write_bytes(b"new")
+        assert (root / "articles.sqlite").read_bytes() == b"old"
+    assert (root / "articles.sqlite").read_bytes() == b"new" and leftovers(root) == []
+
+
+def test_a_file_built_in_a_folder_never_lands_through_a_link_swapped_in(root, outside):
+    (root / "exports").mkdir(parents=True)
+    with files.building_file(root, "exports/articles.sqlite") as path:
+        (root / "exports").rename(root / "moved")
+        (root / "exports").symlink_to(outside)  # swapped in while the writer works
+        path.write_bytes(b"new")
+    assert (root / "moved" / "articles.sqlite").read_bytes() == b"new" and untouched(outside)
+
+
+def test_a_failing_builder_leaves_the_old_file_and_no_temporary(root):
+    replace_file(root, "articles.sqlite", b"old")
+    with pytest.raises(RuntimeError), files.building_file(root, "articles.sqlite") as path:
+        path.write_bytes(b"half")
+        raise RuntimeError("the export failed")
+    assert (root / "articles.sqlite").read_bytes() == b"old" and leftovers(root) == []
+
 # --- failures leave nothing behind ------------------------------------------------------------------------
 
 

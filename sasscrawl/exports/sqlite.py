@@ -1,0 +1,143 @@
+"""``articles.sqlite`` and ``metadata.json``: the dataset as a browse-and-search site with Datasette.
+
+``datasette articles.sqlite --metadata metadata.json`` serves it. Tables, joined by ``articleId``:
+
+- ``articles``: one row per article, a column per record field. ``authors`` holds the names as a
+  JSON array (Datasette facets on it), ``year`` the year of ``datePublished`` in the site's time
+  zone (facet); other lists and objects are JSON text. Figures and images have tables of their own.
+- ``authors``, ``figures``, ``images``: one row per item, ``position`` its place in the record's list.
+- ``versions``: the superseded versions of refreshed articles from ``DATA_DIR/versions.jsonl``
+  (empty when there is none), ``record`` the whole old record as JSON.
+- ``articles_fts``: an FTS5 index over headline, description and articleBody (external content:
+  it reads the text from ``articles``), which Datasette's search box uses.
+
+Built under a temporary name in the same folder (journal off: nothing to recover in a file no
+one reads yet) and renamed into place once complete.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+from sasscrawl import files
+from sasscrawl.exports.parquet import place
+from sasscrawl.schemas import ARTICLE_SCHEMA
+
+logger = logging.getLogger(__name__)
+
+FILE = "articles.sqlite"
+METADATA_FILE = "metadata.json"
+DATABASE = FILE.rsplit(".", 1)[0]
+"""The name Datasette gives the database: the file's name without its suffix."""
+FTS_TABLE = "articles_fts"
+SEARCHED = ("headline", "description", "articleBody")
+ITEM_TABLES = ("authors", "figures", "images")
+"""Lists of objects that get a table each, one row per item."""
+VERSION_COLUMNS = ("articleId", "contentHash", "dateDownloaded", "supersededAt", "record")
+
+
+def _sql_type(node: dict) -> str:
+    types = node.get("type", [])
+    return "INTEGER" if "integer" in (types if isinstance(types, list) else [types]) else "TEXT"
+
+
+ARTICLE_COLUMNS = [name for name in ARTICLE_SCHEMA["properties"] if name not in ITEM_TABLES[1:]]
+ITEM_COLUMNS = {table: list(ARTICLE_SCHEMA["properties"][table]["items"]["properties"]) for table in ITEM_TABLES}
+
+
+def _schema_sql() -> str:
+    properties = ARTICLE_SCHEMA["properties"]
+    columns = ",\n  ".join(
+        f'"{name}" {_sql_type(properties[name])}{" PRIMARY KEY" if name == "articleId" else ""}'
+        for name in ARTICLE_COLUMNS)
+    statements = [f"CREATE TABLE articles (\n  {columns},\n  year INTEGER\n)"]
+    for table, item_columns in ITEM_COLUMNS.items():
+        item_properties = properties[table]["items"]["properties"]
+        declared = ",\n  ".join(f'"{name}" {_sql_type(item_properties[name])}' for name in item_columns)
+        statements.append(
+            f"CREATE TABLE {table} (\n  articleId INTEGER NOT NULL REFERENCES articles(articleId),\n"
+            f"  position INTEGER NOT NULL,\n  {declared},\n  PRIMARY KEY (articleId, position)\n)")
+    statements.append(
+        "CREATE TABLE versions (\n  articleId INTEGER NOT NULL REFERENCES articles(articleId),\n"
+        "  contentHash TEXT NOT NULL,\n  dateDownloaded TEXT,\n  supersededAt TEXT NOT NULL,\n  record TEXT NOT NULL\n)")
+    statements.append("CREATE INDEX versions_article ON versions (articleId)")
+    statements.append(f'CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5({", ".join(SEARCHED)}, '
+                      f'content="articles", content_rowid="articleId")')
+    return ";\n".join(statements)
+
+
+def _cell(value):
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else value
+
+
+@contextmanager
+def sqlite_export(root: Path, folder: str | None, versions: Path,
+                  metadata: Callable[[], dict]) -> Iterator[Callable[[dict, str], None]]:
+    """``add(record, line)`` for each article; then the versions are read from ``versions``, the index built,
+    and ``root/folder/articles.sqlite`` replaced, then ``root/folder/metadata.json`` with ``metadata()``."""
+    insert_article = (f"INSERT INTO articles ({', '.join(f'{chr(34)}{name}{chr(34)}' for name in ARTICLE_COLUMNS)}, "
+                      f"year) VALUES ({', '.join('?' * (len(ARTICLE_COLUMNS) + 1))})")
+    insert_items = {table: f"INSERT INTO {table} VALUES ({', '.join('?' * (len(columns) + 2))})"
+                    for table, columns in ITEM_COLUMNS.items()}
+    with files.building_file(root, place(folder, FILE)) as path, closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")  # building_file flushes the whole file before it is renamed
+        db.executescript(_schema_sql())
+
+        def add(record: dict, line: str) -> None:
+            row = [_cell([author["name"] for author in record["authors"]] if name == "authors" else record[name])
+                   for name in ARTICLE_COLUMNS]
+            published = record["datePublished"]
+            db.execute(insert_article, [*row, int(published[:4]) if published else None])
+            for table, columns in ITEM_COLUMNS.items():
+                db.executemany(insert_items[table], [
+                    (record["articleId"], position, *(item.get(column) for column in columns))
+                    for position, item in enumerate(record[table])])
+
+        yield add
+        db.executemany("INSERT INTO versions VALUES (?, ?, ?, ?, ?)", version_rows(versions))
+        db.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+        db.commit()
+    files.replace_file(root, place(folder, METADATA_FILE), (json.dumps(metadata(), indent=2, ensure_ascii=False) + "\n").encode())
+
+
+def version_rows(path: Path, report: bool = True) -> Iterator[tuple]:
+    """The rows of ``versions.jsonl`` (none when there is no file); a line that is not a version is left out,
+    and logged if ``report``."""
+    try:
+        lines = path.open("rb")
+    except FileNotFoundError:
+        return
+    with lines:
+        for number, line in enumerate(lines, 1):
+            try:
+                version = json.loads(line)
+                yield (int(version["articleId"]), str(version["contentHash"]), version.get("dateDownloaded"),
+                       str(version["supersededAt"]), json.dumps(version["record"], ensure_ascii=False))
+            except (ValueError, TypeError, KeyError) as error:
+                if report:
+                        logger.warning("Left out of the versions table: %s line %d is not a version (%s)", path,
+                                   number, error)
+
+
+def datasette_metadata(title: str, description: str, source: str, source_url: str, license_note: str,
+                       license_url: str) -> dict:
+    """Datasette's metadata: the site's title and provenance, facets on authors and year, the search on."""
+    return {
+        "title": title,
+        "description": description,
+        "source": source,
+        "source_url": source_url,
+        "license": license_note,
+        "license_url": license_url,
+        "databases": {DATABASE: {"tables": {
+            "articles": {"facets": [{"array": "authors"}, "year"], "fts_table": FTS_TABLE, "fts_pk": "articleId",
+                         "sort_desc": "datePublished", "label_column": "headline"},
+            FTS_TABLE: {"hidden": True},
+        }}},
+    }

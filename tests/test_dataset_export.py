@@ -1,0 +1,40 @@
+"""The end of each crawl: the card and its Parquet always, the EXPORTS formats when asked; a bad EXPORTS refuses."""
+
+from __future__ import annotations
+
+from scrapy.settings import Settings
+
+from harness import run_crawl
+from sasscrawl import settings as project_settings
+from sasscrawl.setting_names import misspelt_settings
+
+
+def test_a_run_without_exports_writes_the_card_and_its_parquet_only(clean_crawl):
+    result = clean_crawl.result
+    assert result.returncode == 0, result.log[-3000:]
+    assert sorted(path.name for path in (result.data_dir / "exports").iterdir()) == ["articles.parquet"]
+    assert (result.data_dir / "README.md").is_file()
+    assert "Dataset card and exports written in" in result.log and result.stat("sasscrawl/exports/files") == 2
+
+
+def test_exports_writes_the_formats_it_names(exports_crawl):
+    result = exports_crawl.result
+    assert result.returncode == 0, result.log[-3000:]
+    assert sorted(path.name for path in (result.data_dir / "exports").iterdir()) == \
+        ["articles.csv", "articles.parquet", "articles.sqlite", "metadata.json"]
+    assert not [path for path in result.data_dir.rglob("*.tmp")]
+
+
+def test_a_bad_export_format_refuses_the_run(clean_crawl, tmp_path):
+    result = run_crawl(clean_crawl.server.start_url, tmp_path / "data", settings={"EXPORTS": "parquet, xlsx"})
+    assert result.returncode == 2
+    assert "Not crawling: EXPORTS setting: unknown export format xlsx: choose from parquet, sqlite, csv" in result.log
+    assert "Traceback (most recent call last)" not in result.log
+    assert result.stat("downloader/request_count") == 0 and not (tmp_path / "data" / "README.md").exists()
+
+
+def test_exports_is_a_known_setting_and_a_typo_of_it_is_refused():
+    settings = Settings()
+    settings.setmodule(project_settings, priority="project")
+    settings.setdict({"EXPORTS": "csv", "EXPORT": "csv"}, priority="cmdline")
+    assert misspelt_settings(settings) == "unknown setting EXPORT (did you mean EXPORTS?)"

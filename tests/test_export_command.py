@@ -1,0 +1,72 @@
+"""``scrapy export`` as a user runs it: formats, the output folder, the card's Parquet, and its errors."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from export_fixtures import run_export
+
+
+@pytest.fixture
+def data_dir(exports_crawl, tmp_path):
+    """The shared crawl's saved articles and run summaries, without its exports or card."""
+    assert exports_crawl.result.returncode == 0, exports_crawl.result.log[-3000:]
+    copy = tmp_path / "data"
+    copy.mkdir()
+    for name in ("state.sqlite3", "articles.jsonl"):
+        shutil.copy(exports_crawl.result.data_dir / name, copy / name)
+    shutil.copytree(exports_crawl.result.data_dir / "runs", copy / "runs")
+    return copy
+
+
+def test_all_three_formats_by_default(data_dir, exports_crawl):
+    done = run_export(data_dir)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"Exported {len(exports_crawl.result.records)} articles" in done.stderr
+    assert sorted(path.name for path in (data_dir / "exports").iterdir()) == \
+        ["articles.csv", "articles.parquet", "articles.sqlite", "metadata.json"]
+    assert (data_dir / "README.md").is_file()
+
+
+def test_formats_elsewhere_and_the_cards_parquet_at_home(data_dir, exports_crawl, tmp_path):
+    """-o sends the formats asked for elsewhere; the card and the Parquet file it names stay in DATA_DIR."""
+    out = tmp_path / "out"
+    done = run_export(data_dir, "--format", "csv,SQLite", "--format", " csv ", "-o", str(out))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert sorted(path.name for path in out.iterdir()) == ["articles.csv", "articles.sqlite", "metadata.json"]
+    assert sorted(path.name for path in (data_dir / "exports").iterdir()) == ["articles.parquet"]
+    frame = pd.read_parquet(data_dir / "exports" / "articles.parquet")
+    assert len(frame) == len(exports_crawl.result.records)
+    assert "path: \"exports/articles.parquet\"" in (data_dir / "README.md").read_text("utf-8")
+
+
+def test_a_bad_format_is_a_usage_error(data_dir):
+    done = run_export(data_dir, "--format", "parquet,xls")
+    assert done.returncode == 2
+    assert "--format: unknown export format xls: choose from parquet, sqlite, csv" in done.stderr
+    assert "Traceback (most recent call last)" not in done.stderr and not (data_dir / "exports").exists()
+
+
+def test_a_missing_data_folder_is_refused_and_not_made(tmp_path):
+    done = run_export(tmp_path / "nothing-here")
+    assert done.returncode == 3
+    assert "Not exported:" in done.stderr and "holds no saved articles" in done.stderr
+    assert "Traceback (most recent call last)" not in done.stderr and not (tmp_path / "nothing-here").exists()
+
+
+def test_an_output_that_cannot_be_written_leaves_the_earlier_files(data_dir, tmp_path):
+    assert run_export(data_dir).returncode == 0
+    before = {path.name: path.read_bytes() for path in (data_dir / "exports").iterdir()}
+    card = (data_dir / "README.md").read_bytes()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+
+    done = run_export(data_dir, "-o", str(blocker / "exports"))
+
+    assert done.returncode == 3
+    assert "Not exported: cannot write" in done.stderr and "Traceback (most recent call last)" not in done.stderr
+    assert {path.name: path.read_bytes() for path in (data_dir / "exports").iterdir()} == before
+    assert (data_dir / "README.md").read_bytes() == card
