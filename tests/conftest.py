@@ -3,10 +3,12 @@
 The suite runs on four pytest-xdist workers (``-n 4 --dist loadscope``, pyproject.toml): most tests
 wait on a subprocess crawl, idle about half the time, so four keep two cores busy. Each module (or
 class) runs on one worker, so a module-scoped crawl runs once; a session-scoped one runs once on
-each worker that needs it. The workers' tallies are added up on the controller
-(:func:`pytest_sessionfinish`, :func:`pytest_testnodedown`).
+each worker that needs it, so the modules that share one of the crawls in ``ONE_WORKER_CRAWLS`` are
+sent to the same worker (:func:`pytest_xdist_make_scheduler`). The workers' tallies are added up
+on the controller (:func:`pytest_sessionfinish`, :func:`pytest_testnodedown`).
 """
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,43 @@ pytest_plugins = ["store_fixtures"]  # records to save and stores that get close
 
 TALLY = pytest.StashKey[FaultTally]()
 FUZZ_REPORT = pytest.StashKey[list[str]]()
+
+
+ONE_WORKER_CRAWLS = {"archived_crawl": "archive", "archived_twice": "archive", "exports_crawl": "exports",
+                     "quirky_crawl": "quirky"}
+"""Session crawls → the xdist group of every test module that names one: the crawl then runs on one worker, not
+on each worker that has one of those modules.
+
+``clean_crawl`` is left out on purpose: its modules are the suite's longest, and one worker for all of
+them would take longer than the crawl they would share."""
+
+
+def shared_crawl_groups(tests_folder: Path, root: Path) -> dict[str, str]:
+    """Test module (as node ids name it) → its group, for the modules whose text names a crawl of ONE_WORKER_CRAWLS."""
+    groups = {}
+    for module in sorted(tests_folder.glob("test_*.py")):
+        text = module.read_text("utf-8")
+        for fixture, group in ONE_WORKER_CRAWLS.items():
+            if re.search(rf"\b{fixture}\b", text):
+                groups[module.relative_to(root).as_posix()] = group
+                break
+    return groups
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadscope`` (a module, or a class, per unit of work), with the modules sharing a session crawl as one
+    unit. (xdist's own ``loadgroup`` cannot do it under pytest 9: it renames node ids in a way pytest 9 ignores.)"""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    groups = shared_crawl_groups(Path(__file__).parent, config.rootpath)
+
+    class SharedCrawlScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return groups.get(nodeid.split("::", 1)[0]) or super()._split_scope(nodeid)
+
+    return SharedCrawlScheduling(config, log)
 
 
 @pytest.fixture

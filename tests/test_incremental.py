@@ -264,7 +264,7 @@ def scheduled_runs(tmp_path_factory):
 
 class TestScheduledRuns:
     """Eleven runs on one data folder, read by several tests: a class of its own, so that pytest-xdist
-    (``--dist loadscope``) schedules them as one unit apart from the rest of this module."""
+    schedules them as one unit apart from the rest of this module (tests/conftest.py groups by class)."""
 
     def test_a_section_with_a_few_broken_pages_is_healthy_on_every_run(self, scheduled_runs):
         problems = [summary["problems"] for summary in scheduled_runs.summaries]
