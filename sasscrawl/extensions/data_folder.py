@@ -23,7 +23,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from sasscrawl.fixity import file_problem
 from sasscrawl.items import Article
-from sasscrawl.store import ArticleStore, StoreError
+from sasscrawl.store import ArticleStore, RunChanges, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,8 @@ class RunDataFolder:
         self.store: ArticleStore | None = None
         self.held = False
         """Whether this run opened the data folder (it is closed again at the end)."""
+        self.changes = RunChanges()
+        """The articles this run added, changed and found gone; kept after the folder closes, for the run summary."""
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -65,6 +67,7 @@ class RunDataFolder:
             logger.error("Not crawling: %s", error)
             return None
         self.held = True
+        self.changes = self.store.changes
         if self.store.rebuild_skipped:
             self.crawler.stats.set_value("sasscrawl/store/rebuild_skipped_lines", self.store.rebuild_skipped)
         return self.store

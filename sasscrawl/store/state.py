@@ -1,9 +1,10 @@
 """The state file, ``DATA_DIR/state.sqlite3``: its tables, its transactions, its counters.
 
 SQLite in WAL mode with ``synchronous=FULL``: a change counts once its transaction
-commits, and a SIGKILL or a power cut cannot take it back. The journal, the frontier
-and the image index are tables of this one file, so saving an article, closing its
-frontier entry and indexing its images is one transaction. Changes that need no
+commits, and a SIGKILL or a power cut cannot take it back. The journal (with the
+superseded versions), the frontier and the image index are tables of this one file, so
+saving an article, keeping the version it replaces, closing its frontier entry and
+indexing its images is one transaction. Changes that need no
 durability of their own (the frontier's) wait for the next transaction
 (:meth:`StateFile.wait`), so a run costs one durable commit per saved article.
 """
@@ -41,6 +42,14 @@ CREATE TABLE IF NOT EXISTS gone (
 CREATE TABLE IF NOT EXISTS images (
     url TEXT PRIMARY KEY,
     info TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS versions (
+    seq INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    date_downloaded TEXT,
+    line TEXT NOT NULL,
+    UNIQUE (article_id, content_hash, date_downloaded)
 );
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
