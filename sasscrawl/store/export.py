@@ -64,8 +64,10 @@ class JsonlExport:
         return self._changes - self._snapshot_changes >= max(self.min_changes, self.share * articles)
 
     def snapshot(self, lines: Iterable[str]) -> None:
-        """Rewrite the file with ``lines`` (the journal's, by ``articleId``), by atomic replacement."""
+        """Rewrite the file with ``lines`` (the journal's, by ``articleId``), by atomic replacement; the journal is
+        flushed to the disk first, so the file never holds an article a power cut could take from the journal."""
         changes = self._changes
+        self.state.make_durable()
         write_lines(self.path, lines, "saved article")
         with self.state.transaction():
             self.state.set_counter(SNAPSHOT_CHANGES, changes)
@@ -97,7 +99,8 @@ class VersionsExport:
             return True
 
     def snapshot(self, lines: Iterable[str], versions: int) -> None:
-        """Rewrite the file with ``lines``, the journal's ``versions``, by atomic replacement."""
+        """Rewrite the file with ``lines``, the journal's ``versions``, by atomic replacement (the journal flushed first)."""
+        self.state.make_durable()
         size = write_lines(self.path, lines, "superseded version")
         with self.state.transaction():
             self.state.set_counter(VERSIONS_IN_FILE, versions)

@@ -87,6 +87,7 @@ class ArticleStore:
             self.export.count(1)
         self.journal.committed(new=saved is None, versions=int(kept))
         self.export.committed(1)
+        self.state.durable_if_due()
         if outcome == "new":
             self.changes.added.add(article_id)
         elif outcome == "changed" and article_id not in self.changes.added:
@@ -148,6 +149,7 @@ class ArticleStore:
             self.state.flush()
             if snapshot:
                 self._catch_up()
+            self.state.make_durable()
         finally:
             self.state.close()
             self.lock.release()
