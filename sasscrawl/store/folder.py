@@ -130,21 +130,20 @@ class ArticleStore:
 
     def _catch_up(self) -> None:
         """Rewrite the snapshots the journal is ahead of, or that are missing or damaged."""
+        self._snapshot(articles=self.export.behind)
+
+    def _snapshot(self, articles: bool = True) -> None:
+        """Rewrite ``articles.jsonl`` (unless ``articles`` is false), and ``versions.jsonl`` if it is behind:
+        versions first, so that ``versions.jsonl`` holds every version ``articles.jsonl`` no longer does."""
         if self.versions.behind(self.journal.version_count()):
             self.versions.snapshot(self.journal.version_lines(), self.journal.version_count())
-        if self.export.behind:
+        if articles:
             self.export.snapshot(self.journal.lines())
 
-    def _snapshot(self) -> None:
-        """Rewrite ``articles.jsonl``, and ``versions.jsonl`` if versions were kept since its last snapshot."""
-        if self.versions.behind(self.journal.version_count()):
-            self.versions.snapshot(self.journal.version_lines(), self.journal.version_count())
-        self.export.snapshot(self.journal.lines())
-
     def close(self, snapshot: bool = True) -> None:
-        """Make the frontier durable, bring ``articles.jsonl`` and ``versions.jsonl`` up to date (unless
-        ``snapshot`` is false: after a failed write the disk is suspect, and the files are left as they were)
-        and release the folder."""
+        """Commit the frontier, bring ``articles.jsonl`` and ``versions.jsonl`` up to date (unless ``snapshot``
+        is false: after a failed write the disk is suspect, and the files are left as they were), flush the
+        journal to the disk and release the folder."""
         try:
             self.state.flush()
             if snapshot:
