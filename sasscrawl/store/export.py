@@ -99,7 +99,8 @@ class VersionsExport:
             return True
 
     def snapshot(self, lines: Iterable[str], versions: int) -> None:
-        """Rewrite the file with ``lines``, the journal's ``versions``, by atomic replacement (the journal flushed first)."""
+        """Rewrite the file with ``lines``, the journal's ``versions``, by atomic replacement; the journal is
+        flushed to the disk first, as for ``articles.jsonl``."""
         self.state.make_durable()
         size = write_lines(self.path, lines, "superseded version")
         with self.state.transaction():

@@ -46,9 +46,10 @@ def upsert(db: sqlite3.Connection, record: dict, text: str | None = None) -> Non
 
 
 def superseded(old: dict, superseded_at: str) -> dict:
-    """The line of ``versions.jsonl`` that keeps ``old``, replaced by a new text at ``superseded_at`` (ISO 8601, UTC)."""
-    return {"articleId": old["articleId"], "contentHash": old["contentHash"], "dateDownloaded": old.get("dateDownloaded"),
-            "supersededAt": superseded_at, "record": old}
+    """The line of ``versions.jsonl`` that keeps ``old``, replaced by a new text at ``superseded_at``
+    (ISO 8601, UTC, as ``dateDownloaded`` is written)."""
+    return {"articleId": old["articleId"], "contentHash": old["contentHash"],
+            "dateDownloaded": old.get("dateDownloaded"), "supersededAt": superseded_at, "record": old}
 
 
 def add_version(db: sqlite3.Connection, version: dict, text: str | None = None) -> bool:

@@ -55,7 +55,8 @@ SQLITE_INTEGERS = (-(2**63), 2**63 - 1)
 class OpenedState:
     db: sqlite3.Connection
     rebuild_skipped: int = 0
-    """Lines of ``articles.jsonl`` and ``versions.jsonl`` that a rebuild of the journal at this open could not restore."""
+    """Lines of ``articles.jsonl`` and ``versions.jsonl`` that a rebuild of the journal at this open could not
+    restore."""
 
 
 def remove_leftovers(data_dir: Path) -> None:
