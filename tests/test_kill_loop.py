@@ -293,20 +293,24 @@ def test_kills_during_a_refresh_lose_no_version(kills, tmp_path):
                                      cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      text=True, errors="replace", env={**os.environ, "PYTHONUNBUFFERED": "1"})
             seen = run_until(crawl, "Scraped from", moment)
+            # Each "Scraped from" line is a new text saved: the chain is over when the run ended by itself
+            # or the kill came after the last of them.
+            latest_moment = latest_moment - seen if seen == moment else 0
             if seen == moment:
                 killed += 1
-                latest_moment -= seen
                 problems += [f"kill {killed} after {moment} articles: {problem}"
-                             for problem in versions_problems(data_dir, texts, ended=False)]
-            else:  # every new text saved: the chain is over
+                             for problem in versions_problems(data_dir, texts, ended=latest_moment == 0)]
+            else:
                 chains += 1
                 problems += [f"chain {chains}: {problem}"
                              for problem in versions_problems(data_dir, texts, ended=True)]
+            if latest_moment == 0:
                 for record in read_records(data_dir):
                     texts[record["articleId"]].append(record)
-                latest_moment = 0
         final = run_crawl(server.start_url, data_dir, "refresh=all", settings=settings)
-    problems += [f"after the last run: {problem}" for problem in versions_problems(data_dir, texts, ended=True)]
+    # The last run saves the texts of the chain under way, if any; a chain already over is in ``texts``.
+    problems += [f"after the last run: {problem}"
+                 for problem in versions_problems(data_dir, texts, ended=latest_moment != 0)]
 
     assert killed == kills
     assert problems == []
