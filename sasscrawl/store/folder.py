@@ -103,6 +103,11 @@ class ArticleStore:
             self.changes.gone.add(article_id)
         self.frontier.mark_gone(article_id, status)
 
+    def flush_if_due(self) -> None:
+        """Flush the journal to the disk if ``DURABLE_EVERY_SECONDS`` passed since it last was: a crawl calls this
+        on a timer, so that the last saves before a pause (pages slow to come) reach the disk too."""
+        self.state.durable_if_due()
+
     def mark_images_damaged(self, problems: dict[str, str]) -> list[int]:
         """Mirrored images whose files are gone or wrong (url → what is wrong): their records say ``failed``
         with the reason, and they leave the index, so the next run's image mirror fetches them again (see

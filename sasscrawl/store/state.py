@@ -3,10 +3,11 @@
 SQLite in WAL mode: a change counts once its transaction commits, and a SIGKILL cannot
 take it back (the log is written before the commit returns). Against a power cut or an
 operating system crash the log is flushed to the disk by a checkpoint
-(:meth:`StateFile.make_durable`) at most ``DURABLE_EVERY_SECONDS`` after a save, before
-every snapshot and when the folder closes, not by an fsync per commit (``synchronous=NORMAL``):
-a power cut can take back the last half second's saves, never a saved article a snapshot
-holds, and SQLite keeps the file consistent. Their frontier entries go back with them, so the
+(:meth:`StateFile.make_durable`) once ``DURABLE_EVERY_SECONDS`` have passed since the last
+one, at a save or on the crawl's timer (so within about a second of a save), before every
+snapshot and when the folder closes, not by an fsync per commit (``synchronous=NORMAL``): a
+power cut can take back the last second's saves, never a saved article a snapshot holds, and
+SQLite keeps the file consistent. Their frontier entries go back with them, so the
 next run fetches those articles again. The journal (with the
 superseded versions), the frontier and the image index are tables of this one file, so
 saving an article, keeping the version it replaces, closing its frontier entry and
@@ -28,7 +29,8 @@ from pathlib import Path
 from sasscrawl.store.errors import StoreError
 
 DURABLE_EVERY_SECONDS = 0.5
-"""The most a save waits, while saves go on, before the journal is flushed to the disk."""
+"""How often the journal is flushed to the disk, at most: at a save when this much time has passed since the
+last flush, and a crawl's timer (:class:`sasscrawl.extensions.data_folder.RunDataFolder`) checks as often."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
