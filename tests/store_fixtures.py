@@ -84,5 +84,16 @@ def frontier(store) -> list[tuple]:
     return [(entry.url, entry.article_id, entry.failures) for entry in store.frontier.pending()]
 
 
+CRASH_CHILD = """
+import json, os, signal, sys
+from sasscrawl.store import ArticleStore
+store = ArticleStore(sys.argv[1])
+for record in json.loads(open(sys.argv[2], encoding="utf-8").read()):
+    store.save(record)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+"""A child that saves the records of the JSON file argv[2] in the data folder argv[1], then is killed."""
+
+
 def run_child(code: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code, *args], cwd=PROJECT, capture_output=True, timeout=60, **kwargs)

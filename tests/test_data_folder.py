@@ -10,7 +10,7 @@ from scrapy.utils.test import get_crawler
 from sasscrawl.extensions.data_folder import STORE_ERROR, RunDataFolder
 from sasscrawl.items import Article
 from sasscrawl.mirror import mirror_path
-from sasscrawl.store import ARTICLES_FILE, ArticleStore, StoreError
+from sasscrawl.store import ARTICLES_FILE, ArticleStore, StoreError, state
 
 ENABLED = {"sasscrawl.extensions.data_folder.RunDataFolder": 50}
 
@@ -80,3 +80,23 @@ def test_records_needing_images_are_those_with_a_failed_or_damaged_image(tmp_pat
     assert crawler.stats.get_value("sasscrawl/images/retried_articles") == 4
     assert "1 mirrored image file is missing or damaged" in caplog.text
     data_folder.spider_closed(None, "finished")
+
+
+def test_a_save_reaches_the_disk_on_the_timer_when_no_other_save_follows(tmp_path, monkeypatch):
+    """The last saves before a pause are flushed to the disk by the run's timer, not left for the next save."""
+    data_folder = RunDataFolder.of(crawler_of(tmp_path))
+    store = data_folder.open()
+    try:
+        assert data_folder.flushing.running and data_folder.flushing.interval == state.DURABLE_EVERY_SECONDS
+        checkpoints = []
+        store.state.db.set_trace_callback(lambda sql: checkpoints.append(sql) if "wal_checkpoint" in sql else None)
+        monkeypatch.setattr(state, "DURABLE_EVERY_SECONDS", 3600)
+        store.save({"articleId": 1, "contentHash": "1"})
+        data_folder.flush_if_due()
+        assert checkpoints == []  # not due yet
+        monkeypatch.setattr(state, "DURABLE_EVERY_SECONDS", 0)
+        data_folder.flush_if_due()
+        assert len(checkpoints) == 1
+    finally:
+        data_folder.spider_closed(None, "finished")
+    assert not data_folder.flushing.running

@@ -16,7 +16,7 @@ import pytest
 from harness import PROJECT_ROOT, crawl_command, run_crawl, signal_after
 from sasscrawl.health import EXIT_INTERRUPTED
 from sasscrawl_replica import ReplicaServer, build_site
-from sasscrawl.store import ArticleStore
+from sasscrawl.store import VERSIONS_FILE, ArticleStore
 
 ARTICLE_PATH = re.compile(r"^/103002/\d+\.aspx$")
 
@@ -367,3 +367,71 @@ def test_a_listing_url_too_long_to_request_is_not_left_in_the_frontier(serve, tm
         assert store.frontier.pending() == []
     finally:
         store.close()
+
+
+@dataclass
+class Refreshes:
+    """Three runs on one data folder: a first crawl; a refresh after one article's text changed, one was removed
+    and one added; a refresh of the unchanged site. What each left, read right after it."""
+
+    first: dict  # the first run's records by id
+    runs: list
+    summaries: list  # read right after each run, as the records: the data folder is shared
+    second: dict  # the second run's records by id
+    versions: list  # versions.jsonl's lines after each run
+    versions_bytes: list
+    changed: int
+    removed: int
+    added: int
+
+
+@pytest.fixture(scope="module")
+def refreshes(tmp_path_factory):
+    site = build_site(articles=12, seed=21, quirks=False)
+    data_dir = tmp_path_factory.mktemp("refreshes")
+    changed, removed = site.articles[3].id, site.articles[6].id
+    runs, summaries, records, versions, versions_bytes = [], [], [], [], []
+    with ReplicaServer(site) as server:
+        for arguments in [(), ("refresh=all",), ("refresh=all",)]:
+            runs.append(run_crawl(server.start_url, data_dir, *arguments))
+            summaries.append(runs[-1].summary)
+            records.append({record["articleId"]: record for record in runs[-1].records})
+            versions.append(read_jsonl(data_dir / VERSIONS_FILE))
+            versions_bytes.append((data_dir / VERSIONS_FILE).read_bytes() if versions[-1] else b"")
+            if len(runs) == 1:
+                site.change_article(changed)
+                site.remove_article(removed)
+                added = site.add_article().id
+    return Refreshes(records[0], runs, summaries, records[1], versions, versions_bytes, changed, removed, added)
+
+
+class TestRefreshes:
+    def test_every_run_succeeds(self, refreshes):
+        assert [run.returncode for run in refreshes.runs] == [0, 0, 0], refreshes.runs[1].log[-3000:]
+
+    def test_a_changed_text_keeps_the_old_record_in_versions_jsonl(self, refreshes):
+        assert refreshes.versions[0] == []
+        [version] = refreshes.versions[1]
+        old = refreshes.first[refreshes.changed]
+        assert version["articleId"] == refreshes.changed
+        assert version["record"] == old
+        assert version["contentHash"] == old["contentHash"]
+        assert version["dateDownloaded"] == old["dateDownloaded"]
+        superseded_at = datetime.fromisoformat(version["supersededAt"])
+        assert superseded_at.utcoffset() == timedelta(0)
+        assert datetime.fromisoformat(refreshes.summaries[1]["startedAt"]) <= superseded_at
+        new = refreshes.second[refreshes.changed]
+        assert new["contentHash"] != old["contentHash"] and new["articleBody"] != old["articleBody"]
+
+    def test_each_run_lists_the_articles_it_added_changed_and_found_gone(self, refreshes):
+        first, second, third = (summary["articleIds"] for summary in refreshes.summaries)
+        assert first == {"added": sorted(refreshes.first), "changed": [], "gone": []}
+        assert second == {"added": [refreshes.added], "changed": [refreshes.changed], "gone": [refreshes.removed]}
+        assert third == {"added": [], "changed": [], "gone": []}
+        # The summary's counts stay as they were: the removed article answered 404 again in the third run.
+        assert refreshes.summaries[1]["articles"]["changed"] == 1
+        assert refreshes.summaries[2]["articles"]["gone"] == 1
+
+    def test_an_unchanged_refresh_keeps_no_version(self, refreshes):
+        assert refreshes.versions_bytes[2] == refreshes.versions_bytes[1]
+        assert refreshes.summaries[2]["articles"]["changed"] == 0

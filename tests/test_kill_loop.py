@@ -26,7 +26,7 @@ import pytest
 from harness import PROJECT_ROOT, crawl_command, free_port, run_crawl, signal_after
 from sandbox import Sandbox
 from sasscrawl_replica import HOSTILE_PAGES, NETWORK_FAULTS, ReplicaServer, build_site
-from sasscrawl.store import ARTICLES_FILE, STATE_FILE, ArticleStore, serialise
+from sasscrawl.store import ARTICLES_FILE, STATE_FILE, VERSIONS_FILE, ArticleStore, serialise
 
 KILL_SETTINGS = {
     "DOWNLOAD_TIMEOUT": "2",
@@ -254,4 +254,110 @@ def rebuilt_problems(data_dir: Path, original: bytes, expected: bytes) -> list[s
                             f"{bool(store.rebuild_skipped)}")
     finally:
         store.close(snapshot=False)
+    return problems
+
+
+# --- kills during a refresh that supersedes versions ---------------------------------------
+
+VERSION_ARTICLES = 60
+"""More than the snapshot's 50 changes: a refresh rewrites versions.jsonl mid-run, where kills land too."""
+
+
+@pytest.mark.parametrize("kills", [3, pytest.param(20, marks=pytest.mark.slow)])
+def test_kills_during_a_refresh_lose_no_version(kills, tmp_path):
+    """Crawl, then chains: change every article's text and SIGKILL ``-a refresh=all`` runs after their n-th saved
+    article until one ends by itself.
+
+    After every kill versions.jsonl is whole, and each article has exactly the records its text
+    replaced kept, in order, once; at the end, one version per article and change.
+    """
+    rng = random.Random(f"versions kill loop {kills}")
+    site = build_site(articles=VERSION_ARTICLES, seed=17, quirks=False)
+    data_dir = tmp_path / "data"
+    settings = {"LOG_LEVEL": "DEBUG"}  # for the "Scraped from" lines
+    killed, chains, problems = 0, 0, []
+    with ReplicaServer(site) as server:
+        first = run_crawl(server.start_url, data_dir, settings=settings)
+        texts = {record["articleId"]: [record] for record in first.records}
+        """Each article's records, one per text, oldest first: all but the newest saved must be kept as versions."""
+        latest_moment = 0
+        for _ in range(4 * kills):
+            if killed == kills:
+                break
+            if latest_moment == 0:  # a new chain: every text changes
+                for spec in site.articles:
+                    site.change_article(spec.id)
+                latest_moment = VERSION_ARTICLES
+            moment = rng.randint(1, latest_moment)
+            crawl = subprocess.Popen(crawl_command(server.start_url, data_dir, "refresh=all", settings=settings),
+                                     cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     text=True, errors="replace", env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            seen = run_until(crawl, "Scraped from", moment)
+            # Each "Scraped from" line is a new text saved: the chain is over when the run ended by itself
+            # or the kill came after the last of them.
+            latest_moment = latest_moment - seen if seen == moment else 0
+            if seen == moment:
+                killed += 1
+                problems += [f"kill {killed} after {moment} articles: {problem}"
+                             for problem in versions_problems(data_dir, texts, ended=latest_moment == 0)]
+            else:
+                chains += 1
+                problems += [f"chain {chains}: {problem}"
+                             for problem in versions_problems(data_dir, texts, ended=True)]
+            if latest_moment == 0:
+                for record in read_records(data_dir):
+                    texts[record["articleId"]].append(record)
+        final = run_crawl(server.start_url, data_dir, "refresh=all", settings=settings)
+    # The last run saves the texts of the chain under way, if any; a chain already over is in ``texts``.
+    problems += [f"after the last run: {problem}"
+                 for problem in versions_problems(data_dir, texts, ended=latest_moment != 0)]
+
+    assert killed == kills
+    assert problems == []
+    assert final.summary["finishReason"] == "finished"
+
+
+def read_records(data_dir: Path) -> list[dict]:
+    store = ArticleStore(data_dir)
+    try:
+        return list(store.journal.records())
+    finally:
+        store.close(snapshot=False)
+
+
+def versions_problems(data_dir: Path, texts: dict[int, list[dict]], ended: bool) -> list[str]:
+    """versions.jsonl torn or repeating a version as a reader finds it; then, the store opened (which catches
+    the file up), an article whose kept versions are not the records its text replaced (``texts`` but the
+    last, or all of them once the newest text is saved; all of them when the refresh ``ended``), or a
+    file unlike the journal."""
+    problems = []
+    raw = (data_dir / VERSIONS_FILE).read_bytes() if (data_dir / VERSIONS_FILE).exists() else b""
+    if raw and not raw.endswith(b"\n"):
+        problems.append("versions.jsonl ends in a torn line")
+    try:
+        in_file = [json.loads(line) for line in raw.decode("utf-8").splitlines()]
+    except ValueError as error:
+        problems.append(f"versions.jsonl unreadable: {error}")
+        in_file = []
+    if len({(v["articleId"], v["contentHash"]) for v in in_file}) != len(in_file):
+        problems.append("a version twice in versions.jsonl")
+    store = ArticleStore(data_dir)
+    try:
+        saved = {record["articleId"]: record for record in store.journal.records()}
+        lines = list(store.journal.version_lines())
+    finally:
+        store.close(snapshot=False)
+    kept: dict[int, list[dict]] = {}
+    for version in map(json.loads, lines):
+        kept.setdefault(version["articleId"], []).append(version["record"])
+    for article_id, records in texts.items():
+        superseded = saved[article_id]["contentHash"] != records[-1]["contentHash"]
+        if ended and not superseded:
+            problems.append(f"article {article_id}: its new text is not saved")
+        if kept.get(article_id, []) != (records if superseded else records[:-1]):
+            problems.append(f"article {article_id}: {len(kept.get(article_id, []))} versions kept of "
+                            f"{len(records) - (not superseded)}")
+    caught_up = (data_dir / VERSIONS_FILE).read_text("utf-8") if (data_dir / VERSIONS_FILE).exists() else ""
+    if caught_up.splitlines() != lines:
+        problems.append("versions.jsonl, caught up at the open, is not the journal's versions")
     return problems

@@ -6,8 +6,9 @@ import os
 
 import pytest
 
+from sasscrawl import files
 from sasscrawl.schemas import article_validator
-from sasscrawl.store import ARTICLES_FILE, STATE_FILE, StoreError
+from sasscrawl.store import ARTICLES_FILE, STATE_FILE, VERSIONS_FILE, StoreError, state
 from store_fixtures import read_lines, snapshot_ids
 
 
@@ -105,3 +106,26 @@ def test_link_planted_at_the_old_temporary_name_is_never_written_through(tmp_pat
     assert outside.read_bytes() == b"not the crawler's"
     assert planted.is_symlink() and not (data / ARTICLES_FILE).is_symlink()
     assert snapshot_ids(data / ARTICLES_FILE) == [1]
+
+
+def test_a_snapshot_never_holds_what_the_disk_does_not(tmp_path, stores, make, monkeypatch):
+    """The journal's commits reach the disk at a checkpoint (synchronous=NORMAL): one comes before each snapshot
+    is written, so a power cut cannot take from the journal an article or a version a snapshot holds, and one
+    when the folder closes."""
+    store = stores(tmp_path)
+    events = []
+    store.state.db.set_trace_callback(lambda sql: events.append("checkpoint") if "wal_checkpoint" in sql else None)
+    replacing_file = files.replacing_file
+
+    def recorded(root, relative):
+        events.append(f"write {relative}")
+        return replacing_file(root, relative)
+
+    monkeypatch.setattr(files, "replacing_file", recorded)
+    monkeypatch.setattr(state, "DURABLE_EVERY_SECONDS", 3600)  # none due while saving
+    for article_id in (1, 2, 3):
+        store.save(make(article_id))
+    store.save(make(2, "v2"))
+    assert events == []
+    store.close()
+    assert events == ["checkpoint", f"write {VERSIONS_FILE}", "checkpoint", f"write {ARTICLES_FILE}", "checkpoint"]

@@ -5,7 +5,7 @@ import json
 import signal
 
 from sasscrawl.store import ARTICLES_FILE
-from store_fixtures import frontier, read_lines, run_child, snapshot_ids
+from store_fixtures import CRASH_CHILD, frontier, read_lines, run_child, snapshot_ids
 
 
 def test_save_reports_new_changed_updated(tmp_path, stores, make):
@@ -22,16 +22,6 @@ def test_save_reports_new_changed_updated(tmp_path, stores, make):
     assert store.save(make(1, "v2")) == "changed"
     assert store.journal.content_hash(1) == make(1, "v2")["contentHash"]
     assert store.journal.count() == 1
-
-
-CRASH_CHILD = """
-import json, os, signal, sys
-from sasscrawl.store import ArticleStore
-store = ArticleStore(sys.argv[1])
-for record in json.loads(open(sys.argv[2], encoding="utf-8").read()):
-    store.save(record)
-os.kill(os.getpid(), signal.SIGKILL)
-"""
 
 
 def test_sigkill_before_close_loses_nothing(tmp_path, stores, make):

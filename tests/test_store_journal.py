@@ -1,8 +1,14 @@
-"""The journal of saved articles: what is known, what is complete, what is newest."""
+"""The journal of saved articles: what is known, what is complete, what is newest; the versions a new text replaced."""
 
+import json
+import signal
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
+import pytest
+
+from sasscrawl.store import VERSIONS_FILE
+from store_fixtures import CRASH_CHILD, read_lines, run_child
 
 
 def test_known_ids_content_hash_and_is_complete_for_unknown(tmp_path, stores, make):
@@ -62,3 +68,94 @@ def test_newest_date_published_compares_instants(tmp_path, stores, make):
     store.save(make(1, date="2026-01-30T20:00:00+08:00"))  # 12:00 UTC
     store.save(make(2, date="2026-01-30T13:00:00+00:00"))  # later, though it sorts first as text
     assert store.journal.newest_date_published() == datetime(2026, 1, 30, 13, tzinfo=timezone.utc)
+
+
+def versions_file(data_dir) -> list[dict]:
+    return [json.loads(line) for line in read_lines(data_dir / VERSIONS_FILE)]
+
+
+def test_a_changed_text_keeps_the_record_it_replaces_as_a_version(tmp_path, stores, make):
+    """Only a new text supersedes: images mirrored later or the very record again keep no version."""
+    store = stores(tmp_path)
+    first = make(4, image_status="failed")
+    store.save(first)
+    store.save(make(7))
+    mirrored = make(4, image_status="downloaded")
+    assert store.save(mirrored) == "updated"
+    assert store.journal.version_count() == 0
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    assert store.save(make(4, "v2")) == "changed"
+    assert store.save(make(4, "v2")) == "unchanged"
+    store.save(make(7, "v2"))
+    store.save(make(4, "v3"))
+
+    assert store.journal.version_count() == 3
+    versions = [json.loads(line) for line in store.journal.version_lines()]
+    assert [(v["articleId"], v["record"]) for v in versions] == [(4, mirrored), (7, make(7)), (4, make(4, "v2"))]
+    first_version = versions[0]
+    assert first_version["contentHash"] == mirrored["contentHash"] != make(4, "v2")["contentHash"]
+    assert first_version["dateDownloaded"] == mirrored["dateDownloaded"]
+    superseded_at = datetime.fromisoformat(first_version["supersededAt"])
+    assert superseded_at.utcoffset() == timedelta(0) and before <= superseded_at <= datetime.now(timezone.utc)
+    assert store.changes.as_lists() == {"added": [4, 7], "changed": [], "gone": []}  # added in this handle's run
+    store.close()
+    assert versions_file(tmp_path) == versions
+
+
+def test_the_changes_of_one_handle_are_listed_for_its_run(tmp_path, stores, make):
+    """added, changed and gone are this handle's (one run's): an article gone already is not gone again."""
+    store = stores(tmp_path)
+    for article_id in (1, 2, 3):
+        store.save(make(article_id))
+    store.mark_gone(3, 404)
+    store.close()
+    store = stores(tmp_path)
+    store.save(make(1, "v2"))
+    store.save(make(2))  # the same text: unchanged
+    store.save(make(9))
+    store.mark_gone(3, 404)  # still gone: not news
+    store.mark_gone(2, 410)
+    assert store.changes.as_lists() == {"added": [9], "changed": [1], "gone": [2]}
+
+
+def test_no_version_no_versions_file(tmp_path, stores, make):
+    """versions.jsonl appears with the first superseded version; a folder where no text changed has none."""
+    store = stores(tmp_path)
+    store.save(make(1))
+    store.close()
+    assert not (tmp_path / VERSIONS_FILE).exists()
+
+
+def test_a_kill_after_a_change_loses_no_version(tmp_path, stores, make):
+    """The version is journaled with the new text, in one transaction: the next open writes versions.jsonl."""
+    data = tmp_path / "data"
+    records = [make(1), make(2), make(1, "v2"), make(2, "v2"), make(1, "v3")]
+    (tmp_path / "records.json").write_text(json.dumps(records), encoding="utf-8")
+    child = run_child(CRASH_CHILD, str(data), str(tmp_path / "records.json"))
+    assert child.returncode == -signal.SIGKILL, child.stderr.decode()
+    assert not (data / VERSIONS_FILE).exists()  # no snapshot was due during the run
+
+    store = stores(data)
+    assert [version["record"] for version in versions_file(data)] == [make(1), make(2), make(1, "v2")]
+    assert [record["contentHash"] for record in store.journal.records()] == [make(1, "v3")["contentHash"],
+                                                                           make(2, "v2")["contentHash"]]
+
+
+@pytest.mark.parametrize("damage", ["missing", "torn", "grown"])
+def test_a_versions_file_missing_or_damaged_is_rewritten_at_open(tmp_path, stores, make, damage):
+    store = stores(tmp_path)
+    store.save(make(1))
+    store.save(make(1, "v2"))
+    store.save(make(1, "v3"))
+    store.close()
+    path = tmp_path / VERSIONS_FILE
+    whole = path.read_bytes()
+    if damage == "missing":
+        path.unlink()
+    elif damage == "torn":
+        path.write_bytes(whole[:len(whole) // 2 + 3])
+    else:
+        path.write_bytes(whole + whole[:40])
+
+    stores(tmp_path)
+    assert path.read_bytes() == whole

@@ -1,4 +1,5 @@
-"""Repair at open: a kill's leftovers cleared; a missing or damaged journal rebuilt from articles.jsonl, losing nothing."""
+"""Repair at open: a kill's leftovers cleared; a missing or damaged journal rebuilt from articles.jsonl and
+versions.jsonl, losing nothing."""
 
 import json
 import logging
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sasscrawl.store import ARTICLES_FILE, STATE_FILE, ArticleStore, DataDirLocked, StoreError
+from sasscrawl.store import ARTICLES_FILE, STATE_FILE, VERSIONS_FILE, ArticleStore, DataDirLocked, StoreError
 from store_fixtures import snapshot_ids
 
 
@@ -188,3 +189,67 @@ def test_leftover_temporary_files_of_a_killed_snapshot_are_cleared_at_the_next_o
     keep.write_bytes(b"the user's")
     stores(tmp_path)
     assert sorted(path.name for path in tmp_path.rglob("*tmp")) == ["notes.tmp"]
+
+
+def _versions_saved_and_closed(data: Path, make) -> bytes:
+    """Articles 1 (three texts) and 2 (two), closed: versions.jsonl holds three versions; its bytes."""
+    store = ArticleStore(data)
+    for article_id, text in ((1, "v1"), (2, "v1"), (1, "v2"), (2, "v2"), (1, "v3")):
+        store.save(make(article_id, text))
+    store.close()
+    return (data / VERSIONS_FILE).read_bytes()
+
+
+def test_a_lost_state_file_is_rebuilt_with_the_versions_and_keeps_each_once(tmp_path, stores, make):
+    """The versions come back from versions.jsonl, in their order; superseding one again adds no second line."""
+    versions = _versions_saved_and_closed(tmp_path, make)
+    articles = (tmp_path / ARTICLES_FILE).read_bytes()
+    for path in tmp_path.glob(f"{STATE_FILE}*"):
+        path.unlink()
+
+    store = stores(tmp_path)
+    assert store.rebuild_skipped == 0
+    assert [line.encode() + b"\n" for line in store.journal.version_lines()] == versions.splitlines(keepends=True)
+    assert store.save(make(2, "v2")) == "unchanged"
+    store.close()
+    assert (tmp_path / VERSIONS_FILE).read_bytes() == versions  # not rewritten: it held what the journal holds
+    assert (tmp_path / ARTICLES_FILE).read_bytes() == articles
+    assert list(tmp_path.glob("*.before-rebuild-*")) == []
+
+    # A version written to versions.jsonl, its successor lost with the state file: superseded again, kept once.
+    (tmp_path / ARTICLES_FILE).write_bytes(articles.replace(_line_of(make(2, "v2")), _line_of(make(2, "v1"))))
+    for path in tmp_path.glob(f"{STATE_FILE}*"):
+        path.unlink()
+    store = stores(tmp_path)
+    assert store.save(make(2, "v2")) == "changed"
+    assert store.journal.version_count() == 3
+    store.close()
+    assert (tmp_path / VERSIONS_FILE).read_bytes() == versions
+
+
+def _line_of(record) -> bytes:
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def test_versions_lines_a_rebuild_cannot_restore_are_named_counted_and_kept_in_a_copy(tmp_path, stores, make,
+                                                                                         caplog):
+    versions = _versions_saved_and_closed(tmp_path, make)
+    lines = versions.splitlines(keepends=True)
+    damaged = b"".join([lines[0], b'{"articleId": "one", "contentHash": "x", "record": {}}\n', lines[1],
+                        b'{"articleId": 3, "contentHash": "x"}\n', lines[2][:50]])
+    (tmp_path / VERSIONS_FILE).write_bytes(damaged)
+    for path in tmp_path.glob(f"{STATE_FILE}*"):
+        path.unlink()
+
+    with caplog.at_level(logging.WARNING, logger="sasscrawl.store"):
+        store = stores(tmp_path)
+
+    assert store.rebuild_skipped == 3
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    for number, reason in [(2, "articleId 'one' is not an integer"), (4, "record is missing"), (5, "not JSON")]:
+        assert any(f"line {number} of" in error and VERSIONS_FILE in error and reason in error for error in errors), \
+            (number, errors)
+    kept = list(tmp_path.glob(f"{VERSIONS_FILE}.before-rebuild-*"))
+    assert [path.read_bytes() for path in kept] == [damaged]
+    assert list(tmp_path.glob(f"{ARTICLES_FILE}.before-rebuild-*")) == []  # articles.jsonl was whole
+    assert (tmp_path / VERSIONS_FILE).read_bytes() == b"".join(lines[:2])  # rewritten at open: whole lines only

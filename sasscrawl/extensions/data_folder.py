@@ -20,10 +20,12 @@ from pathlib import Path
 
 from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
+from twisted.internet import task
 
 from sasscrawl.fixity import file_problem
 from sasscrawl.items import Article
-from sasscrawl.store import ArticleStore, StoreError
+from sasscrawl.store import ArticleStore, RunChanges, StoreError
+from sasscrawl.store.state import DURABLE_EVERY_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,9 @@ class RunDataFolder:
         self.store: ArticleStore | None = None
         self.held = False
         """Whether this run opened the data folder (it is closed again at the end)."""
+        self.changes = RunChanges()
+        """The articles this run added, changed and found gone; kept after the folder closes, for the run summary."""
+        self.flushing: task.LoopingCall | None = None
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -65,9 +70,21 @@ class RunDataFolder:
             logger.error("Not crawling: %s", error)
             return None
         self.held = True
+        self.changes = self.store.changes
+        self.flushing = task.LoopingCall(self.flush_if_due)
+        self.flushing.start(DURABLE_EVERY_SECONDS, now=False)
         if self.store.rebuild_skipped:
             self.crawler.stats.set_value("sasscrawl/store/rebuild_skipped_lines", self.store.rebuild_skipped)
         return self.store
+
+    def flush_if_due(self) -> None:
+        """On a timer: a save reaches the disk within a second or so even when no other save follows it."""
+        if self.store is None or not self.healthy:
+            return
+        try:
+            self.store.flush_if_due()
+        except StoreError as error:
+            self.failed(error)
 
     def failed(self, error: StoreError, stop: bool = True) -> None:
         """The data folder failed (disk full, permissions): say why, once, and stop the crawl cleanly."""
@@ -112,6 +129,8 @@ class RunDataFolder:
                        ", ..." if len(problems) > 1 else "", len(article_ids), "" if len(article_ids) == 1 else "s")
 
     def spider_closed(self, spider, reason):
+        if self.flushing is not None and self.flushing.running:
+            self.flushing.stop()
         if self.store is None:
             return
         try:

@@ -8,7 +8,11 @@ Scrapyd job id or process id) is decided when the spider opens and kept in the
 to how many. ``verdict`` is the exit status in a word (``healthy``, ``broken``,
 ``interrupted``, ...); ``chronicPages`` lists the pages known to fail, with their failures
 and when they are retried (in ``nextRetryInRuns`` runs or by ``nextRetryBy``, whichever
-comes first).
+comes first). ``articleIds`` names the articles behind three of ``articles``' counts, as
+sorted lists of ids: ``added`` (saved for the first time), ``changed`` (their text changed:
+the version replaced is in ``versions.jsonl``) and ``gone`` (answered 404/410 and were not
+known gone before: an article still gone on a later refresh is counted in ``articles.gone``
+again but not listed again), so that a run on an unchanged site lists nothing.
 """
 
 from __future__ import annotations
@@ -95,7 +99,8 @@ class RunSummary:
         settings = self.crawler.settings
         summary = {"runId": run_id, **summarise(stats, reason, settings.getfloat("FAILED_PAGES_MAX_SHARE"), now,
                                                  settings.getfloat("STALE_AFTER_DAYS"),
-                                                 getattr(spider, "chronic_pages", ()))}
+                                                 getattr(spider, "chronic_pages", ())),
+                   "articleIds": RunDataFolder.of(self.crawler).changes.as_lists()}
         a, i = summary["articles"], summary["images"]
         logger.info(
             "Run summary %s: articles new %d, changed %d, unchanged %d, failed %d, gone %d; "

@@ -431,7 +431,7 @@ class CommentarySpider(scrapy.Spider):
             logger.warning("Gone (%d): %s", status, request.url)
             if article_id is not None:
                 stats.inc_value("sasscrawl/articles/gone")
-                self.store.frontier.mark_gone(article_id, status)
+                self.store.mark_gone(article_id, status)
             else:
                 self.store.frontier.finish_pending(request.meta.get("frontier_url", request.url))
         elif failure.check(OutOfScope) or robots_forbidden:

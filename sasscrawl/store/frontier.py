@@ -121,6 +121,10 @@ class Frontier:
                         (article_id, status, time.time()))
         self.finish_article(article_id)
 
+    def is_gone(self, article_id: int) -> bool:
+        """Known gone from an earlier run (this run's marks are still waiting for a transaction)."""
+        return self.db.execute("SELECT 1 FROM gone WHERE id = ?", (article_id,)).fetchone() is not None
+
     def gone_ids(self) -> set[int]:
         self.state.flush()
         return {row[0] for row in self.db.execute("SELECT id FROM gone")}

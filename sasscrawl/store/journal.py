@@ -5,6 +5,11 @@ An article counts as saved once the transaction that writes its row commits
 (:mod:`sasscrawl.store.export`). Each row keeps the record as its JSON line
 (:func:`serialise`) beside the facts queries need: the content hash, the publication
 date and how many of its images failed.
+
+The versions a new text replaced are kept in the ``versions`` table, in the transaction
+that saves the new one, in the order they were superseded; ``versions.jsonl`` is its
+snapshot. A version is kept once: the same article, text and download time again (a
+version restored from ``versions.jsonl`` and superseded again after a rebuild) adds nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import suppress
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from sasscrawl.store.layout import STATE_FILE
@@ -40,14 +45,41 @@ def upsert(db: sqlite3.Connection, record: dict, text: str | None = None) -> Non
     )
 
 
+def superseded(old: dict, superseded_at: str) -> dict:
+    """The line of ``versions.jsonl`` that keeps ``old``, replaced by a new text at ``superseded_at``
+    (ISO 8601, UTC, as ``dateDownloaded`` is written)."""
+    return {"articleId": old["articleId"], "contentHash": old["contentHash"],
+            "dateDownloaded": old.get("dateDownloaded"), "supersededAt": superseded_at, "record": old}
+
+
+def add_version(db: sqlite3.Connection, version: dict, text: str | None = None) -> bool:
+    """Keep ``version`` (a :func:`superseded` line; ``text``: its :func:`serialise` form, if already made);
+    False when this very version is kept already."""
+    cursor = db.execute(
+        "INSERT OR IGNORE INTO versions (article_id, content_hash, date_downloaded, line) VALUES (?, ?, ?, ?)",
+        (version["articleId"], version["contentHash"], version.get("dateDownloaded"), text or serialise(version)),
+    )
+    return cursor.rowcount == 1
+
+
 class Journal:
     def __init__(self, state: StateFile):
         self.state = state
         self.db = state.db
         self._count = self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
+        self._versions = self.db.execute("SELECT count(*) FROM versions").fetchone()[0]
 
     def count(self) -> int:
         return self._count
+
+    def version_count(self) -> int:
+        """How many superseded versions are kept."""
+        return self._versions
+
+    def version_lines(self) -> Iterator[str]:
+        """Every kept version as its line of ``versions.jsonl``, in the order they were superseded."""
+        for (text,) in self.db.execute("SELECT line FROM versions ORDER BY seq"):
+            yield text
 
     def known_ids(self) -> set[int]:
         return {row[0] for row in self.db.execute("SELECT id FROM articles")}
@@ -115,9 +147,17 @@ class Journal:
         if new:
             self.state.set_counter(LAST_NEW_ARTICLE, int(time.time()))
 
-    def committed(self, new: int) -> None:
-        """The transaction that wrote articles committed, ``new`` of them not saved before: the count follows."""
+    def supersede(self, old_line: str) -> bool:
+        """In the transaction that saves an article's new text: keep its saved line as a version, superseded now.
+        False when that version was kept already."""
+        superseded_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        return add_version(self.db, superseded(json.loads(old_line), superseded_at))
+
+    def committed(self, new: int, versions: int = 0) -> None:
+        """The transaction that wrote articles committed, ``new`` of them not saved before and ``versions`` versions
+        kept: the counts follow."""
         self._count += new
+        self._versions += versions
 
 
 def newest_date_published(data_dir: str | os.PathLike) -> str | None:

@@ -19,6 +19,13 @@ The snapshot taken right after such a rebuild rewrites ``articles.jsonl`` withou
 lines, so the file as it was is kept first, hard-linked as
 ``articles.jsonl.before-rebuild-<its mtime in ns>``, for a person to mend and never
 removed by the crawl.
+
+The superseded versions are restored the same way from ``versions.jsonl``, in its order
+(a line that is not a JSON object with an integer ``articleId``, a string ``contentHash``
+and the old ``record`` as an object is skipped, named and counted; so is a torn last line,
+and the file is then kept as ``versions.jsonl.before-rebuild-<mtime>``). A version
+superseded after that file's last snapshot is still in ``articles.jsonl`` as the article's
+record, or in a later snapshot of both: the next refresh supersedes it again.
 """
 
 from __future__ import annotations
@@ -33,10 +40,10 @@ from pathlib import Path
 
 from sasscrawl import files
 from sasscrawl.store.errors import StoreError
-from sasscrawl.store.export import rewrite_needed
+from sasscrawl.store.export import rewrite_needed, versions_restored
 from sasscrawl.store.frontier import restart_walk
-from sasscrawl.store.journal import upsert
-from sasscrawl.store.layout import ARTICLES_FILE, OWN_FOLDERS, REBUILD_FILE, STATE_FILE, STATE_SUFFIXES
+from sasscrawl.store.journal import add_version, serialise, upsert
+from sasscrawl.store.layout import ARTICLES_FILE, OWN_FOLDERS, REBUILD_FILE, STATE_FILE, STATE_SUFFIXES, VERSIONS_FILE
 from sasscrawl.store.state import SCHEMA, add_failure_columns, connect, transaction
 
 logger = logging.getLogger(__name__)
@@ -48,7 +55,8 @@ SQLITE_INTEGERS = (-(2**63), 2**63 - 1)
 class OpenedState:
     db: sqlite3.Connection
     rebuild_skipped: int = 0
-    """Lines of ``articles.jsonl`` that a rebuild of the journal at this open could not restore."""
+    """Lines of ``articles.jsonl`` and ``versions.jsonl`` that a rebuild of the journal at this open could not
+    restore."""
 
 
 def remove_leftovers(data_dir: Path) -> None:
@@ -70,12 +78,14 @@ class _Opening:
         self.data_dir = data_dir
         self.state_path = data_dir / STATE_FILE
         self.articles_path = data_dir / ARTICLES_FILE
+        self.versions_path = data_dir / VERSIONS_FILE
         self.skipped = 0
+        self.versions_skipped = 0
 
     def open(self) -> OpenedState:
         db = self._open()
         add_failure_columns(db)
-        return OpenedState(db, self.skipped)
+        return OpenedState(db, self.skipped + self.versions_skipped)
 
     def _open(self) -> sqlite3.Connection:
         self._discard_cut_rebuild()
@@ -132,7 +142,7 @@ class _Opening:
         The side file needs no durability of its own until its one fsync before the rename.
         """
         side = self.data_dir / REBUILD_FILE
-        restored = kept = None
+        restored = versions = kept = kept_versions = None
         try:
             db = sqlite3.connect(side, isolation_level=None)
             try:
@@ -141,10 +151,14 @@ class _Opening:
                 db.executescript(SCHEMA)
                 if self.articles_path.exists():
                     restored = self._restore_from_snapshot(db)
+                if self.versions_path.exists():
+                    versions = self._restore_versions(db)
             finally:
                 db.close()
             if self.skipped:
-                kept = self._keep_snapshot_before_rebuild()
+                kept = self._keep_before_rebuild(self.articles_path)
+            if self.versions_skipped:
+                kept_versions = self._keep_before_rebuild(self.versions_path)
             files.rename_into_place(self.data_dir, REBUILD_FILE, STATE_FILE)
         except (OSError, sqlite3.Error, StoreError) as error:
             with suppress(OSError):
@@ -154,10 +168,14 @@ class _Opening:
         if restored is not None:
             logger.warning("Rebuilt %s from %s: %d articles restored, %d lines skipped",
                            self.state_path.name, self.articles_path.name, restored, self.skipped)
-        if kept:
-            logger.error("%s as it was, with the %d lines that could not be restored, is kept as %s; "
-                         "the next snapshot rewrites %s without them",
-                         self.articles_path.name, self.skipped, kept, self.articles_path.name)
+        if versions is not None:
+            logger.warning("Restored %d superseded versions from %s, %d lines skipped",
+                           versions, self.versions_path.name, self.versions_skipped)
+        for path, skipped, copy in ((self.articles_path, self.skipped, kept),
+                                    (self.versions_path, self.versions_skipped, kept_versions)):
+            if copy:
+                logger.error("%s as it was, with the %d lines that could not be restored, is kept as %s; "
+                             "the next snapshot rewrites %s without them", path.name, skipped, copy, path.name)
 
     def _restore_from_snapshot(self, db: sqlite3.Connection) -> int:
         """Journal every line of ``articles.jsonl`` that holds an article; name and count each line that does not."""
@@ -166,10 +184,11 @@ class _Opening:
             for number, line in enumerate(lines, 1):
                 article_id, problem = _restore_line(db, line)
                 if problem is not None:
-                    self._skip(number, problem)
+                    self._skip(self.articles_path, number, problem)
                     continue
                 if article_id in line_of:
-                    self._skip(line_of[article_id], f"article {article_id} again on line {number}, which replaces it")
+                    self._skip(self.articles_path, line_of[article_id],
+                               f"article {article_id} again on line {number}, which replaces it")
                 line_of[article_id] = number
                 logger.debug("Restored article %d from line %d", article_id, number)
             # With a skipped line the file must be rewritten; otherwise it already matches the journal.
@@ -178,21 +197,46 @@ class _Opening:
             restart_walk(db)
         return len(line_of)
 
-    def _skip(self, number: int, problem: str) -> None:
-        self.skipped += 1
-        logger.error("Skipping line %d of %s while rebuilding %s: %s",
-                     number, self.articles_path, self.state_path.name, problem)
+    def _restore_versions(self, db: sqlite3.Connection) -> int:
+        """Keep every version ``versions.jsonl`` holds, in its order; name and count each line that holds none.
 
-    def _keep_snapshot_before_rebuild(self) -> str:
-        """Hard-link ``articles.jsonl`` as ``articles.jsonl.before-rebuild-<its mtime in ns>``; that name.
+        The counters say what the file holds: its lines as they are, or (a line skipped, or one version
+        twice) a file to rewrite from the journal.
+        """
+        restored = number = 0
+        with self.versions_path.open("rb") as lines, transaction(db):
+            for number, line in enumerate(lines, 1):
+                version, problem = _version_of(line)
+                if problem is not None:
+                    self._skip(self.versions_path, number, problem)
+                    continue
+                try:
+                    restored += add_version(db, version, serialise(version))
+                except sqlite3.OperationalError:
+                    raise
+                except Exception as error:  # as for a line of articles.jsonl: it costs that line, never the rebuild
+                    self._skip(self.versions_path, number, f"cannot be kept ({type(error).__name__}: {error})")
+            exact = not self.versions_skipped and restored == number
+            versions_restored(db, restored, self.versions_path.stat().st_size if exact else -1)
+        return restored
+
+    def _skip(self, path: Path, number: int, problem: str) -> None:
+        if path == self.versions_path:
+            self.versions_skipped += 1
+        else:
+            self.skipped += 1
+        logger.error("Skipping line %d of %s while rebuilding %s: %s", number, path, self.state_path.name, problem)
+
+    def _keep_before_rebuild(self, path: Path) -> str:
+        """Hard-link ``path`` as ``<its name>.before-rebuild-<its mtime in ns>``; that name.
 
         Named after the file's own modification time, so a rebuild cut short and done again keeps
-        one copy; the snapshot after the rebuild replaces ``articles.jsonl`` by rename, which leaves
-        the linked copy as it was.
+        one copy; the snapshot after the rebuild replaces the file by rename, which leaves the
+        linked copy as it was.
         """
-        kept = self.articles_path.with_name(f"{ARTICLES_FILE}.before-rebuild-{self.articles_path.stat().st_mtime_ns}")
+        kept = path.with_name(f"{path.name}.before-rebuild-{path.stat().st_mtime_ns}")
         with suppress(FileExistsError):
-            files.keep_copy(self.data_dir, ARTICLES_FILE, kept.name)
+            files.keep_copy(self.data_dir, path.name, kept.name)
         return kept.name
 
 
@@ -218,6 +262,26 @@ def _restore_line(db: sqlite3.Connection, line: bytes) -> tuple[int | None, str 
     except Exception as error:  # whatever else a hand-edited line holds costs that line, never the rebuild
         return None, f"cannot be journaled ({type(error).__name__}: {error})"
     return article_id, None
+
+
+def _version_of(line: bytes) -> tuple[dict | None, str | None]:
+    """One line of ``versions.jsonl`` as a version to keep, or why it cannot be."""
+    try:
+        version = json.loads(line)
+    except ValueError as error:
+        return None, f"not JSON ({error})"
+    if not isinstance(version, dict):
+        return None, "not a JSON object"
+    article_id = version.get("articleId")
+    if not isinstance(article_id, int) or isinstance(article_id, bool):
+        return None, f"articleId {article_id!r} is not an integer"
+    if not SQLITE_INTEGERS[0] <= article_id <= SQLITE_INTEGERS[1]:
+        return None, f"articleId {article_id} is beyond SQLite's 64-bit integers"
+    if not isinstance(version.get("contentHash"), str):
+        return None, "contentHash is missing or not a string"
+    if not isinstance(version.get("record"), dict):
+        return None, "record is missing or not an object"
+    return version, None
 
 
 def _is_environment_error(error: sqlite3.OperationalError) -> bool:
