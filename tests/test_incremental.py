@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
+from export_fixtures import run_export
 from harness import PROJECT_ROOT, crawl_command, run_crawl, signal_after
 from sasscrawl.health import EXIT_INTERRUPTED
 from sasscrawl_replica import ReplicaServer, build_site
@@ -383,6 +387,7 @@ class Refreshes:
     changed: int
     removed: int
     added: int
+    data_dir: Path
 
 
 @pytest.fixture(scope="module")
@@ -402,7 +407,8 @@ def refreshes(tmp_path_factory):
                 site.change_article(changed)
                 site.remove_article(removed)
                 added = site.add_article().id
-    return Refreshes(records[0], runs, summaries, records[1], versions, versions_bytes, changed, removed, added)
+    return Refreshes(records[0], runs, summaries, records[1], versions, versions_bytes, changed, removed, added,
+                     data_dir)
 
 
 class TestRefreshes:
@@ -431,6 +437,18 @@ class TestRefreshes:
         # The summary's counts stay as they were: the removed article answered 404 again in the third run.
         assert refreshes.summaries[1]["articles"]["changed"] == 1
         assert refreshes.summaries[2]["articles"]["gone"] == 1
+
+    def test_the_sqlite_export_holds_the_superseded_version_with_its_old_text(self, refreshes, tmp_path):
+        exported = run_export(refreshes.data_dir, "--format", "sqlite", "-o", str(tmp_path))
+        assert exported.returncode == 0, exported.stderr[-3000:]
+        with closing(sqlite3.connect(tmp_path / "articles.sqlite")) as database:
+            rows = database.execute("SELECT articleId, contentHash, record FROM versions").fetchall()
+            [current] = database.execute("SELECT articleBody FROM articles WHERE articleId = ?",
+                                         (refreshes.changed,)).fetchone()
+        old = refreshes.first[refreshes.changed]
+        assert [(article_id, content_hash, json.loads(record)["articleBody"]) for article_id, content_hash, record in rows] \
+            == [(refreshes.changed, old["contentHash"], old["articleBody"])]
+        assert current == refreshes.second[refreshes.changed]["articleBody"] != old["articleBody"]
 
     def test_an_unchanged_refresh_keeps_no_version(self, refreshes):
         assert refreshes.versions_bytes[2] == refreshes.versions_bytes[1]
