@@ -1,4 +1,5 @@
-"""The end of each crawl: the card and its Parquet always, the EXPORTS formats when asked; a bad EXPORTS refuses."""
+"""The end of each crawl: the card and its Parquet, the EXPORTS formats when asked, none rewritten by a run that changed
+nothing; a bad EXPORTS refuses."""
 
 from __future__ import annotations
 
@@ -23,6 +24,22 @@ def test_exports_writes_the_formats_it_names(exports_crawl):
     assert sorted(path.name for path in (result.data_dir / "exports").iterdir()) == \
         ["articles.csv", "articles.parquet", "articles.sqlite", "metadata.json"]
     assert not [path for path in result.data_dir.rglob("*.tmp")]
+
+
+def test_a_run_that_changed_no_article_leaves_the_card_and_exports_alone_unless_a_file_is_missing(clean_crawl,
+                                                                                                   tmp_path):
+    data_dir = clean_crawl.copy_data_dir(tmp_path / "data")
+    written = {path: path.stat().st_mtime_ns for path in (data_dir / "README.md", data_dir / "exports/articles.parquet")}
+    rerun = run_crawl(clean_crawl.server.start_url, data_dir)
+    assert rerun.returncode == 0, rerun.log[-3000:]
+    assert "Dataset card and exports left as they are: no article changed since they were written" in rerun.log
+    assert {path: path.stat().st_mtime_ns for path in written} == written
+    assert rerun.stat("sasscrawl/exports/files") == 0
+    # A format newly named in EXPORTS has no file yet: the run writes them all.
+    with_csv = run_crawl(clean_crawl.server.start_url, data_dir, settings={"EXPORTS": "csv"})
+    assert with_csv.returncode == 0, with_csv.log[-3000:]
+    assert (data_dir / "exports/articles.csv").is_file() and with_csv.stat("sasscrawl/exports/files") == 3
+    assert all(path.stat().st_mtime_ns != mtime for path, mtime in written.items())
 
 
 def test_a_bad_export_format_refuses_the_run(clean_crawl, tmp_path):

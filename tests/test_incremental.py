@@ -446,9 +446,15 @@ class TestRefreshes:
             [current] = database.execute("SELECT articleBody FROM articles WHERE articleId = ?",
                                          (refreshes.changed,)).fetchone()
         old = refreshes.first[refreshes.changed]
-        assert [(article_id, content_hash, json.loads(record)["articleBody"]) for article_id, content_hash, record in rows] \
-            == [(refreshes.changed, old["contentHash"], old["articleBody"])]
+        versions = [(article_id, content_hash, json.loads(record)["articleBody"])
+                    for article_id, content_hash, record in rows]
+        assert versions == [(refreshes.changed, old["contentHash"], old["articleBody"])]
         assert current == refreshes.second[refreshes.changed]["articleBody"] != old["articleBody"]
+
+    def test_the_dataset_card_and_parquet_are_written_again_by_the_runs_that_changed_articles_only(self, refreshes):
+        written = ["Dataset card and exports written in" in run.log for run in refreshes.runs]
+        assert written == [True, True, False]
+        assert "Dataset card and exports left as they are" in refreshes.runs[2].log
 
     def test_an_unchanged_refresh_keeps_no_version(self, refreshes):
         assert refreshes.versions_bytes[2] == refreshes.versions_bytes[1]

@@ -22,6 +22,8 @@ from collections.abc import Iterable
 os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 
 FORMATS = ("parquet", "sqlite", "csv")
+FILES = {"parquet": ("articles.parquet",), "sqlite": ("articles.sqlite", "metadata.json"), "csv": ("articles.csv",)}
+"""What each format writes in its folder (the SQLite database and its Datasette metadata)."""
 
 
 def parse_formats(values: Iterable[str]) -> tuple[str, ...]:

@@ -16,10 +16,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sasscrawl import files
+from sasscrawl.exports import FILES
 from sasscrawl.exports.parquet import place
 from sasscrawl.schemas import ARTICLE_SCHEMA
 
-FILE = "articles.csv"
+FILE, = FILES["csv"]
 LIST_SEPARATOR = "; "
 
 

@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit
 
 from sasscrawl import files
 from sasscrawl.arguments import DEFAULT_START_URL
-from sasscrawl.exports import card, csv, parquet, sqlite
+from sasscrawl.exports import FILES, card, csv, parquet, sqlite
 from sasscrawl.store.layout import DATASET_CARD, EXPORTS_FOLDER, VERSIONS_FILE
 
 
@@ -101,6 +101,3 @@ def write_dataset(data_dir: str | os.PathLike, lines: Iterable[str], formats: It
     files.replace_file(data_dir, DATASET_CARD, text.encode("utf-8"))
     return [*written, data_dir / DATASET_CARD]
 
-
-FILES = {"parquet": (parquet.FILE,), "sqlite": (sqlite.FILE, sqlite.METADATA_FILE), "csv": (csv.FILE,)}
-"""What each format writes in its folder."""

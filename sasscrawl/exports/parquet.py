@@ -19,9 +19,10 @@ import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
 from sasscrawl import files
+from sasscrawl.exports import FILES
 from sasscrawl.exports.arrow import arrow_schema
 
-FILE = "articles.parquet"
+FILE, = FILES["parquet"]
 
 
 def place(folder: str | None, name: str) -> str:

@@ -25,13 +25,13 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 from sasscrawl import files
+from sasscrawl.exports import FILES
 from sasscrawl.exports.parquet import place
 from sasscrawl.schemas import ARTICLE_SCHEMA
 
 logger = logging.getLogger(__name__)
 
-FILE = "articles.sqlite"
-METADATA_FILE = "metadata.json"
+FILE, METADATA_FILE = FILES["sqlite"]
 DATABASE = FILE.rsplit(".", 1)[0]
 """The name Datasette gives the database: the file's name without its suffix."""
 FTS_TABLE = "articles_fts"

@@ -10,6 +10,12 @@ run just wrote, and only in a run that held the folder and was not interrupted a
 did not fail: an interrupted run stops promptly and the next one writes the card; after a failed
 write the disk is suspect. A failure to write the exports is the data folder's failure (exit 3),
 reported once as ``sasscrawl/store_error``; what was saved is untouched.
+
+A run that changed no article (an unchanged site, a rerun that only retried failing pages) leaves
+the card and the exports as they are, as long as every file ``EXPORTS`` names is there: they
+already hold what the journal holds, and a scheduled run on a quiet day stays cheap (pyarrow is not
+even loaded). The state file keeps the journal's change count at the last writing
+(``DATASET_WRITTEN``); the card's "last crawl" is therefore the last crawl that changed the dataset.
 """
 
 from __future__ import annotations
@@ -20,13 +26,16 @@ import time
 from scrapy import signals
 from scrapy.exceptions import CloseSpider
 
-from sasscrawl.exports import parse_formats
+from sasscrawl.exports import FILES, parse_formats
 from sasscrawl.extensions.data_folder import RunDataFolder
 from sasscrawl.health import SETTING_ERROR
 from sasscrawl.store import StoreError
+from sasscrawl.store.layout import DATASET_CARD, EXPORTS_FOLDER
 
 logger = logging.getLogger(__name__)
 
+DATASET_WRITTEN = "dataset_written_at_changes"
+"""State counter: the journal's change count, plus one (0: never), when a crawl last wrote the card and exports."""
 SHUTDOWN = "shutdown"
 """Scrapy's finish reason when SIGTERM or SIGINT stopped the run."""
 
@@ -58,10 +67,14 @@ class DatasetExport:
         stats = self.crawler.stats.get_stats()
         if self.setting_error or data_folder.store is None or not data_folder.healthy or reason == SHUTDOWN:
             return
+        store = data_folder.store
+        written_at = store.export.changes + 1
+        if store.state.counter(DATASET_WRITTEN) == written_at and self._files_present(store.data_dir):
+            logger.info("Dataset card and exports left as they are: no article changed since they were written")
+            return
         from sasscrawl.exports.dataset import write_dataset  # pyarrow is loaded here, at the end, not at start-up
 
         started = time.monotonic()
-        store = data_folder.store
         try:
             written = write_dataset(store.data_dir, store.journal.lines(), self.formats,
                                     crawl_started=stats.get("start_time"))
@@ -70,6 +83,18 @@ class DatasetExport:
                                           f"({error.strerror or error}); the saved articles are untouched"),
                                stop=False)
             return
+        try:
+            with store.state.transaction():
+                store.state.set_counter(DATASET_WRITTEN, written_at)
+        except StoreError as error:  # the files are whole; the next run writes them again
+            data_folder.failed(error, stop=False)
+            return
         self.crawler.stats.set_value("sasscrawl/exports/files", len(written))
         logger.info("Dataset card and exports written in %.1f s: %s", time.monotonic() - started,
                     ", ".join(str(path.relative_to(store.data_dir)) for path in written))
+
+    def _files_present(self, data_dir) -> bool:
+        """The card, its Parquet file and every file of the ``EXPORTS`` formats are in the data folder."""
+        names = {name for fmt in ("parquet", *self.formats) for name in FILES[fmt]}
+        return (data_dir / DATASET_CARD).is_file() and all((data_dir / EXPORTS_FOLDER / name).is_file()
+                                                           for name in names)

@@ -47,6 +47,11 @@ class JsonlExport:
         self._snapshot_changes = state.counter(SNAPSHOT_CHANGES)
 
     @property
+    def changes(self) -> int:
+        """Articles written to the journal since the state file began: it grows with every change to the dataset."""
+        return self._changes
+
+    @property
     def behind(self) -> bool:
         """The journal holds changes the file does not, or there is no file."""
         return self._changes != self._snapshot_changes or not self.path.exists()
