@@ -174,7 +174,12 @@ class WarcCaptureMiddleware:
 
 
 def warcinfo(settings, spider) -> dict[str, str]:
-    """What each WARC file's ``warcinfo`` record says about the crawl that wrote it (empty fields are left out)."""
+    """What each WARC file's ``warcinfo`` record says about the crawl that wrote it (empty fields are left out).
+
+    ``isPartOf`` defaults to the section the crawl was given, by its folder's id and URL
+    (``Section 103002 of en.sass.cn (http://en.sass.cn/103002/)``): the site names its sections
+    nowhere a crawl reads, and the spider's name is the same whatever section ``start_url`` names.
+    """
     section = spider.section
     return {
         "software": f"sasscrawl/{_version('sasscrawl')} (Scrapy {_version('scrapy')}, warcio {_version('warcio')})",
@@ -182,7 +187,7 @@ def warcinfo(settings, spider) -> dict[str, str]:
         "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
         "operator": settings.get("WARC_OPERATOR"),
         "isPartOf": settings.get("WARC_IS_PART_OF")
-        or f"{spider.name.capitalize()} section of {section.netloc} ({section.root}{section.folder.lstrip('/')})",
+        or f"Section {section.id} of {section.netloc} ({section.root}{section.folder.lstrip('/')})",
     }
 
 

@@ -76,7 +76,7 @@ RENDER_SITE = True
 WARC_OPERATOR = ""
 """Who runs the crawl (a name and a way to reach them), for each WARC file's warcinfo record (left out when empty)."""
 WARC_IS_PART_OF = ""
-"""The collection the WARC files belong to, for their warcinfo ``isPartOf`` (default: the section's name and URL)."""
+"""The collection the WARC files belong to, for their warcinfo ``isPartOf`` (default: the section's id and URL)."""
 
 DOWNLOADER_MIDDLEWARES = {
     "sasscrawl.middlewares.SectionScopeMiddleware": 50,

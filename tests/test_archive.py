@@ -8,13 +8,17 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
+from scrapy.settings import Settings
 from warcio.archiveiterator import ArchiveIterator
 
 from harness import PROJECT_ROOT, run_crawl
 from sasscrawl.archive import write_index
+from sasscrawl.middlewares import warcinfo
+from sasscrawl.section import Section
 from sasscrawl import archive, settings
 from sasscrawl.pages.document import Document
 from sasscrawl_replica import ReplicaServer, build_site
@@ -319,9 +323,17 @@ def test_warcinfo_names_the_software_user_agent_robots_policy_operator_and_colle
     assert fields["http-header-user-agent"] == settings.USER_AGENT
     assert fields["robots"] == "obey"
     assert fields["operator"] == OPERATOR
-    assert fields["isPartOf"] == f"Commentary section of {urlsplit(server.origin).netloc} ({server.origin}/103002/)"
+    assert fields["isPartOf"] == f"Section 103002 of {urlsplit(server.origin).netloc} ({server.origin}/103002/)"
     assert fields["format"] == "WARC File Format 1.1"
     assert fields["conformsTo"] == "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
+
+
+def test_warcinfo_names_by_default_the_section_crawled_whatever_the_spider():
+    spider = SimpleNamespace(name="commentary", section=Section.from_start_url("http://en.sass.cn/103005/default.aspx"))
+    fields = warcinfo(Settings({"WARC_IS_PART_OF": ""}), spider)
+    assert fields["isPartOf"] == "Section 103005 of en.sass.cn (http://en.sass.cn/103005/)"
+    fields = warcinfo(Settings({"WARC_IS_PART_OF": "SASS web archive"}), spider)
+    assert fields["isPartOf"] == "SASS web archive"
 
 
 def test_warcinfo_leaves_out_an_operator_not_set(archived_twice):
