@@ -34,7 +34,7 @@ _FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_MODE = 0o666  # the user's umask decides, as for any file they create
 _NAME_BYTES_KEPT = 200  # of the target's name in a temporary name: it stays under the 255-byte limit
-_TEMPORARY = re.compile(rb"\..*\.[0-9a-f]{16}\.tmp", re.DOTALL)
+_TEMPORARY = re.compile(rb"\.(?P<target>.*)\.[0-9a-f]{16}\.tmp", re.DOTALL)
 
 
 class WriteRefused(OSError):
@@ -173,12 +173,14 @@ def refuse_links(root: str | os.PathLike, names: Iterable[str]) -> None:
             raise _refusal(path, errno.ELOOP)
 
 
-def remove_leftovers(root: str | os.PathLike, folder: str | None = None) -> int:
+def remove_leftovers(root: str | os.PathLike, folder: str | None = None, targets: Iterable[str] | None = None) -> int:
     """Remove the temporary files a kill left in ``root`` (or its ``folder``); how many. A missing folder has none.
 
     Only for folders whose every file sasscrawl names: elsewhere (the image mirror) a
-    file may carry a temporary-looking name of its own.
+    file may carry a temporary-looking name of its own. In a folder shared with other
+    files, ``targets`` names the files sasscrawl writes there: only their temporaries go.
     """
+    kept = None if targets is None else {os.fsencode(target)[:_NAME_BYTES_KEPT] for target in targets}
     try:
         fd = _open_folders(Path(root), _parts(folder) if folder else [], create=False)
     except FileNotFoundError:
@@ -186,7 +188,7 @@ def remove_leftovers(root: str | os.PathLike, folder: str | None = None) -> int:
     removed = 0
     try:
         for name in os.listdir(fd):
-            if _TEMPORARY.fullmatch(os.fsencode(name)):
+            if (temporary := _TEMPORARY.fullmatch(os.fsencode(name))) and (kept is None or temporary["target"] in kept):
                 with suppress(OSError):  # unlink removes a link itself; a folder of that name stays
                     os.unlink(name, dir_fd=fd)
                     removed += 1

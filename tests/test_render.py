@@ -263,6 +263,27 @@ def test_a_linked_site_folder_is_refused(archived_crawl, tmp_path):
     assert not any((tmp_path / "elsewhere").iterdir())
 
 
+def test_render_clears_what_a_kill_left_only_in_the_files_it_writes(tmp_path):
+    """-o may name a folder of the user's: a file of theirs named like a temporary one stays."""
+    url = "http://en.sass.cn/103002/1.aspx"
+    page = (b"<?xml version='1.0'?><html><head><meta id='1'/></head><body><div><h1>Kept</h1>"
+            b"<h4>2025-01-01 12:00</h4><p><![CDATA[<p>Body.</p>]]></p></div></body></html>")
+    write_pages(tmp_path / "data" / "warc", {url: ("text/xml", page)})
+    out = tmp_path / "home"
+    page_folder = (out / page_file(url)).parent
+    page_folder.mkdir(parents=True)
+    (out / "notes").mkdir()
+    left = [out / ".index.html.0123456789abcdef.tmp", out / ".manifest.json.0123456789abcdef.tmp",
+            page_folder / ".1.aspx.html.0123456789abcdef.tmp"]
+    users = [out / ".bashrc.0123456789abcdef.tmp", out / "notes" / ".draft.0123456789abcdef.tmp"]
+    for path in left + users:
+        path.write_text("")
+    report = render_site(tmp_path / "data" / "warc", tmp_path / "data", out)
+    assert report.written == 1
+    assert [path for path in left if path.exists()] == []
+    assert [path for path in users if path.exists()] == users
+
+
 def test_a_page_keeps_nothing_that_runs_or_leads_back_to_the_site(tmp_path):
     """Scripts, handlers, javascript: links, <base> and a refresh go; one charset, UTF-8, as the file is written."""
     stylesheet = b"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">

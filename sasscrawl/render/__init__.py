@@ -52,7 +52,7 @@ from sasscrawl.pages.article import ArticlePage, NotAnArticle
 from sasscrawl.pages.document import Document
 from sasscrawl.pages.urls import safe_http_url
 from sasscrawl.render.layout import add_banner, builtin_article
-from sasscrawl.render.names import asset_file, page_file
+from sasscrawl.render.names import ASSETS_FOLDER, SCHEMES, asset_file, page_file
 from sasscrawl.render.transform import ArchiveStylesheets
 from sasscrawl.section import normal_url
 
@@ -135,9 +135,7 @@ class _Site:
         return None if capture is None else read_payload(capture)
 
     def render(self) -> None:
-        for folder, _, _ in os.walk(self.out_dir):  # what a kill left of a write: every name here is sasscrawl's
-            relative = os.path.relpath(folder, self.out_dir)
-            files.remove_leftovers(self.out_dir, None if relative == "." else relative)
+        self._remove_leftovers()
         digests: dict[str, str] = {}
         for key, capture in sorted(self.captures.items()):
             if capture.content_type is not None and not _PAGE_TYPES.search(capture.content_type):
@@ -163,6 +161,15 @@ class _Site:
                     "%d files copied from the archive, %d failed", self.out_dir, self.report.pages,
                     self.report.written, self.report.unchanged, self.report.builtin_layout, self.report.assets,
                     self.report.failed)
+
+    def _remove_leftovers(self) -> None:
+        """What a kill left of a write: in the page and asset trees, whose every name is sasscrawl's, and
+        at the top only the temporaries of ``index.html`` and the manifest (``-o`` may name a folder of
+        the user's, whose own files may look like temporaries)."""
+        files.remove_leftovers(self.out_dir, targets=(INDEX_FILE, MANIFEST_FILE))
+        for tree in (*SCHEMES, ASSETS_FOLDER):
+            for folder, _, _ in os.walk(self.out_dir / tree):
+                files.remove_leftovers(self.out_dir, os.path.relpath(folder, self.out_dir))
 
     # --- the manifest: what each file was made from ---------------------------------------------
 

@@ -34,6 +34,8 @@ from urllib.parse import urlsplit
 from sasscrawl.section import normal_url
 
 ASSETS_FOLDER = "assets"
+SCHEMES = ("http", "https")
+"""The top folders of the pages' files: one per scheme."""
 PAGE_SUFFIX = ".html"
 MAX_NAME_BYTES = 150
 _KEPT = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=")
@@ -65,7 +67,7 @@ def _bounded(name: str) -> str:
 
 def _file(url: str, suffix: str) -> list[str]:
     parts = urlsplit(normal_url(url))
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in SCHEMES or not parts.netloc:
         raise ValueError(f"not an http(s) URL: {url!r}")
     *folders, last = parts.path.split("/")[1:] or [""]
     stem, dot, extension = last.rpartition(".")
