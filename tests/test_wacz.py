@@ -14,6 +14,7 @@ import pytest
 
 from harness import PROJECT_ROOT
 from sasscrawl import archive
+from sasscrawl.store.lock import DataDirLock
 
 
 def wacz(data_dir: Path, *options: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -73,17 +74,52 @@ def test_without_py_wacz_it_exits_2_naming_the_extra(archived_twice, tmp_path):
     assert not (tmp_path / "out.wacz").exists()
 
 
+def archive_copy(archived_twice, data_dir: Path) -> Path:
+    """A data folder holding a copy of the archive, for a test that changes it or locks it."""
+    shutil.copytree(archived_twice.warc_dir, data_dir / "warc")
+    return data_dir
+
+
 def test_a_warc_file_cut_by_a_kill_is_packaged_up_to_its_last_whole_record(archived_twice, tmp_path):
-    warc_dir = tmp_path / "warc"
-    shutil.copytree(archived_twice.warc_dir, warc_dir)
-    cut = warc_dir / archived_twice.second_warcs[-1].name
+    data_dir = archive_copy(archived_twice, tmp_path / "data")
+    cut = data_dir / "warc" / archived_twice.second_warcs[-1].name
     cut.write_bytes(cut.read_bytes()[:-100])
-    output = tmp_path / "cut.wacz"
-    done = wacz(tmp_path, "-o", str(output), "--warc-dir", str(warc_dir))
+    output = tmp_path / "out" / "cut.wacz"
+    output.parent.mkdir()
+    done = wacz(data_dir, "-o", str(output))
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"WARC file {cut.name} ends in a cut record: packaged up to its last whole record" in done.stderr
+    assert list(output.parent.iterdir()) == [output]  # the copy of the cut file was made elsewhere, and is gone
     check = subprocess.run([Path(sys.executable).parent / "wacz", "validate", "-f", str(output)],
                            capture_output=True, text=True, timeout=300)
     assert check.returncode == 0, check.stdout + check.stderr
     packaged = zipfile.ZipFile(output).read(f"archive/{cut.name}")
     assert len(packaged) == archive.intact_length(cut) < cut.stat().st_size
+
+
+def test_it_waits_for_no_crawl_a_data_folder_in_use_is_refused(archived_twice, tmp_path):
+    """A crawl holds the data folder's lock while it appends to a WARC file: packaging then would read a cut record."""
+    data_dir = archive_copy(archived_twice, tmp_path / "data")
+    lock = DataDirLock(data_dir)
+    try:
+        done = wacz(data_dir, "-o", str(tmp_path / "out.wacz"))
+    finally:
+        lock.release()
+    assert done.returncode == 3, done.stderr[-3000:]
+    assert "Not packaged: another crawl is using DATA_DIR" in done.stderr and "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == [data_dir]
+
+
+def test_an_output_naming_a_folder_is_refused_before_any_work(archived_twice, tmp_path):
+    (tmp_path / "folder.wacz").mkdir()
+    done = wacz(archived_twice.first.data_dir, "-o", str(tmp_path / "folder.wacz"))
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert f"{tmp_path / 'folder.wacz'} is a folder" in done.stderr and "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == [tmp_path / "folder.wacz"] and not any((tmp_path / "folder.wacz").iterdir())
+
+
+def test_a_folder_it_cannot_write_in_costs_one_line_and_exit_3(archived_twice):
+    """sysfs refuses a new file even to root, whom permission bits do not stop."""
+    done = wacz(archived_twice.first.data_dir, "-o", "/sys/sasscrawl.wacz")
+    assert done.returncode == 3, done.stderr[-3000:]
+    assert "Not packaged into /sys/sasscrawl.wacz: " in done.stderr and "Traceback" not in done.stderr
