@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from sasscrawl.middlewares import WARC_CLOSE_FAILED, WARC_FAILED
+
 EXIT_OK = 0
 EXIT_BROKEN = 1
 EXIT_USAGE = 2
@@ -28,6 +30,8 @@ MONITORS_RAN = "sasscrawl/monitors/ran"
 MONITORS_FAILED = "sasscrawl/monitors/failed"
 SETTING_ERROR = "sasscrawl/setting_error"
 """A setting the run cannot work with (an alert action missing its settings): refused like a bad argument."""
+RENDER_ERROR = "sasscrawl/render/error"
+"""Why the offline mirror could not be refreshed at the end of the run (its folder could not be written)."""
 
 
 def articles_problem(stats: dict) -> str | None:
@@ -122,9 +126,25 @@ def start_problems(stats: dict) -> list[str]:
 
 
 def archive_problem(stats: dict) -> str | None:
-    """Responses that reached the crawl but not the WARC archive: the archive has holes."""
-    if failed := stats.get("sasscrawl/warc/failed", 0):
-        return f"{failed} responses could not be written to the WARC archive"
+    """Responses that reached the crawl but not the WARC archive, or an archive that could not be finished
+    (its last file or its index): the archive has holes."""
+    problems = []
+    if failed := stats.get(WARC_FAILED, 0):
+        problems.append(f"{failed} responses could not be written to the WARC archive")
+    if stats.get(WARC_CLOSE_FAILED):
+        problems.append("the WARC archive could not be finished (its last file or its index)")
+    return "; ".join(problems) or None
+
+
+def mirror_problem(stats: dict) -> str | None:
+    """The offline mirror could not be refreshed: its folder could not be written.
+
+    A broken run (1), as an archive with holes is, not a data folder failure (3): the run's records
+    and archive are saved. A page of the mirror that could not be rendered is not a run problem: the
+    rest of the mirror is refreshed, and the run summary counts it (``mirror.failed``).
+    """
+    if error := stats.get(RENDER_ERROR):
+        return f"the offline mirror could not be refreshed: {error}"
     return None
 
 
@@ -137,7 +157,7 @@ def run_problems(stats: dict, failed_pages_max_share: float, stale_after_days: f
     if stats.get(MONITORS_RAN):
         return [f"monitor failed: {failure}" for failure in stats.get(MONITORS_FAILED, ())]
     checks = (interrupted_problem(stats), articles_problem(stats), failed_pages_problem(stats, failed_pages_max_share),
-              stale_problem(stats, stale_after_days), archive_problem(stats))
+              stale_problem(stats, stale_after_days), archive_problem(stats), mirror_problem(stats))
     return start_problems(stats) + [problem for problem in checks if problem]
 
 

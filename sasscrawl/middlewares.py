@@ -22,6 +22,8 @@ Splash's rendering request goes to the ``SPLASH_URL`` the user set; the page it
 renders was checked on its way in.
 """
 
+from __future__ import annotations
+
 import logging
 from datetime import datetime, timezone
 
@@ -87,6 +89,13 @@ class SectionScopeMiddleware:
         return None
 
 
+WARC_RECORDS = "sasscrawl/warc/records"
+"""The count of WARC records this run wrote (two per response: the request and the response or revisit)."""
+WARC_FAILED = "sasscrawl/warc/failed"
+"""The count of responses that could not be written to the archive: holes in it."""
+WARC_CLOSE_FAILED = "sasscrawl/warc/close_failed"
+"""Set when the archive could not be finished: its last WARC file not flushed and closed, or its index not written."""
+
 CAPTURED_AT = "sasscrawl_captured_at"
 """``response.meta`` key: when the response was received (an aware UTC datetime), set by :class:`WarcCaptureMiddleware`."""
 
@@ -112,11 +121,18 @@ class WarcCaptureMiddleware:
     def __init__(self, crawler):
         self.crawler = crawler
         self.archive = None
+        self.archive_closed = False
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
+
+    @classmethod
+    def of(cls, crawler) -> WarcCaptureMiddleware | None:
+        """The crawl's instance, among the downloader's middlewares; None where DOWNLOADER_MIDDLEWARES leaves it out."""
+        return next((middleware for middleware in crawler.engine.downloader.middleware.middlewares
+                     if isinstance(middleware, cls)), None)
 
     def _open_archive(self):
         """This run's archive, opened at its first response once the run holds its data folder.
@@ -150,10 +166,10 @@ class WarcCaptureMiddleware:
                 moment=moment,
             )
         except OSError as error:
-            stats.inc_value("sasscrawl/warc/failed")
+            stats.inc_value(WARC_FAILED)
             logger.error("Could not archive %s: %s", request.url, error.strerror or error)
         else:
-            stats.inc_value("sasscrawl/warc/records", 2)
+            stats.inc_value(WARC_RECORDS, 2)
             if revisit:
                 stats.inc_value("sasscrawl/warc/revisits")
             if len(response.body) > self.archive.max_record_size:
@@ -162,15 +178,26 @@ class WarcCaptureMiddleware:
                                self.archive.max_record_size, len(response.body))
         return response
 
+    def close_archive(self) -> bool:
+        """Close and index this run's archive, once; whether it holds records of this run and is whole.
+
+        :class:`sasscrawl.extensions.close_archive.CloseArchive` calls it before the monitors judge
+        the run, so that a failure here is part of the verdict; ``spider_closed`` calls it again (then
+        it only answers), which closes the archive of a crawl whose EXTENSIONS leave that out.
+        """
+        stats = self.crawler.stats
+        if self.archive is not None and not self.archive_closed:
+            self.archive_closed = True
+            try:
+                self.archive.close()
+            except OSError as error:
+                stats.inc_value(WARC_CLOSE_FAILED)
+                logger.error("Could not finish the WARC archive in %s/%s (its last file or %s): %s",
+                             self.crawler.settings["DATA_DIR"], WARC_FOLDER, INDEX_FILE, error.strerror or error)
+        return bool(stats.get_value(WARC_RECORDS)) and not stats.get_value(WARC_CLOSE_FAILED)
+
     def spider_closed(self, spider):
-        if self.archive is None:
-            return
-        try:
-            self.archive.close()
-        except OSError as error:
-            self.crawler.stats.inc_value("sasscrawl/warc/close_failed")
-            logger.error("Could not finish the WARC archive in %s/%s (its last file or %s): %s",
-                         self.crawler.settings["DATA_DIR"], WARC_FOLDER, INDEX_FILE, error.strerror or error)
+        self.close_archive()
 
 
 def warcinfo(settings, spider) -> dict[str, str]:

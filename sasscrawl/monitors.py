@@ -37,7 +37,8 @@ from spidermon.core.actions import Action
 from spidermon.exceptions import NotConfigured
 
 from sasscrawl.health import (MONITORS_FAILED, MONITORS_RAN, SETTING_ERROR, archive_problem, articles_problem,
-                              failed_pages_problem, interrupted_problem, stale_problem, start_problems)
+                              failed_pages_problem, interrupted_problem, mirror_problem, stale_problem,
+                              start_problems)
 
 logger = logging.getLogger(__name__)
 
@@ -70,9 +71,14 @@ class CrawlResultsMonitor(Monitor):
         if problem := stale_problem(self.data.stats, self.data.crawler.settings.getfloat("STALE_AFTER_DAYS")):
             self.fail(problem)
 
-    @monitors.name("Every response archived (with -a archive=warc)")
+    @monitors.name("WARC archive whole: every response archived, the archive finished (with -a archive=warc)")
     def test_archive_complete(self):
         if problem := archive_problem(self.data.stats):
+            self.fail(problem)
+
+    @monitors.name("Offline mirror refreshed (RENDER_SITE)")
+    def test_mirror_refreshed(self):
+        if problem := mirror_problem(self.data.stats):
             self.fail(problem)
 
 

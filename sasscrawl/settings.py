@@ -119,14 +119,14 @@ EXTENSIONS = {
     "sasscrawl.extensions.error_count.UnexpectedErrorCount": 0,
     # The dataset card and EXPORTS at the end of the run: connected before the data folder, it writes while the run holds it.
     "sasscrawl.extensions.dataset.DatasetExport": 40,
+    # Closes the WARC archive and refreshes the offline mirror while the run holds the data folder, before the monitors.
+    "sasscrawl.extensions.close_archive.CloseArchive": 45,
     # Opens the data folder for the spider and the pipelines; closes it before the monitors judge the run.
     "sasscrawl.extensions.data_folder.RunDataFolder": 50,
     # The monitors judge the run before the summary reports it: lower numbers are connected first.
     "spidermon.contrib.scrapy.extensions.Spidermon": 100,
     "sasscrawl.extensions.summary.RunSummary": 900,
     "sasscrawl.extensions.progress.Progress": 900,
-    # Renders once the archive is closed, whatever its number here (see the extension).
-    "sasscrawl.extensions.render_site.RenderSite": 900,
     # Last: the exit status it writes is the verdict the monitors and the summary reached.
     "sasscrawl.extensions.metrics.RunMetrics": 950,
 }

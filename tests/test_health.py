@@ -158,6 +158,16 @@ def test_store_error_is_data_dir_failure():
     assert exit_status(stats, SHARE) == EXIT_DATA_DIR
 
 
+def test_an_archive_or_mirror_that_could_not_be_finished_is_broken_and_a_page_not_rendered_is_not():
+    """The records are saved: 1, not 3. One page of the mirror that would not render leaves the run healthy."""
+    for stats in ({**HEALTHY, "sasscrawl/warc/close_failed": 1},
+                  {**HEALTHY, "sasscrawl/render/error": "cannot write data/site: File exists"}):
+        assert exit_status(stats, SHARE) == EXIT_BROKEN and len(run_problems(stats, SHARE)) == 1
+    assert run_problems({**HEALTHY, "sasscrawl/render/error": "cannot write data/site: File exists"}, SHARE) == [
+        "the offline mirror could not be refreshed: cannot write data/site: File exists"]
+    assert exit_status({**HEALTHY, "sasscrawl/render/failed": 1}, SHARE) == EXIT_OK
+
+
 # --- across runs, through the real crawl ---------------------------------------------------------
 
 ARTICLE_PATH = re.compile(r"^/103002/(\d+)\.aspx$")

@@ -162,6 +162,30 @@ def test_an_archive_whose_newest_captures_are_revisits_renders_every_article_fro
         assert BUILTIN_CLASS not in page.read_text("utf-8")
 
 
+def test_the_run_summary_counts_the_mirror(archived_crawl):
+    result = archived_crawl.result
+    mirror = result.summary["mirror"]
+    assert mirror["pages"] == result.stat("sasscrawl/render/pages") > len(result.records)
+    assert mirror["written"] == mirror["pages"] + 1 and mirror["failed"] == 0  # the pages and the index
+
+
+def test_a_mirror_that_cannot_be_written_makes_the_run_broken(serve, tmp_path):
+    """A file where the mirror's folder goes: the monitors, the summary and the exit status all say so."""
+    server = serve(build_site(articles=3, seed=2, quirks=False))
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "site").write_text("not a folder")
+    result = run_crawl(server.start_url, data_dir, "archive=warc")
+    assert result.returncode == 1, result.log[-3000:]
+    assert "Traceback (most recent call last)" not in result.log and len(result.records) == 3
+    assert f"Offline mirror not refreshed in {data_dir / 'site'}: Not a directory" in result.log
+    summary = result.summary
+    assert summary["verdict"] == "broken" and summary["exitStatus"] == 1
+    assert summary["problems"] == ["monitor failed: Crawl results/Offline mirror refreshed (RENDER_SITE): the offline "
+                                   f"mirror could not be refreshed: cannot write {data_dir / 'site'}: Not a directory"]
+    assert (data_dir / "site").read_text() == "not a folder"
+
+
 def test_render_site_off_leaves_no_mirror(serve, tmp_path):
     server = serve(build_site(articles=3, seed=2, quirks=False))
     result = run_crawl(server.start_url, tmp_path / "data", "archive=warc", settings={"RENDER_SITE": "False"})

@@ -12,7 +12,11 @@ comes first). ``articleIds`` names the articles behind three of ``articles``' co
 sorted lists of ids: ``added`` (saved for the first time), ``changed`` (their text changed:
 the version replaced is in ``versions.jsonl``) and ``gone`` (answered 404/410 and were not
 known gone before: an article still gone on a later refresh is counted in ``articles.gone``
-again but not listed again), so that a run on an unchanged site lists nothing.
+again but not listed again), so that a run on an unchanged site lists nothing. ``mirror`` counts
+the offline mirror's refresh at the end of an archiving run (all 0 when there was none): its pages,
+those written and unchanged, in the built-in layout, the files copied from the archive, and
+``failed``, the pages that could not be rendered (each logged as a warning; a mirror that could
+not be written at all is a run problem instead, see :func:`sasscrawl.health.mirror_problem`).
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ logger = logging.getLogger(__name__)
 RUN_ID = "sasscrawl/run_id"
 LOGGED_CHRONIC_PAGES = 5
 """The log names this many chronic pages; the summary file lists them all."""
+MIRROR_COUNTS = {"pages": "pages", "written": "written", "unchanged": "unchanged", "builtinLayout": "builtin_layout",
+                 "assets": "assets", "failed": "failed"}
+"""The summary's ``mirror`` keys and the ``sasscrawl/render/*`` counts they report (see sasscrawl.render.RenderReport)."""
 
 
 def summarise(stats: dict, finish_reason: str, failed_pages_max_share: float, now: datetime,
@@ -43,6 +50,7 @@ def summarise(stats: dict, finish_reason: str, failed_pages_max_share: float, no
     articles = {name: stats.get(f"sasscrawl/articles/{name}", 0) for name in ARTICLE_OUTCOMES}
     images = {name: stats.get(f"sasscrawl/images/{name}", 0) for name in ("downloaded", "cached", "failed", "bytes")}
     snapshots = {name: stats.get(f"sasscrawl/snapshots/{name}", 0) for name in ("rendered", "failed")}
+    mirror = {key: stats.get(f"sasscrawl/render/{name}", 0) for key, name in MIRROR_COUNTS.items()}
     problems = run_problems(stats, failed_pages_max_share, stale_after_days)
     status = exit_status(stats, failed_pages_max_share, stale_after_days)
     alerts = {"sent": stats.get("sasscrawl/alerts/sent", 0), "failed": stats.get("sasscrawl/alerts/failed", 0),
@@ -55,6 +63,7 @@ def summarise(stats: dict, finish_reason: str, failed_pages_max_share: float, no
         "articles": articles,
         "images": images,
         "snapshots": snapshots,
+        "mirror": mirror,
         "requests": stats.get("downloader/request_count", 0),
         "responses": stats.get("downloader/response_count", 0),
         "pagesFailed": stats.get("sasscrawl/pages/failed", 0),
