@@ -89,7 +89,7 @@ class _WaczFailed(Exception):
 
 
 def _package(wacz_main, warc_dir: Path, output: Path) -> int:
-    """Write ``output`` from the WARC files in ``warc_dir``; the exit status. Raises OSError when a file cannot be written."""
+    """Write ``output`` from the WARC files in ``warc_dir``; the exit status. OSError: a file could not be written."""
     from sasscrawl.archive import intact_length, pages_list  # warcio: not for every scrapy command's start
 
     with tempfile.TemporaryDirectory(prefix="sasscrawl-wacz-") as work:

@@ -41,7 +41,7 @@ LOGGED_CHRONIC_PAGES = 5
 """The log names this many chronic pages; the summary file lists them all."""
 MIRROR_COUNTS = {"pages": "pages", "written": "written", "unchanged": "unchanged", "builtinLayout": "builtin_layout",
                  "assets": "assets", "failed": "failed"}
-"""The summary's ``mirror`` keys and the ``sasscrawl/render/*`` counts they report (see sasscrawl.render.RenderReport)."""
+"""The summary's ``mirror`` keys, each with the ``sasscrawl/render/*`` count it reports (see RenderReport)."""
 
 
 def summarise(stats: dict, finish_reason: str, failed_pages_max_share: float, now: datetime,
