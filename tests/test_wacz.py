@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -123,3 +124,22 @@ def test_a_folder_it_cannot_write_in_costs_one_line_and_exit_3(archived_twice):
     done = wacz(archived_twice.first.data_dir, "-o", "/sys/sasscrawl.wacz")
     assert done.returncode == 3, done.stderr[-3000:]
     assert "Not packaged into /sys/sasscrawl.wacz: " in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_disk_that_fills_while_a_cut_file_is_copied_costs_one_line_and_leaves_nothing(archived_twice, tmp_path):
+    """A file size limit (RLIMIT_FSIZE: EFBIG, as ENOSPC would) stops the copy of a cut WARC file in the work folder."""
+    data_dir = archive_copy(archived_twice, tmp_path / "data")
+    cut = data_dir / "warc" / archived_twice.second_warcs[-1].name
+    cut.write_bytes(cut.read_bytes()[:-100])
+    (tmp_path / "temp").mkdir()
+    (tmp_path / "out").mkdir()
+    limit = cut.stat().st_size // 2
+    done = subprocess.run(
+        [sys.executable, "-m", "scrapy", "wacz", "-s", f"DATA_DIR={data_dir}", "-o", str(tmp_path / "out" / "x.wacz")],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "TMPDIR": str(tmp_path / "temp")},
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+    assert done.returncode == 3, done.stderr[-3000:]
+    assert (f"Not packaged into {tmp_path / 'out' / 'x.wacz'}: cannot copy the whole records of {cut.name} into the "
+            "work folder") in done.stderr and "Traceback" not in done.stderr
+    assert list((tmp_path / "temp").iterdir()) == [] and list((tmp_path / "out").iterdir()) == []
