@@ -18,32 +18,23 @@ from pathlib import Path
 from sasscrawl import files
 from sasscrawl.exports import FILES
 from sasscrawl.exports.parquet import place
+from sasscrawl.exports.schema import resolve
 from sasscrawl.schemas import ARTICLE_SCHEMA
 
 FILE, = FILES["csv"]
 LIST_SEPARATOR = "; "
 
 
-def _resolve(node: dict) -> dict:
-    """The node itself, or its non-null branch, with a local $ref followed."""
-    if "$ref" in node:
-        return _resolve(ARTICLE_SCHEMA["$defs"][node["$ref"].rsplit("/", 1)[1]])
-    if "anyOf" in node:
-        (branch,) = [branch for branch in node["anyOf"] if branch.get("type") != "null"]
-        return _resolve(branch)
-    return node
-
-
 def _columns() -> list[tuple[str, Callable[[dict], object]]]:
     """(header, value of a record) for every column, in the JSON Schema's order."""
     columns = []
     for name, node in ARTICLE_SCHEMA["properties"].items():
-        node = _resolve(node)
+        node = resolve(node)
         if node.get("type") == "object":
             columns += [(f"{name}.{key}", lambda record, name=name, key=key: (record[name] or {}).get(key))
                         for key in node["properties"]]
-        elif node.get("type") == "array" and _resolve(node["items"]).get("type") == "object":
-            key = _resolve(node["items"])["required"][0]
+        elif node.get("type") == "array" and resolve(node["items"]).get("type") == "object":
+            key = resolve(node["items"])["required"][0]
             columns.append((name, lambda record, name=name, key=key:
                             LIST_SEPARATOR.join(item[key] or "" for item in record[name])))
         elif node.get("type") == "array":

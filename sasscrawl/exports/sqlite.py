@@ -27,6 +27,7 @@ from pathlib import Path
 from sasscrawl import files
 from sasscrawl.exports import FILES
 from sasscrawl.exports.parquet import place
+from sasscrawl.exports.schema import resolve
 from sasscrawl.schemas import ARTICLE_SCHEMA
 
 logger = logging.getLogger(__name__)
@@ -38,11 +39,11 @@ FTS_TABLE = "articles_fts"
 SEARCHED = ("headline", "description", "articleBody")
 ITEM_TABLES = ("authors", "figures", "images")
 """Lists of objects that get a table each, one row per item."""
-VERSION_COLUMNS = ("articleId", "contentHash", "dateDownloaded", "supersededAt", "record")
 
 
 def _sql_type(node: dict) -> str:
-    types = node.get("type", [])
+    """INTEGER for an integer (also through ``$ref``/``anyOf``: the ids that link articles), else TEXT."""
+    types = resolve(node).get("type", [])
     return "INTEGER" if "integer" in (types if isinstance(types, list) else [types]) else "TEXT"
 
 
