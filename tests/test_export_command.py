@@ -70,3 +70,20 @@ def test_an_output_that_cannot_be_written_leaves_the_earlier_files(data_dir, tmp
     assert "Not exported: cannot write" in done.stderr and "Traceback (most recent call last)" not in done.stderr
     assert {path.name: path.read_bytes() for path in (data_dir / "exports").iterdir()} == before
     assert (data_dir / "README.md").read_bytes() == card
+
+
+def test_a_file_that_cannot_be_put_in_place_leaves_every_file_as_it_was(data_dir):
+    """Every file is whole before the first is renamed: a folder standing where the last SQLite file goes (its
+    Datasette metadata) leaves the CSV, the database, the Parquet file and the card as they were, not half-replaced."""
+    assert run_export(data_dir).returncode == 0
+    (data_dir / "exports" / "metadata.json").unlink()
+    (data_dir / "exports" / "metadata.json").mkdir()
+    before = {path: path.stat().st_ino for path in [*(data_dir / "exports").iterdir(), data_dir / "README.md"]}
+
+    done = run_export(data_dir)
+
+    assert done.returncode == 3
+    assert "Not exported: cannot write" in done.stderr and "metadata.json" in done.stderr
+    assert "Traceback (most recent call last)" not in done.stderr
+    assert {path: path.stat().st_ino for path in before} == before
+    assert not list((data_dir / "exports").glob("*.tmp")) and not list(data_dir.glob("*.tmp"))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from pathlib import PurePosixPath
 
 # Arrow allocates from the system allocator in the processes that export. Its default, mimalloc, keeps
 # what was freed, and the choice is read when pyarrow loads, so it is made here, before any module of
@@ -36,3 +37,8 @@ def parse_formats(values: Iterable[str]) -> tuple[str, ...]:
         raise ValueError(f"unknown export format{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: "
                          f"choose from {', '.join(FORMATS)}")
     return tuple(name for name in FORMATS if name in given)
+
+
+def place(folder: str | None, name: str) -> str:
+    """``name`` in ``folder`` below an export's root (None: the root itself), as sasscrawl.files takes it."""
+    return str(PurePosixPath(folder, name)) if folder else name

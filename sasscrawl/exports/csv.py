@@ -16,8 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sasscrawl import files
-from sasscrawl.exports import FILES
-from sasscrawl.exports.parquet import place
+from sasscrawl.exports import FILES, place
 from sasscrawl.exports.schema import resolve
 from sasscrawl.schemas import ARTICLE_SCHEMA
 
@@ -48,12 +47,12 @@ COLUMNS = _columns()
 
 
 @contextmanager
-def csv_export(root: Path, folder: str | None) -> Iterator[Callable[[dict, str], None]]:
-    """``add(record, line)`` for each article; ``root/folder/articles.csv`` is replaced when the block ends."""
-    with files.replacing_file(root, place(folder, FILE)) as out:
-        text = io.TextIOWrapper(out, encoding="utf-8", newline="")
-        writer = csv.writer(text, lineterminator="\r\n")
-        writer.writerow(header for header, _ in COLUMNS)
-        yield lambda record, line: writer.writerow(value(record) for _, value in COLUMNS)
-        text.flush()
-        text.detach()  # the file stays open for replacing_file to flush and rename
+def csv_export(batch: files.FileBatch, root: Path, folder: str | None) -> Iterator[Callable[[dict, str], None]]:
+    """``add(record, line)`` for each article; ``root/folder/articles.csv`` is whole when the block ends, and
+    replaced when ``batch`` ends."""
+    text = io.TextIOWrapper(batch.stream(root, place(folder, FILE)), encoding="utf-8", newline="")
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(header for header, _ in COLUMNS)
+    yield lambda record, line: writer.writerow(value(record) for _, value in COLUMNS)
+    text.flush()
+    text.detach()  # the file stays open for the batch to flush and rename

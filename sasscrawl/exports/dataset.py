@@ -5,7 +5,11 @@ every writer, so an export of all three formats costs one read of the journal an
 flat (each writer streams). The dataset card (:mod:`.card`) names ``DATA_DIR/exports/articles.parquet`` as the
 dataset's data, so whenever the card is written that Parquet file is written in the same pass,
 whether or not the formats asked for include it (or ``-o`` sent them elsewhere): the card and
-the file it describes always hold the same articles. A failure leaves every earlier file as it was.
+the file it describes always hold the same articles.
+
+Every file is written under a temporary name first; only once every writer has finished are they
+renamed into place, together, the card last (:func:`sasscrawl.files.replacing_files`). A failure
+on the way leaves every earlier file as it was, none half-replaced.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from urllib.parse import urljoin, urlsplit
 
 from sasscrawl import files
 from sasscrawl.arguments import DEFAULT_START_URL
-from sasscrawl.exports import FILES, card, csv, parquet, sqlite
+from sasscrawl.exports import FILES, card, csv, parquet, place, sqlite
 from sasscrawl.store.layout import DATASET_CARD, EXPORTS_FOLDER, VERSIONS_FILE
 
 
@@ -82,22 +86,24 @@ def write_dataset(data_dir: str | os.PathLike, lines: Iterable[str], formats: It
     root, below = (data_dir, EXPORTS_FOLDER) if at_home else (Path(folder), None)
     versions = data_dir / VERSIONS_FILE
     facts = DatasetFacts()
-    writers = {"parquet": lambda: parquet.parquet_export(root, below),
-               "sqlite": lambda: sqlite.sqlite_export(root, below, versions, lambda: card.datasette_metadata(facts)),
-               "csv": lambda: csv.csv_export(root, below)}
-    written = [root / parquet.place(below, name) for fmt in formats for name in FILES[fmt]]
-    with ExitStack() as stack:
-        adders = [stack.enter_context(writers[fmt]()) for fmt in formats]
-        if not (at_home and "parquet" in formats):
-            adders.append(stack.enter_context(parquet.parquet_export(data_dir, EXPORTS_FOLDER)))
-            written.append(default_folder / parquet.FILE)
-        for line in lines:
-            record = json.loads(line)
-            facts.add(record)
-            for add in adders:
-                add(record, line)
-    text = card.dataset_card(facts, data_dir, sum(1 for _ in sqlite.version_rows(versions, report=False)),
-                             crawl_started)
-    files.replace_file(data_dir, DATASET_CARD, text.encode("utf-8"))
+    written = [root / place(below, name) for fmt in formats for name in FILES[fmt]]
+    with files.replacing_files() as batch:
+        writers = {"parquet": lambda: parquet.parquet_export(batch, root, below),
+                   "sqlite": lambda: sqlite.sqlite_export(batch, root, below, versions,
+                                                          lambda: card.datasette_metadata(facts)),
+                   "csv": lambda: csv.csv_export(batch, root, below)}
+        with ExitStack() as stack:
+            adders = [stack.enter_context(writers[fmt]()) for fmt in formats]
+            if not (at_home and "parquet" in formats):
+                adders.append(stack.enter_context(parquet.parquet_export(batch, data_dir, EXPORTS_FOLDER)))
+                written.append(default_folder / parquet.FILE)
+            for line in lines:
+                record = json.loads(line)
+                facts.add(record)
+                for add in adders:
+                    add(record, line)
+        text = card.dataset_card(facts, data_dir, sum(1 for _ in sqlite.version_rows(versions, report=False)),
+                                 crawl_started)
+        batch.write(data_dir, DATASET_CARD, text.encode("utf-8"))
     return [*written, data_dir / DATASET_CARD]
 

@@ -12,36 +12,33 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
 from sasscrawl import files
-from sasscrawl.exports import FILES
+from sasscrawl.exports import FILES, place
 from sasscrawl.exports.arrow import arrow_schema
 
 FILE, = FILES["parquet"]
 
-
-def place(folder: str | None, name: str) -> str:
-    """``name`` in ``folder`` below an export's root (None: the root itself), as sasscrawl.files takes it."""
-    return str(PurePosixPath(folder, name)) if folder else name
 PARSED_ROWS = 50
 ROW_GROUP_ROWS = 250
 
 
 @contextmanager
-def parquet_export(root: Path, folder: str | None) -> Iterator[Callable[[dict, str], None]]:
+def parquet_export(batch: files.FileBatch, root: Path, folder: str | None) -> Iterator[Callable[[dict, str], None]]:
     """``add(record, line)`` for each article, by ``articleId`` (``line``: its line in articles.jsonl);
-    ``root/folder/articles.parquet`` (``folder``: None for root itself) is replaced when the block ends."""
+    ``root/folder/articles.parquet`` (``folder``: None for root itself) is whole when the block ends, and replaced
+    when ``batch`` ends."""
     schema = arrow_schema()
     parse = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error")
     read = pa_json.ReadOptions(use_threads=False)
     lines: list[str] = []
     parsed: list[pa.Table] = []
-    with files.replacing_file(root, place(folder, FILE)) as out, pq.ParquetWriter(out, schema, compression="zstd") as writer:
+    with pq.ParquetWriter(batch.stream(root, place(folder, FILE)), schema, compression="zstd") as writer:
         def flush(row_group_due: bool) -> None:
             if lines:
                 data = io.BytesIO("\n".join(lines).encode("utf-8"))

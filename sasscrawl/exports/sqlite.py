@@ -12,7 +12,7 @@
   it reads the text from ``articles``), which Datasette's search box uses.
 
 Built under a temporary name in the same folder (journal off: nothing to recover in a file no
-one reads yet) and renamed into place once complete.
+one reads yet) and renamed into place with the export's other files once every one is complete.
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 from sasscrawl import files
-from sasscrawl.exports import FILES
-from sasscrawl.exports.parquet import place
+from sasscrawl.exports import FILES, place
 from sasscrawl.exports.schema import resolve
 from sasscrawl.schemas import ARTICLE_SCHEMA
 
@@ -77,17 +76,18 @@ def _cell(value):
 
 
 @contextmanager
-def sqlite_export(root: Path, folder: str | None, versions: Path,
+def sqlite_export(batch: files.FileBatch, root: Path, folder: str | None, versions: Path,
                   metadata: Callable[[], dict]) -> Iterator[Callable[[dict, str], None]]:
-    """``add(record, line)`` for each article; then the versions are read from ``versions``, the index built,
-    and ``root/folder/articles.sqlite`` replaced, then ``root/folder/metadata.json`` with ``metadata()``."""
+    """``add(record, line)`` for each article; then the versions are read from ``versions`` and the index built:
+    ``root/folder/articles.sqlite`` and ``root/folder/metadata.json`` (``metadata()``) are whole when the block
+    ends, and replaced when ``batch`` ends."""
     insert_article = (f"INSERT INTO articles ({', '.join(f'{chr(34)}{name}{chr(34)}' for name in ARTICLE_COLUMNS)}, "
                       f"year) VALUES ({', '.join('?' * (len(ARTICLE_COLUMNS) + 1))})")
     insert_items = {table: f"INSERT INTO {table} VALUES ({', '.join('?' * (len(columns) + 2))})"
                     for table, columns in ITEM_COLUMNS.items()}
-    with files.building_file(root, place(folder, FILE)) as path, closing(sqlite3.connect(path)) as db:
+    with closing(sqlite3.connect(batch.build(root, place(folder, FILE)))) as db:
         db.execute("PRAGMA journal_mode = OFF")
-        db.execute("PRAGMA synchronous = OFF")  # building_file flushes the whole file before it is renamed
+        db.execute("PRAGMA synchronous = OFF")  # the batch flushes the whole file before it is renamed
         db.executescript(_schema_sql())
 
         def add(record: dict, line: str) -> None:
@@ -104,7 +104,7 @@ def sqlite_export(root: Path, folder: str | None, versions: Path,
         db.executemany("INSERT INTO versions VALUES (?, ?, ?, ?, ?)", version_rows(versions))
         db.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
         db.commit()
-    files.replace_file(root, place(folder, METADATA_FILE), (json.dumps(metadata(), indent=2, ensure_ascii=False) + "\n").encode())
+    batch.write(root, place(folder, METADATA_FILE), (json.dumps(metadata(), indent=2, ensure_ascii=False) + "\n").encode())
 
 
 def version_rows(path: Path, report: bool = True) -> Iterator[tuple]:
