@@ -17,3 +17,14 @@ def run_export(data_dir: Path, *options: str) -> subprocess.CompletedProcess:
 
 def exported(data_dir: Path, name: str) -> Path:
     return data_dir / "exports" / name
+
+
+def misfits(records: list[dict]) -> list[dict]:
+    """Two records a journal can hold but the exports cannot take, with ids after ``records``' own: one with
+    only some fields (a line written by hand), one whose date does not exist (the JSON Schema's pattern takes it,
+    Arrow does not)."""
+    last = max(record["articleId"] for record in records)
+    partial = {"articleId": last + 1, "url": f"http://en.sass.cn/103002/{last + 1}.aspx", "headline": "Hand-made",
+               "images": [], "contentHash": "1" * 64}
+    impossible = {**records[0], "articleId": last + 2, "datePublished": "2025-02-30T09:00:00+08:00"}
+    return [partial, impossible]

@@ -62,8 +62,7 @@ class Command(ScrapyCommand):
         try:
             store = ArticleStore(data_dir)
             try:
-                written = write_dataset(data_dir, store.journal.lines(), opts.formats, opts.output)
-                articles = store.journal.count()
+                exported = write_dataset(data_dir, store.journal.lines(), opts.formats, opts.output)
             finally:
                 store.close(snapshot=False)
         except StoreError as error:
@@ -75,6 +74,9 @@ class Command(ScrapyCommand):
                          error.filename or opts.output or data_dir, error.strerror or error)
             self.exitcode = EXIT_DATA_DIR
             return
-        logger.info("Exported %d articles in %.1f s: %s", articles, time.monotonic() - started,
-                    ", ".join(str(path) for path in written))
+        logger.info("Exported %d articles in %.1f s: %s", exported.articles, time.monotonic() - started,
+                    ", ".join(str(path) for path in exported.paths))
+        if exported.skipped:
+            logger.warning("Left %d saved records out of the exports: they do not fit the record schema (each named "
+                           "above)", exported.skipped)
         self.exitcode = EXIT_OK

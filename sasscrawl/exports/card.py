@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from importlib.resources import files as package_files
@@ -122,7 +123,9 @@ def _date_range(facts: DatasetFacts) -> str:
     return f"from {first} to {last}"
 
 
-def dataset_card(facts: DatasetFacts, data_dir: Path, versions: int, crawl_started: datetime | None) -> str:
+def dataset_card(facts: DatasetFacts, data_dir: Path, versions: int, crawl_started: datetime | None,
+                 writing: Iterable[Path]) -> str:
+    """The card's text; ``writing``: the files put in place with it (listed as the files already there are)."""
     header = {
         "pretty_name": pretty_name(facts),
         "language": ["en"],
@@ -134,7 +137,9 @@ def dataset_card(facts: DatasetFacts, data_dir: Path, versions: int, crawl_start
                          "splits": [{"name": "train", "num_examples": facts.articles}]},
     }
     starts = crawl_starts(data_dir, crawl_started)
-    present = [(name, role) for name, role in FILE_ROLES.items() if (data_dir / name).exists()]
+    writing = set(writing)
+    present = [(name, role) for name, role in FILE_ROLES.items()
+               if data_dir / name in writing or (data_dir / name).exists()]
     downloaded = (" to ".join(when.isoformat(timespec="seconds") for when in facts.downloaded)
                   if facts.downloaded else "none")
     retrieved = facts.downloaded[1].date().isoformat() if facts.downloaded else "not yet"

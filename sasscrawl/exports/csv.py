@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sasscrawl import files
 from sasscrawl.exports import FILES, place
+from sasscrawl.exports.records import Block
 from sasscrawl.exports.schema import resolve
 from sasscrawl.schemas import ARTICLE_SCHEMA
 
@@ -47,12 +48,12 @@ COLUMNS = _columns()
 
 
 @contextmanager
-def csv_export(batch: files.FileBatch, root: Path, folder: str | None) -> Iterator[Callable[[dict, str], None]]:
-    """``add(record, line)`` for each article; ``root/folder/articles.csv`` is whole when the block ends, and
+def csv_export(batch: files.FileBatch, root: Path, folder: str | None) -> Iterator[Callable[[Block], None]]:
+    """``add(block)`` for each block of articles; ``root/folder/articles.csv`` is whole when the block ends, and
     replaced when ``batch`` ends."""
     text = io.TextIOWrapper(batch.stream(root, place(folder, FILE)), encoding="utf-8", newline="")
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(header for header, _ in COLUMNS)
-    yield lambda record, line: writer.writerow(value(record) for _, value in COLUMNS)
+    yield lambda block: writer.writerows([value(record) for _, value in COLUMNS] for record in block.records)
     text.flush()
     text.detach()  # the file stays open for the batch to flush and rename

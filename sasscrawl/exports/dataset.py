@@ -1,7 +1,8 @@
 """One pass over the saved articles that writes every export asked for, then the dataset card.
 
-The journal's lines are read once, in ``articleId`` order, and each (with its record) is handed to
-every writer, so an export of all three formats costs one read of the journal and memory stays
+The journal's lines are read once, in ``articleId`` order, checked and read by Arrow in blocks
+(:mod:`.records`: a record that does not fit is left out of every file, with a warning), and each
+block is handed to every writer, so an export of all three formats costs one read of the journal and memory stays
 flat (each writer streams). The dataset card (:mod:`.card`) names ``DATA_DIR/exports/articles.parquet`` as the
 dataset's data, so whenever the card is written that Parquet file is written in the same pass,
 whether or not the formats asked for include it (or ``-o`` sent them elsewhere): the card and
@@ -14,7 +15,6 @@ on the way leaves every earlier file as it was, none half-replaced.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from contextlib import ExitStack
@@ -26,6 +26,7 @@ from urllib.parse import urljoin, urlsplit
 from sasscrawl import files
 from sasscrawl.arguments import DEFAULT_START_URL
 from sasscrawl.exports import FILES, card, csv, parquet, place, sqlite
+from sasscrawl.exports.records import RecordReader
 from sasscrawl.store.layout import DATASET_CARD, EXPORTS_FOLDER, VERSIONS_FILE
 
 
@@ -71,9 +72,19 @@ def _widen(span: list[datetime], when: datetime) -> None:
         span[:] = [min(span[0], when), max(span[1], when)]
 
 
+@dataclass
+class Exported:
+    """What :func:`write_dataset` wrote."""
+
+    paths: list[Path]
+    articles: int
+    skipped: int
+    """Records left out because they do not fit the schema (each logged: :mod:`.records`)."""
+
+
 def write_dataset(data_dir: str | os.PathLike, lines: Iterable[str], formats: Iterable[str],
-                  folder: str | os.PathLike | None = None, crawl_started: datetime | None = None) -> list[Path]:
-    """Write ``formats`` to ``folder`` (default ``DATA_DIR/exports``), the card's Parquet and the card; the paths written.
+                  folder: str | os.PathLike | None = None, crawl_started: datetime | None = None) -> Exported:
+    """Write ``formats`` to ``folder`` (default ``DATA_DIR/exports``), the card's Parquet and the card.
 
     ``lines``: the saved records as their lines of articles.jsonl (``Journal.lines``).
 
@@ -86,6 +97,7 @@ def write_dataset(data_dir: str | os.PathLike, lines: Iterable[str], formats: It
     root, below = (data_dir, EXPORTS_FOLDER) if at_home else (Path(folder), None)
     versions = data_dir / VERSIONS_FILE
     facts = DatasetFacts()
+    reader = RecordReader()
     written = [root / place(below, name) for fmt in formats for name in FILES[fmt]]
     with files.replacing_files() as batch:
         writers = {"parquet": lambda: parquet.parquet_export(batch, root, below),
@@ -97,13 +109,12 @@ def write_dataset(data_dir: str | os.PathLike, lines: Iterable[str], formats: It
             if not (at_home and "parquet" in formats):
                 adders.append(stack.enter_context(parquet.parquet_export(batch, data_dir, EXPORTS_FOLDER)))
                 written.append(default_folder / parquet.FILE)
-            for line in lines:
-                record = json.loads(line)
-                facts.add(record)
+            for block in reader.blocks(lines):
+                for record in block.records:
+                    facts.add(record)
                 for add in adders:
-                    add(record, line)
+                    add(block)
         text = card.dataset_card(facts, data_dir, sum(1 for _ in sqlite.version_rows(versions, report=False)),
-                                 crawl_started)
+                                 crawl_started, written)
         batch.write(data_dir, DATASET_CARD, text.encode("utf-8"))
-    return [*written, data_dir / DATASET_CARD]
-
+    return Exported([*written, data_dir / DATASET_CARD], facts.articles, reader.skipped)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sasscrawl import files
 from sasscrawl.exports import FILES, place
+from sasscrawl.exports.records import Block
 from sasscrawl.exports.schema import resolve
 from sasscrawl.schemas import ARTICLE_SCHEMA
 
@@ -77,8 +78,8 @@ def _cell(value):
 
 @contextmanager
 def sqlite_export(batch: files.FileBatch, root: Path, folder: str | None, versions: Path,
-                  metadata: Callable[[], dict]) -> Iterator[Callable[[dict, str], None]]:
-    """``add(record, line)`` for each article; then the versions are read from ``versions`` and the index built:
+                  metadata: Callable[[], dict]) -> Iterator[Callable[[Block], None]]:
+    """``add(block)`` for each block of articles; then the versions are read from ``versions`` and the index built:
     ``root/folder/articles.sqlite`` and ``root/folder/metadata.json`` (``metadata()``) are whole when the block
     ends, and replaced when ``batch`` ends."""
     insert_article = (f"INSERT INTO articles ({', '.join(f'{chr(34)}{name}{chr(34)}' for name in ARTICLE_COLUMNS)}, "
@@ -90,15 +91,16 @@ def sqlite_export(batch: files.FileBatch, root: Path, folder: str | None, versio
         db.execute("PRAGMA synchronous = OFF")  # the batch flushes the whole file before it is renamed
         db.executescript(_schema_sql())
 
-        def add(record: dict, line: str) -> None:
-            row = [_cell([author["name"] for author in record["authors"]] if name == "authors" else record[name])
-                   for name in ARTICLE_COLUMNS]
-            published = record["datePublished"]
-            db.execute(insert_article, [*row, int(published[:4]) if published else None])
-            for table, columns in ITEM_COLUMNS.items():
-                db.executemany(insert_items[table], [
-                    (record["articleId"], position, *(item.get(column) for column in columns))
-                    for position, item in enumerate(record[table])])
+        def add(block: Block) -> None:
+            for record in block.records:
+                row = [_cell([author["name"] for author in record["authors"]] if name == "authors" else record[name])
+                       for name in ARTICLE_COLUMNS]
+                published = record["datePublished"]
+                db.execute(insert_article, [*row, int(published[:4]) if published else None])
+                for table, columns in ITEM_COLUMNS.items():
+                    db.executemany(insert_items[table], [
+                        (record["articleId"], position, *(item.get(column) for column in columns))
+                        for position, item in enumerate(record[table])])
 
         yield add
         db.executemany("INSERT INTO versions VALUES (?, ?, ?, ?, ?)", version_rows(versions))

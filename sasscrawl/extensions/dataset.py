@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 DATASET_WRITTEN = "dataset_written_at_changes"
 """State counter: the journal's change count, plus one (0: never), when a crawl last wrote the card and exports."""
+SKIPPED_RECORDS = "sasscrawl/exports/skipped_records"
+"""Saved records left out of the card's Parquet and the exports: they do not fit the record schema (each logged)."""
 SHUTDOWN = "shutdown"
 """Scrapy's finish reason when SIGTERM or SIGINT stopped the run."""
 
@@ -76,7 +78,7 @@ class DatasetExport:
 
         started = time.monotonic()
         try:
-            written = write_dataset(store.data_dir, store.journal.lines(), self.formats,
+            exported = write_dataset(store.data_dir, store.journal.lines(), self.formats,
                                     crawl_started=stats.get("start_time"))
         except OSError as error:
             data_folder.failed(StoreError(f"cannot write the exports and the dataset card: {error.filename or ''} "
@@ -89,9 +91,10 @@ class DatasetExport:
         except StoreError as error:  # the files are whole; the next run writes them again
             data_folder.failed(error, stop=False)
             return
-        self.crawler.stats.set_value("sasscrawl/exports/files", len(written))
+        self.crawler.stats.set_value("sasscrawl/exports/files", len(exported.paths))
+        self.crawler.stats.set_value(SKIPPED_RECORDS, exported.skipped)
         logger.info("Dataset card and exports written in %.1f s: %s", time.monotonic() - started,
-                    ", ".join(str(path.relative_to(store.data_dir)) for path in written))
+                    ", ".join(str(path.relative_to(store.data_dir)) for path in exported.paths))
 
     def _files_present(self, data_dir) -> bool:
         """The card, its Parquet file and every file of the ``EXPORTS`` formats are in the data folder."""
