@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -9,10 +10,16 @@ from pathlib import Path
 from harness import PROJECT_ROOT
 
 
-def run_export(data_dir: Path, *options: str) -> subprocess.CompletedProcess:
-    """``scrapy export`` exactly as a user runs it, from the project folder."""
+def run_export(data_dir: Path, *options: str, file_size_limit: int | None = None) -> subprocess.CompletedProcess:
+    """``scrapy export`` exactly as a user runs it, from the project folder; ``file_size_limit``: no file it writes
+    may grow beyond so many bytes (RLIMIT_FSIZE: a write past it fails with EFBIG, as on a full disk)."""
     command = [sys.executable, "-m", "scrapy", "export", "-s", f"DATA_DIR={data_dir}", *options]
-    return subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+
+    def limit_file_size() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+
+    return subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+                          preexec_fn=limit_file_size if file_size_limit is not None else None)
 
 
 def exported(data_dir: Path, name: str) -> Path:

@@ -62,6 +62,22 @@ def test_records_that_do_not_fit_never_stop_the_runs_end(clean_crawl, tmp_path):
     assert f"- Counts: {len(clean_crawl.result.records)} articles," in card
 
 
+def test_an_export_that_cannot_be_put_in_place_is_the_data_folders_failure_and_replaces_nothing(clean_crawl,
+                                                                                                 tmp_path):
+    data_dir = clean_crawl.copy_data_dir(tmp_path / "data")
+    (data_dir / "exports" / "articles.csv").mkdir()  # a folder where EXPORTS' file goes
+    before = {path: path.stat().st_ino for path in (data_dir / "README.md", data_dir / "exports/articles.parquet")}
+
+    rerun = run_crawl(clean_crawl.server.start_url, data_dir, settings={"EXPORTS": "csv"})
+
+    assert rerun.returncode == 3, rerun.log[-3000:]
+    assert "Traceback (most recent call last)" not in rerun.log
+    assert "cannot write the exports and the dataset card: cannot write " in rerun.log
+    assert "articles.csv (a folder stands where the file goes)" in rerun.log
+    assert {path: path.stat().st_ino for path in before} == before
+    assert not list(data_dir.rglob("*.tmp"))
+
+
 def test_a_bad_export_format_refuses_the_run(clean_crawl, tmp_path):
     result = run_crawl(clean_crawl.server.start_url, tmp_path / "data", settings={"EXPORTS": "parquet, xlsx"})
     assert result.returncode == 2

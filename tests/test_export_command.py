@@ -114,3 +114,23 @@ def test_records_that_do_not_fit_are_left_out_of_every_file_and_the_rest_written
     with closing(sqlite3.connect(exports / "articles.sqlite")) as db:
         assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == len(records)
     assert f"- Counts: {len(records)} articles," in (data_dir / "README.md").read_text("utf-8")
+
+
+def test_a_disk_full_while_sqlite_builds_is_the_data_folders_failure(data_dir):
+    """SQLite reports a full disk as its own error (not an OSError): one line, exit 3, nothing replaced."""
+    assert run_export(data_dir).returncode == 0
+    sizes = {path.name: path.stat().st_size for path in (data_dir / "exports").iterdir()}
+    before = {path: path.stat().st_ino for path in [*(data_dir / "exports").iterdir(), data_dir / "README.md"]}
+    # Room for every other file (the Parquet file is written beside the database), not for the database.
+    limit = max(size for name, size in sizes.items() if name != "articles.sqlite") + 4096
+    assert limit < sizes["articles.sqlite"] - 4096
+
+    done = run_export(data_dir, "--format", "sqlite", file_size_limit=limit)
+
+    assert done.returncode == 3, done.stderr[-3000:]
+    assert "Traceback (most recent call last)" not in done.stderr
+    (line,) = [line for line in done.stderr.splitlines() if "Not exported:" in line]
+    assert f"cannot build {data_dir / 'exports' / 'articles.sqlite'} (" in line
+    assert line.endswith("; the files written before are untouched")
+    assert {path: path.stat().st_ino for path in before} == before
+    assert not list((data_dir / "exports").glob("*.tmp"))

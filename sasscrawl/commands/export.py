@@ -17,7 +17,7 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from sasscrawl.exports import FORMATS, parse_formats
+from sasscrawl.exports import FORMATS, ExportFailed, parse_formats
 from sasscrawl.health import EXIT_DATA_DIR, EXIT_OK
 from sasscrawl.store import ARTICLES_FILE, STATE_FILE, ArticleStore, StoreError
 
@@ -69,9 +69,8 @@ class Command(ScrapyCommand):
             logger.error("Not exported: %s", error)
             self.exitcode = EXIT_DATA_DIR
             return
-        except OSError as error:
-            logger.error("Not exported: cannot write %s (%s); the files written before are untouched",
-                         error.filename or opts.output or data_dir, error.strerror or error)
+        except ExportFailed as error:
+            logger.error("Not exported: %s; the files written before are untouched", error)
             self.exitcode = EXIT_DATA_DIR
             return
         logger.info("Exported %d articles in %.1f s: %s", exported.articles, time.monotonic() - started,

@@ -27,6 +27,11 @@ FILES = {"parquet": ("articles.parquet",), "sqlite": ("articles.sqlite", "metada
 """What each format writes in its folder (the SQLite database and its Datasette metadata)."""
 
 
+class ExportFailed(Exception):
+    """An export could not be written or read (a full disk, a folder in the way, the journal unreadable): one line
+    saying which file and why; no file of the export was put in place, those written before are untouched."""
+
+
 def parse_formats(values: Iterable[str]) -> tuple[str, ...]:
     """Format names, each possibly a comma-separated list, as :data:`FORMATS` orders them; ValueError names a bad one.
 

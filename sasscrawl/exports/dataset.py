@@ -16,6 +16,7 @@ on the way leaves every earlier file as it was, none half-replaced.
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from urllib.parse import urljoin, urlsplit
 
 from sasscrawl import files
 from sasscrawl.arguments import DEFAULT_START_URL
-from sasscrawl.exports import FILES, card, csv, parquet, place, sqlite
+from sasscrawl.exports import FILES, ExportFailed, card, csv, parquet, place, sqlite
 from sasscrawl.exports.records import RecordReader
 from sasscrawl.store.layout import DATASET_CARD, EXPORTS_FOLDER, VERSIONS_FILE
 
@@ -86,6 +87,9 @@ def write_dataset(data_dir: str | os.PathLike, lines: Iterable[str], formats: It
                   folder: str | os.PathLike | None = None, crawl_started: datetime | None = None) -> Exported:
     """Write ``formats`` to ``folder`` (default ``DATA_DIR/exports``), the card's Parquet and the card.
 
+    Raises :class:`~sasscrawl.exports.ExportFailed` when a file cannot be written (or the journal read):
+    then no file was put in place.
+
     ``lines``: the saved records as their lines of articles.jsonl (``Journal.lines``).
 
     ``crawl_started``: when the crawl that calls this started (its summary is not written yet).
@@ -95,26 +99,31 @@ def write_dataset(data_dir: str | os.PathLike, lines: Iterable[str], formats: It
     # DATA_DIR/exports is reached from DATA_DIR without following a link; a folder the user names is theirs.
     at_home = folder is None or Path(folder).resolve() == default_folder.resolve()
     root, below = (data_dir, EXPORTS_FOLDER) if at_home else (Path(folder), None)
-    versions = data_dir / VERSIONS_FILE
     facts = DatasetFacts()
     reader = RecordReader()
+    versions = data_dir / VERSIONS_FILE
     written = [root / place(below, name) for fmt in formats for name in FILES[fmt]]
-    with files.replacing_files() as batch:
-        writers = {"parquet": lambda: parquet.parquet_export(batch, root, below),
-                   "sqlite": lambda: sqlite.sqlite_export(batch, root, below, versions,
-                                                          lambda: card.datasette_metadata(facts)),
-                   "csv": lambda: csv.csv_export(batch, root, below)}
-        with ExitStack() as stack:
-            adders = [stack.enter_context(writers[fmt]()) for fmt in formats]
-            if not (at_home and "parquet" in formats):
-                adders.append(stack.enter_context(parquet.parquet_export(batch, data_dir, EXPORTS_FOLDER)))
-                written.append(default_folder / parquet.FILE)
-            for block in reader.blocks(lines):
-                for record in block.records:
-                    facts.add(record)
-                for add in adders:
-                    add(block)
-        text = card.dataset_card(facts, data_dir, sum(1 for _ in sqlite.version_rows(versions, report=False)),
-                                 crawl_started, written)
-        batch.write(data_dir, DATASET_CARD, text.encode("utf-8"))
+    try:
+        with files.replacing_files() as batch:
+            writers = {"parquet": lambda: parquet.parquet_export(batch, root, below),
+                       "sqlite": lambda: sqlite.sqlite_export(batch, root, below, versions,
+                                                              lambda: card.datasette_metadata(facts)),
+                       "csv": lambda: csv.csv_export(batch, root, below)}
+            with ExitStack() as stack:
+                adders = [stack.enter_context(writers[fmt]()) for fmt in formats]
+                if not (at_home and "parquet" in formats):
+                    adders.append(stack.enter_context(parquet.parquet_export(batch, data_dir, EXPORTS_FOLDER)))
+                    written.append(default_folder / parquet.FILE)
+                for block in reader.blocks(lines):
+                    for record in block.records:
+                        facts.add(record)
+                    for add in adders:
+                        add(block)
+            text = card.dataset_card(facts, data_dir, sum(1 for _ in sqlite.version_rows(versions, report=False)),
+                                     crawl_started, written)
+            batch.write(data_dir, DATASET_CARD, text.encode("utf-8"))
+    except OSError as error:
+        raise ExportFailed(f"cannot write {error.filename or root} ({error.strerror or error})") from error
+    except sqlite3.Error as error:  # the SQLite export's own errors are ExportFailed already: this is the journal
+        raise ExportFailed(f"cannot read the saved articles ({error})") from error
     return Exported([*written, data_dir / DATASET_CARD], facts.articles, reader.skipped)

@@ -9,14 +9,14 @@ dataset is (chosen by the export's peak RSS, ``python -m bench --only exports``)
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sasscrawl import files
-from sasscrawl.exports import FILES, place
+from sasscrawl.exports import FILES, ExportFailed, place
 from sasscrawl.exports.arrow import arrow_schema
 from sasscrawl.exports.records import Block
 
@@ -31,18 +31,41 @@ def parquet_export(batch: files.FileBatch, root: Path, folder: str | None) -> It
     None for root itself) is whole when the block ends, and replaced when ``batch`` ends."""
     schema = arrow_schema()
     parsed: list[pa.Table] = []
-    with pq.ParquetWriter(batch.stream(root, place(folder, FILE)), schema, compression="zstd") as writer:
-        def flush() -> None:
-            if parsed:
-                # The reader keeps the types but not which fields may not be null: the schema says (no cast:
-                # Arrow's compute functions would be loaded for nothing).
+    shown = root / place(folder, FILE)
+    out = batch.stream(root, place(folder, FILE))
+    with _writing(shown):
+        writer = pq.ParquetWriter(out, schema, compression="zstd")
+
+    def flush() -> None:
+        if parsed:
+            # The reader keeps the types but not which fields may not be null: the schema says (no cast:
+            # Arrow's compute functions would be loaded for nothing).
+            with _writing(shown):
                 writer.write_table(pa.table(pa.concat_tables(parsed).columns, schema=schema))
-                parsed.clear()
+            parsed.clear()
 
-        def add(block: Block) -> None:
-            parsed.append(block.table)
-            if sum(table.num_rows for table in parsed) >= ROW_GROUP_ROWS:
-                flush()
+    def add(block: Block) -> None:
+        parsed.append(block.table)
+        if sum(table.num_rows for table in parsed) >= ROW_GROUP_ROWS:
+            flush()
 
+    try:
         yield add
         flush()
+    except BaseException:
+        with suppress(Exception):  # the file is thrown away: the first failure is the one to tell
+            writer.close()
+        raise
+    with _writing(shown):
+        writer.close()
+
+
+@contextmanager
+def _writing(shown: Path) -> Iterator[None]:
+    """Arrow's own errors while it writes the file as the export's failure (a Python OSError passes as it is)."""
+    try:
+        yield
+    except pa.ArrowException as error:
+        if isinstance(error, OSError):
+            raise
+        raise ExportFailed(f"cannot write {shown} ({error})") from error

@@ -25,7 +25,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 from sasscrawl import files
-from sasscrawl.exports import FILES, place
+from sasscrawl.exports import FILES, ExportFailed, place
 from sasscrawl.exports.records import Block
 from sasscrawl.exports.schema import resolve
 from sasscrawl.schemas import ARTICLE_SCHEMA
@@ -86,27 +86,50 @@ def sqlite_export(batch: files.FileBatch, root: Path, folder: str | None, versio
                       f"year) VALUES ({', '.join('?' * (len(ARTICLE_COLUMNS) + 1))})")
     insert_items = {table: f"INSERT INTO {table} VALUES ({', '.join('?' * (len(columns) + 2))})"
                     for table, columns in ITEM_COLUMNS.items()}
-    with closing(sqlite3.connect(batch.build(root, place(folder, FILE)))) as db:
-        db.execute("PRAGMA journal_mode = OFF")
-        db.execute("PRAGMA synchronous = OFF")  # the batch flushes the whole file before it is renamed
-        db.executescript(_schema_sql())
-
+    shown = root / place(folder, FILE)
+    with closing(_new_database(batch.build(root, place(folder, FILE)), shown)) as db:
         def add(block: Block) -> None:
-            for record in block.records:
-                row = [_cell([author["name"] for author in record["authors"]] if name == "authors" else record[name])
-                       for name in ARTICLE_COLUMNS]
-                published = record["datePublished"]
-                db.execute(insert_article, [*row, int(published[:4]) if published else None])
-                for table, columns in ITEM_COLUMNS.items():
-                    db.executemany(insert_items[table], [
-                        (record["articleId"], position, *(item.get(column) for column in columns))
-                        for position, item in enumerate(record[table])])
+            with _building(shown):
+                for record in block.records:
+                    row = [_cell([author["name"] for author in record["authors"]] if name == "authors"
+                                 else record[name]) for name in ARTICLE_COLUMNS]
+                    published = record["datePublished"]
+                    db.execute(insert_article, [*row, int(published[:4]) if published else None])
+                    for table, columns in ITEM_COLUMNS.items():
+                        db.executemany(insert_items[table], [
+                            (record["articleId"], position, *(item.get(column) for column in columns))
+                            for position, item in enumerate(record[table])])
 
         yield add
-        db.executemany("INSERT INTO versions VALUES (?, ?, ?, ?, ?)", version_rows(versions))
-        db.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
-        db.commit()
-    batch.write(root, place(folder, METADATA_FILE), (json.dumps(metadata(), indent=2, ensure_ascii=False) + "\n").encode())
+        with _building(shown):
+            db.executemany("INSERT INTO versions VALUES (?, ?, ?, ?, ?)", version_rows(versions))
+            db.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+            db.commit()
+    batch.write(root, place(folder, METADATA_FILE),
+                (json.dumps(metadata(), indent=2, ensure_ascii=False) + "\n").encode())
+
+
+def _new_database(path: Path, shown: Path) -> sqlite3.Connection:
+    """The empty database at ``path``, its tables made."""
+    with _building(shown):
+        db = sqlite3.connect(path)
+        try:
+            db.execute("PRAGMA journal_mode = OFF")
+            db.execute("PRAGMA synchronous = OFF")  # the batch flushes the whole file before it is renamed
+            db.executescript(_schema_sql())
+        except BaseException:
+            db.close()
+            raise
+    return db
+
+
+@contextmanager
+def _building(shown: Path) -> Iterator[None]:
+    """SQLite's errors while it builds the file (``database or disk is full``) as the export's failure."""
+    try:
+        yield
+    except sqlite3.Error as error:
+        raise ExportFailed(f"cannot build {shown} ({error})") from error
 
 
 def version_rows(path: Path, report: bool = True) -> Iterator[tuple]:

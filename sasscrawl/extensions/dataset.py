@@ -26,7 +26,7 @@ import time
 from scrapy import signals
 from scrapy.exceptions import CloseSpider
 
-from sasscrawl.exports import FILES, parse_formats
+from sasscrawl.exports import FILES, ExportFailed, parse_formats
 from sasscrawl.extensions.data_folder import RunDataFolder
 from sasscrawl.health import SETTING_ERROR
 from sasscrawl.store import StoreError
@@ -80,10 +80,9 @@ class DatasetExport:
         try:
             exported = write_dataset(store.data_dir, store.journal.lines(), self.formats,
                                     crawl_started=stats.get("start_time"))
-        except OSError as error:
-            data_folder.failed(StoreError(f"cannot write the exports and the dataset card: {error.filename or ''} "
-                                          f"({error.strerror or error}); the saved articles are untouched"),
-                               stop=False)
+        except ExportFailed as error:
+            data_folder.failed(StoreError(f"cannot write the exports and the dataset card: {error}; the saved "
+                                          "articles and the files written before are untouched"), stop=False)
             return
         try:
             with store.state.transaction():
