@@ -7,8 +7,9 @@ import pytest
 import yaml
 
 from sasscrawl.exports.arrow import arrow_schema
-from sasscrawl.exports.card import crawler_version, hf_features, schema_version
+from sasscrawl.exports.card import hf_features, schema_version
 from sasscrawl.exports.dataset import write_dataset
+from sasscrawl.version import installed_version
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,7 @@ def test_the_body_gives_the_provenance(crawled):
     assert (f"Counts: {len(records)} articles, {len(authors)} distinct authors, "
             f"{sum(len(record['images']) for record in records)} images, 0 superseded versions") in body
     assert f"Crawls: 1; the first started {crawled.summary['startedAt']}" in body
-    assert f"Crawler: sasscrawl {crawler_version()}; record schema {schema_version()}" in body
+    assert f"Crawler: sasscrawl {installed_version('sasscrawl')}; record schema {schema_version()}" in body
     for shown in ("| `exports/articles.sqlite` |", "| `exports/articles.csv` |", "| `articles.jsonl` |",
                   "pd.read_parquet(", "SET TimeZone", "datasets.load_dataset(", "datasette exports/articles.sqlite",
                   "@misc{sass_commentary"):

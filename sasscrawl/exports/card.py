@@ -15,7 +15,6 @@ import json
 import logging
 from collections.abc import Iterable
 from datetime import datetime
-from importlib.metadata import PackageNotFoundError, version
 from importlib.resources import files as package_files
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +24,7 @@ import pyarrow as pa
 from sasscrawl.exports import csv, parquet, sqlite
 from sasscrawl.exports.arrow import SITE_TIME_ZONE, arrow_schema
 from sasscrawl.schemas import ARTICLE_SCHEMA
+from sasscrawl.version import installed_version
 from sasscrawl.store.layout import ARTICLES_FILE, EXPORTS_FOLDER, RUNS_FOLDER, VERSIONS_FILE
 
 if TYPE_CHECKING:
@@ -50,13 +50,6 @@ FILE_ROLES = {
     f"{RUNS_FOLDER}/": "one JSON summary per crawl",
     "warc/": "every response of the crawls that archived them, as WARC",
 }
-
-
-def crawler_version() -> str:
-    try:
-        return version("sasscrawl")
-    except PackageNotFoundError:
-        return "unknown (not installed as a package)"
 
 
 def schema_version() -> str:
@@ -144,6 +137,7 @@ def dataset_card(facts: DatasetFacts, data_dir: Path, versions: int, crawl_start
                   if facts.downloaded else "none")
     retrieved = facts.downloaded[1].date().isoformat() if facts.downloaded else "not yet"
     name = pretty_name(facts)
+    crawler = installed_version("sasscrawl")
     lines = [
         "---", *_yaml(header), "---", "",
         f"# {name}", "",
@@ -157,7 +151,7 @@ def dataset_card(facts: DatasetFacts, data_dir: Path, versions: int, crawl_start
         f"{versions} superseded versions",
         f"- Crawls: {len(starts)}; the first started {starts[0] if starts else 'never'}, "
         f"the last {starts[-1] if starts else 'never'} (UTC); articles downloaded {downloaded}",
-        f"- Crawler: sasscrawl {crawler_version()}; record schema {schema_version()}", "",
+        f"- Crawler: sasscrawl {crawler}; record schema {schema_version()}", "",
         "## Files", "",
         "Paths are relative to this folder.", "",
         "| file | holds |", "|---|---|",
@@ -180,7 +174,7 @@ def dataset_card(facts: DatasetFacts, data_dir: Path, versions: int, crawl_start
         "## Citing it", "",
         "Cite the source, and the date you retrieved it:", "",
         f"> {PUBLISHER}. *{facts.section_name}* (articles published {_date_range(facts)}). "
-        f"<{facts.section_url}>. Retrieved {retrieved} with sasscrawl {crawler_version()}.", "",
+        f"<{facts.section_url}>. Retrieved {retrieved} with sasscrawl {crawler}.", "",
         "```bibtex",
         "@misc{sass_" + facts.section_name.lower().replace(" ", "_") + ",",
         f"  author = {{{{{PUBLISHER}}}}},",
