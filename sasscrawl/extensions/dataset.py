@@ -28,7 +28,7 @@ from scrapy.exceptions import CloseSpider
 
 from sasscrawl.exports import FILES, ExportFailed, parse_formats
 from sasscrawl.extensions.data_folder import RunDataFolder
-from sasscrawl.health import SETTING_ERROR
+from sasscrawl.health import SETTING_ERROR, interrupted
 from sasscrawl.store import StoreError
 from sasscrawl.store.layout import DATASET_CARD, EXPORTS_FOLDER
 
@@ -38,8 +38,6 @@ DATASET_WRITTEN = "dataset_written_at_changes"
 """State counter: the journal's change count, plus one (0: never), when a crawl last wrote the card and exports."""
 SKIPPED_RECORDS = "sasscrawl/exports/skipped_records"
 """Saved records left out of the card's Parquet and the exports: they do not fit the record schema (each logged)."""
-SHUTDOWN = "shutdown"
-"""Scrapy's finish reason when SIGTERM or SIGINT stopped the run."""
 
 
 class DatasetExport:
@@ -67,7 +65,8 @@ class DatasetExport:
     def spider_closed(self, spider, reason):
         data_folder = RunDataFolder.of(self.crawler)
         stats = self.crawler.stats.get_stats()
-        if self.setting_error or data_folder.store is None or not data_folder.healthy or reason == SHUTDOWN:
+        if (self.setting_error or data_folder.store is None or not data_folder.healthy
+                or interrupted({**stats, "finish_reason": reason})):
             return
         store = data_folder.store
         written_at = store.export.changes + 1
