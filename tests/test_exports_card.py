@@ -63,9 +63,14 @@ def test_the_body_gives_the_provenance(crawled):
 
 
 def test_a_folder_with_no_article_yet_gets_a_card_of_the_default_section(tmp_path):
+    for folder in ("site", "snapshots", "warc"):
+        (tmp_path / folder).mkdir()
     write_dataset(tmp_path, [], ())
     header, body = card(tmp_path)
     assert header["source_url"] == "http://en.sass.cn/103002/default.aspx"
     assert header["dataset_info"]["splits"] == [{"name": "train", "num_examples": 0}]
     assert "Counts: 0 articles" in body and "None" not in body
+    assert "# Commentary articles of en.sass.cn" in body
+    assert all(f"| `{folder}/` |" in body for folder in ("site", "snapshots", "warc"))
+    assert "| `images/` |" not in body  # no folder, no row
     assert (tmp_path / "exports" / "articles.parquet").is_file()

@@ -85,6 +85,7 @@ def test_datasette_serves_a_search_page_showing_the_article(crawled):
     metadata = json.loads(exported(crawled.data_dir, "metadata.json").read_text("utf-8"))
     assert metadata["databases"]["articles"]["tables"]["articles"]["facets"] == [{"array": "authors"}, "year"]
     assert metadata["license"] and metadata["source_url"].endswith("/103002/default.aspx")
+    assert "license_url" not in metadata  # a licence note, not a licence to link to
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "datasette", "serve", str(exported(crawled.data_dir, "articles.sqlite")),

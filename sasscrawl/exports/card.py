@@ -23,9 +23,11 @@ import pyarrow as pa
 
 from sasscrawl.exports import csv, parquet, sqlite
 from sasscrawl.exports.arrow import SITE_TIME_ZONE, arrow_schema
+from sasscrawl.mirror import MIRROR_FOLDER
 from sasscrawl.schemas import ARTICLE_SCHEMA
+from sasscrawl.snapshots import SNAPSHOT_FOLDER
+from sasscrawl.store.layout import ARTICLES_FILE, EXPORTS_FOLDER, RUNS_FOLDER, SITE_FOLDER, VERSIONS_FILE, WARC_FOLDER
 from sasscrawl.version import installed_version
-from sasscrawl.store.layout import ARTICLES_FILE, EXPORTS_FOLDER, RUNS_FOLDER, VERSIONS_FILE
 
 if TYPE_CHECKING:
     from sasscrawl.exports.dataset import DatasetFacts
@@ -46,9 +48,12 @@ FILE_ROLES = {
                                        "and a full-text index, for Datasette",
     f"{EXPORTS_FOLDER}/{sqlite.METADATA_FILE}": "Datasette's metadata for the SQLite file (title, source, facets, search)",
     f"{EXPORTS_FOLDER}/{csv.FILE}": "one flat row per article for spreadsheets (lists joined with \"; \")",
-    "images/": "the articles' images, mirrored (each record's images[].path)",
-    f"{RUNS_FOLDER}/": "one JSON summary per crawl",
-    "warc/": "every response of the crawls that archived them, as WARC",
+    f"{MIRROR_FOLDER}/": "the articles' images, mirrored (each record's images[].path)",
+    f"{RUNS_FOLDER}/": "one JSON summary per crawl, with the ids of the articles it added, changed and found "
+                       "gone",
+    f"{WARC_FOLDER}/": "every response of the crawls that archived them, as WARC, with a CDXJ index",
+    f"{SNAPSHOT_FOLDER}/": "the article pages as a browser rendered them (crawls with Splash)",
+    f"{SITE_FOLDER}/": "an offline HTML mirror of the archived pages",
 }
 
 
@@ -105,7 +110,7 @@ def datasette_metadata(facts: DatasetFacts) -> dict:
         description=f"{facts.articles} articles of the {facts.section_name} section of the {PUBLISHER}'s English site, "
                     f"published {_date_range(facts)}, collected by sasscrawl. Search headline, description and text.",
         source=f"{PUBLISHER}, {facts.site}", source_url=facts.section_url,
-        license_note=LICENSE_NOTE, license_url=facts.section_url,
+        license_note=LICENSE_NOTE,
     )
 
 

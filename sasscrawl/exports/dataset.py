@@ -26,13 +26,10 @@ from urllib.parse import urljoin, urlsplit
 
 from sasscrawl import files
 from sasscrawl.arguments import DEFAULT_START_URL
+from sasscrawl.spiders.commentary import CommentarySpider
 from sasscrawl.exports import FILES, ExportFailed, card, csv, parquet, place, sqlite
 from sasscrawl.exports.records import RecordReader
 from sasscrawl.store.layout import DATASET_CARD, EXPORTS_FOLDER, VERSIONS_FILE
-
-
-DEFAULT_SECTION_NAME = "Commentary"
-"""The name of the section at ``DEFAULT_START_URL``."""
 
 
 @dataclass
@@ -45,10 +42,11 @@ class DatasetFacts:
     published: list[datetime] = field(default_factory=list)
     """The earliest and the latest ``datePublished``."""
     downloaded: list[datetime] = field(default_factory=list)
-    section_name: str = DEFAULT_SECTION_NAME
+    section_name: str = CommentarySpider.name.capitalize()
     section_url: str = DEFAULT_START_URL
-    """The section's first listing page (its ``default.aspx``), as the articles' URLs give it; before the
-    first article, the crawler's default section."""
+    """The section's name and first listing page (its ``default.aspx``), as the first article gives them; before
+    the first article, the crawler's default section, which its spider is named after (as the WARC's isPartOf
+    says)."""
 
     def add(self, record: dict) -> None:
         self.articles += 1

@@ -151,16 +151,16 @@ def version_rows(path: Path, report: bool = True) -> Iterator[tuple]:
                                    number, error)
 
 
-def datasette_metadata(title: str, description: str, source: str, source_url: str, license_note: str,
-                       license_url: str) -> dict:
-    """Datasette's metadata: the site's title and provenance, facets on authors and year, the search on."""
+def datasette_metadata(title: str, description: str, source: str, source_url: str, license_note: str) -> dict:
+    """Datasette's metadata: the site's title and provenance, facets on authors and year, the search on.
+
+    No ``license_url``: the collection has no licence of its own to link to, only the note."""
     return {
         "title": title,
         "description": description,
         "source": source,
         "source_url": source_url,
         "license": license_note,
-        "license_url": license_url,
         "databases": {DATABASE: {"tables": {
             "articles": {"facets": [{"array": "authors"}, "year"], "fts_table": FTS_TABLE, "fts_pk": "articleId",
                          "sort_desc": "datePublished", "label_column": "headline"},
