@@ -9,6 +9,10 @@ whichever the last completed write made. A failure removes the temporary file an
 leaves the old file as it was; a kill can leave one, which :func:`remove_leftovers`
 clears from folders only sasscrawl writes in.
 
+Several files that belong together (an export's formats and its card) are written as one
+:class:`FileBatch`: each whole under its temporary name first, then all renamed, in order, once
+every one is complete (:func:`replacing_files`).
+
 The folder is reached from ``root`` (DATA_DIR, or the folder of a file the user
 names) one component at a time, each opened relative to the one above without
 following links, and every file operation is relative to the last one opened: a
@@ -138,7 +142,7 @@ class FileBatch:
                     raise IsADirectoryError(errno.EISDIR, "a folder stands where the file goes", str(pending.shown))
         for pending in self._pending:
             os.replace(pending.temporary, pending.name, src_dir_fd=pending.folder, dst_dir_fd=pending.folder)
-            pending.temporary = b""
+            pending.temporary = b""  # in place: nothing left to remove
         for pending in self._pending:
             os.fsync(pending.folder)
 

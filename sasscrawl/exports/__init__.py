@@ -1,7 +1,9 @@
 """The saved articles in the forms researchers load: Parquet, SQLite for Datasette, CSV; and the dataset card.
 
+- :mod:`.schema`: the record's JSON Schema as every writer reads it (``$ref`` and ``anyOf`` followed).
 - :mod:`.arrow`: the Arrow schema, generated from the record's JSON Schema.
-- :mod:`.parquet`, :mod:`.sqlite`, :mod:`.csv`: one writer per format, each fed the records one by one.
+- :mod:`.records`: the saved records checked and read by Arrow in blocks; one that does not fit is skipped.
+- :mod:`.parquet`, :mod:`.sqlite`, :mod:`.csv`: one writer per format, each fed the blocks in turn.
 - :mod:`.card`: ``DATA_DIR/README.md``, the Hugging Face dataset card.
 - :mod:`.dataset`: one pass over the journal feeding the writers, then the card.
 
