@@ -50,3 +50,9 @@ def test_a_long_wrong_value_is_cut_in_the_warning(crawled, caplog):
         assert [block.records for block in reader.blocks([json.dumps(record)])] == []
     (warning,) = [record.getMessage() for record in caplog.records]
     assert "$.views" in warning and len(warning) < 400 and warning.endswith("…")
+
+
+def test_a_block_of_misfits_alone_gives_no_block(crawled):
+    """Arrow can read none of the lines: no block, not an empty one whose schema would differ from the others'."""
+    reader = RecordReader()
+    assert list(reader.blocks([json.dumps(misfits(crawled.records)[1])])) == [] and reader.skipped == 1

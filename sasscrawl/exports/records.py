@@ -57,10 +57,10 @@ class RecordReader:
             if (record := self._checked(line)) is not None:
                 pending.append((record, line))
             if len(pending) == BLOCK_ROWS:
-                yield self._block(pending)
+                yield from self._block(pending)
                 pending = []
         if pending:
-            yield self._block(pending)
+            yield from self._block(pending)
 
     def _checked(self, line: str) -> dict | None:
         try:
@@ -77,11 +77,15 @@ class RecordReader:
             return None
         return record
 
-    def _block(self, pending: list[tuple[dict, str]]) -> Block:
+    def _block(self, pending: list[tuple[dict, str]]) -> Iterator[Block]:
+        """The block of these records; none when Arrow can read none of them."""
         try:
-            return Block([record for record, _ in pending], self._table([line for _, line in pending]))
+            table = self._table([line for _, line in pending])
         except pa.ArrowInvalid:
             pass
+        else:
+            yield Block([record for record, _ in pending], table)
+            return
         fitting, tables = [], []
         for record, line in pending:
             try:
@@ -90,7 +94,8 @@ class RecordReader:
                 self._skip(record["articleId"], f"Arrow cannot read it as the Parquet schema types it: {error}")
                 continue
             fitting.append(record)
-        return Block(fitting, pa.concat_tables(tables) if tables else arrow_schema().empty_table())
+        if tables:  # the reader's tables, alike (an empty table of the declared schema would differ in nullability)
+            yield Block(fitting, pa.concat_tables(tables))
 
     def _table(self, lines: list[str]) -> pa.Table:
         data = io.BytesIO("\n".join(lines).encode("utf-8"))
