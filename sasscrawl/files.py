@@ -9,6 +9,10 @@ whichever the last completed write made. A failure removes the temporary file an
 leaves the old file as it was; a kill can leave one, which :func:`remove_leftovers`
 clears from folders only sasscrawl writes in.
 
+Several files that belong together (an export's formats and its card) are written as one
+:class:`FileBatch`: each whole under its temporary name first, then all renamed, in order, once
+every one is complete (:func:`replacing_files`).
+
 The folder is reached from ``root`` (DATA_DIR, or the folder of a file the user
 names) one component at a time, each opened relative to the one above without
 following links, and every file operation is relative to the last one opened: a
@@ -27,6 +31,7 @@ import secrets
 import stat
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
@@ -53,22 +58,8 @@ def replacing_file(root: str | os.PathLike, relative: str | os.PathLike) -> Iter
 
     If the block raises, the temporary file is removed and the old file is left as it was.
     """
-    *folders, name = _parts(relative)
-    folder = _open_folders(Path(root), folders)
-    try:
-        temporary, fd = _create_temporary(folder, name)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                yield out
-                sync(out)
-            os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
-        except BaseException:
-            with suppress(OSError):
-                os.unlink(temporary, dir_fd=folder)
-            raise
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+    with replacing_files() as batch:
+        yield batch.stream(root, relative)
 
 
 @contextmanager
@@ -76,30 +67,108 @@ def building_file(root: str | os.PathLike, relative: str | os.PathLike) -> Itera
     """A path to a new, empty file beside ``root/relative``, for a writer that opens its file by name (SQLite);
     it replaces ``root/relative`` when the block ends, as :func:`replacing_file` does, or is removed if the
     block raises.
-
-    The path leads through the folder's open descriptor (``/proc/self/fd/N/<temporary>``, Linux), not
-    through the folders' names: a link swapped in on the way while the writer works is never followed.
     """
-    *folders, name = _parts(relative)
-    folder = _open_folders(Path(root), folders)
-    try:
-        temporary, fd = _create_temporary(folder, name)
+    with replacing_files() as batch:
+        yield batch.build(root, relative)
+
+
+@dataclass
+class _Pending:
+    folder: int
+    """The target's folder, open (every operation is relative to it)."""
+    temporary: bytes
+    name: str
+    shown: Path
+    out: BinaryIO | None
+    """The open file of :meth:`FileBatch.stream`; None for :meth:`FileBatch.build`."""
+
+
+class FileBatch:
+    """New contents of several files, each written whole under a temporary name; :func:`replacing_files` puts them
+    in place together, in the order they were begun, once every one is complete."""
+
+    def __init__(self) -> None:
+        self._pending: list[_Pending] = []
+
+    def stream(self, root: str | os.PathLike, relative: str | os.PathLike) -> BinaryIO:
+        """An open file to stream ``root/relative``'s new content into (the batch flushes and closes it)."""
+        pending, fd = self._begin(root, relative)
+        pending.out = os.fdopen(fd, "wb")
+        return pending.out
+
+    def build(self, root: str | os.PathLike, relative: str | os.PathLike) -> Path:
+        """A path to a new, empty file beside ``root/relative``, for a writer that opens its file by name (SQLite).
+
+        The path leads through the folder's open descriptor (``/proc/self/fd/N/<temporary>``, Linux), not
+        through the folders' names: a link swapped in on the way while the writer works is never followed.
+        The writer must have closed the file when the batch ends.
+        """
+        pending, fd = self._begin(root, relative)
         os.close(fd)
+        return Path(f"/proc/self/fd/{pending.folder}") / os.fsdecode(pending.temporary)
+
+    def write(self, root: str | os.PathLike, relative: str | os.PathLike, data: bytes) -> None:
+        """``data`` as ``root/relative``'s new content."""
+        self.stream(root, relative).write(data)
+
+    def _begin(self, root: str | os.PathLike, relative: str | os.PathLike) -> tuple[_Pending, int]:
+        *folders, name = _parts(relative)
+        folder = _open_folders(Path(root), folders)
         try:
-            yield Path(f"/proc/self/fd/{folder}") / os.fsdecode(temporary)
-            fd = os.open(temporary, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
+            temporary, fd = _create_temporary(folder, name)
         except BaseException:
-            with suppress(OSError):
-                os.unlink(temporary, dir_fd=folder)
+            os.close(folder)
             raise
-        os.fsync(folder)
+        pending = _Pending(folder, temporary, name, Path(root, relative), None)
+        self._pending.append(pending)
+        return pending, fd
+
+    def _put_in_place(self) -> None:
+        """Every file flushed to disk; then, if no target is a folder, each renamed over its target, and the folders
+        flushed. Only a rename failing after the check (rare: the disk itself failing) leaves the earlier ones done."""
+        for pending in self._pending:
+            if pending.out is not None:
+                sync(pending.out)
+                pending.out.close()
+            else:
+                fd = os.open(pending.temporary, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=pending.folder)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        for pending in self._pending:
+            with suppress(FileNotFoundError):
+                if stat.S_ISDIR(os.stat(pending.name, dir_fd=pending.folder, follow_symlinks=False).st_mode):
+                    raise IsADirectoryError(errno.EISDIR, "a folder stands where the file goes", str(pending.shown))
+        for pending in self._pending:
+            os.replace(pending.temporary, pending.name, src_dir_fd=pending.folder, dst_dir_fd=pending.folder)
+            pending.temporary = b""  # in place: nothing left to remove
+        for pending in self._pending:
+            os.fsync(pending.folder)
+
+    def _close(self) -> None:
+        """Close what is open and remove the temporary files not put in place."""
+        for pending in self._pending:
+            if pending.out is not None:
+                with suppress(OSError):
+                    pending.out.close()
+            if pending.temporary:
+                with suppress(OSError):
+                    os.unlink(pending.temporary, dir_fd=pending.folder)
+            os.close(pending.folder)
+
+
+@contextmanager
+def replacing_files() -> Iterator[FileBatch]:
+    """A :class:`FileBatch` whose files replace their targets together when the block ends, after every one of them
+    is whole and on the disk; if the block (or a check before the first rename) raises, every temporary file is
+    removed and every target left as it was."""
+    batch = FileBatch()
+    try:
+        yield batch
+        batch._put_in_place()
     finally:
-        os.close(folder)
+        batch._close()
 
 
 def rename_into_place(root: str | os.PathLike, made: str, name: str) -> None:

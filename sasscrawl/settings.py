@@ -60,9 +60,10 @@ STALE_AFTER_DAYS = 30
 """A run exits non-zero when the newest article is older than this and no run found a new one for as long (0: off)."""
 
 EXPORTS = []
-"""Formats (parquet, sqlite, csv; comma-separated with -s) written to DATA_DIR/exports/ at the end of each run,
-as ``scrapy export --format`` writes them. Every run writes the dataset card DATA_DIR/README.md and the Parquet
-file it names in any case."""
+"""Formats (parquet, sqlite, csv; comma-separated with -s) written to DATA_DIR/exports/ at the end of a run,
+as ``scrapy export --format`` writes them, with the dataset card DATA_DIR/README.md and the Parquet file it
+names (whatever EXPORTS says). A run that changed no article leaves them all as they are, unless one of them
+is missing (see sasscrawl/extensions/dataset.py)."""
 
 # --- archive (see sasscrawl/archive.py) ---------------------------------------
 ARCHIVE = ""

@@ -3,8 +3,11 @@ nothing; a bad EXPORTS refuses."""
 
 from __future__ import annotations
 
+import json
+
 from scrapy.settings import Settings
 
+from export_fixtures import misfits
 from harness import run_crawl
 from sasscrawl import settings as project_settings
 from sasscrawl.setting_names import misspelt_settings
@@ -40,6 +43,39 @@ def test_a_run_that_changed_no_article_leaves_the_card_and_exports_alone_unless_
     assert with_csv.returncode == 0, with_csv.log[-3000:]
     assert (data_dir / "exports/articles.csv").is_file() and with_csv.stat("sasscrawl/exports/files") == 3
     assert all(path.stat().st_mtime_ns != mtime for path, mtime in written.items())
+
+
+def test_records_that_do_not_fit_never_stop_the_runs_end(clean_crawl, tmp_path):
+    """A journal holding records the exports cannot take: the run writes the others, names and counts these."""
+    data_dir = clean_crawl.copy_data_dir(tmp_path / "data")
+    with (data_dir / "articles.jsonl").open("a", encoding="utf-8") as out:
+        out.writelines(json.dumps(misfit) + "\n" for misfit in misfits(clean_crawl.result.records))
+    (data_dir / "state.sqlite3").unlink()  # rebuilt from articles.jsonl, the misfits with it
+
+    rerun = run_crawl(clean_crawl.server.start_url, data_dir, settings={"EXPORTS": "sqlite,csv"})
+
+    assert rerun.returncode == 0, rerun.log[-3000:]
+    assert "Traceback (most recent call last)" not in rerun.log
+    assert rerun.stat("sasscrawl/exports/skipped_records") == 2 and rerun.stat("sasscrawl/exports/files") == 5
+    assert rerun.log.count("Left out of the exports: article ") == 2
+    card = (data_dir / "README.md").read_text("utf-8")
+    assert f"- Counts: {len(clean_crawl.result.records)} articles," in card
+
+
+def test_an_export_that_cannot_be_put_in_place_is_the_data_folders_failure_and_replaces_nothing(clean_crawl,
+                                                                                                 tmp_path):
+    data_dir = clean_crawl.copy_data_dir(tmp_path / "data")
+    (data_dir / "exports" / "articles.csv").mkdir()  # a folder where EXPORTS' file goes
+    before = {path: path.stat().st_ino for path in (data_dir / "README.md", data_dir / "exports/articles.parquet")}
+
+    rerun = run_crawl(clean_crawl.server.start_url, data_dir, settings={"EXPORTS": "csv"})
+
+    assert rerun.returncode == 3, rerun.log[-3000:]
+    assert "Traceback (most recent call last)" not in rerun.log
+    assert "cannot write the exports and the dataset card: cannot write " in rerun.log
+    assert "articles.csv (a folder stands where the file goes)" in rerun.log
+    assert {path: path.stat().st_ino for path in before} == before
+    assert not list(data_dir.rglob("*.tmp"))
 
 
 def test_a_bad_export_format_refuses_the_run(clean_crawl, tmp_path):

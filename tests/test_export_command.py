@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import shutil
+import sqlite3
+from contextlib import closing
 
 import pandas as pd
 import pytest
 
-from export_fixtures import run_export
+from export_fixtures import misfits, run_export
 
 
 @pytest.fixture
@@ -70,3 +74,63 @@ def test_an_output_that_cannot_be_written_leaves_the_earlier_files(data_dir, tmp
     assert "Not exported: cannot write" in done.stderr and "Traceback (most recent call last)" not in done.stderr
     assert {path.name: path.read_bytes() for path in (data_dir / "exports").iterdir()} == before
     assert (data_dir / "README.md").read_bytes() == card
+
+
+def test_a_file_that_cannot_be_put_in_place_leaves_every_file_as_it_was(data_dir):
+    """Every file is whole before the first is renamed: a folder standing where the last SQLite file goes (its
+    Datasette metadata) leaves the CSV, the database, the Parquet file and the card as they were, not half-replaced."""
+    assert run_export(data_dir).returncode == 0
+    (data_dir / "exports" / "metadata.json").unlink()
+    (data_dir / "exports" / "metadata.json").mkdir()
+    before = {path: path.stat().st_ino for path in [*(data_dir / "exports").iterdir(), data_dir / "README.md"]}
+
+    done = run_export(data_dir)
+
+    assert done.returncode == 3
+    assert "Not exported: cannot write" in done.stderr and "metadata.json" in done.stderr
+    assert "Traceback (most recent call last)" not in done.stderr
+    assert {path: path.stat().st_ino for path in before} == before
+    assert not list((data_dir / "exports").glob("*.tmp")) and not list(data_dir.glob("*.tmp"))
+
+
+def test_records_that_do_not_fit_are_left_out_of_every_file_and_the_rest_written(data_dir, exports_crawl):
+    records = exports_crawl.result.records
+    with (data_dir / "articles.jsonl").open("a", encoding="utf-8") as out:
+        out.writelines(json.dumps(misfit) + "\n" for misfit in misfits(records))
+    (data_dir / "state.sqlite3").unlink()  # the journal is rebuilt from articles.jsonl, the misfits with it
+
+    done = run_export(data_dir)
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback (most recent call last)" not in done.stderr
+    for misfit in misfits(records):
+        assert f"Left out of the exports: article {misfit['articleId']} does not fit: " in done.stderr
+    assert "Left 2 saved records out of the exports: they do not fit the record schema" in done.stderr
+    assert f"Exported {len(records)} articles" in done.stderr
+    exports = data_dir / "exports"
+    assert len(pd.read_parquet(exports / "articles.parquet")) == len(records)
+    with (exports / "articles.csv").open(encoding="utf-8", newline="") as rows:
+        assert sum(1 for _ in csv.reader(rows)) == len(records) + 1
+    with closing(sqlite3.connect(exports / "articles.sqlite")) as db:
+        assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == len(records)
+    assert f"- Counts: {len(records)} articles," in (data_dir / "README.md").read_text("utf-8")
+
+
+def test_a_disk_full_while_sqlite_builds_is_the_data_folders_failure(data_dir):
+    """SQLite reports a full disk as its own error (not an OSError): one line, exit 3, nothing replaced."""
+    assert run_export(data_dir).returncode == 0
+    sizes = {path.name: path.stat().st_size for path in (data_dir / "exports").iterdir()}
+    before = {path: path.stat().st_ino for path in [*(data_dir / "exports").iterdir(), data_dir / "README.md"]}
+    # Room for every other file (the Parquet file is written beside the database), not for the database.
+    limit = max(size for name, size in sizes.items() if name != "articles.sqlite") + 4096
+    assert limit < sizes["articles.sqlite"] - 4096
+
+    done = run_export(data_dir, "--format", "sqlite", file_size_limit=limit)
+
+    assert done.returncode == 3, done.stderr[-3000:]
+    assert "Traceback (most recent call last)" not in done.stderr
+    (line,) = [line for line in done.stderr.splitlines() if "Not exported:" in line]
+    assert f"cannot build {data_dir / 'exports' / 'articles.sqlite'} (" in line
+    assert line.endswith("; the files written before are untouched")
+    assert {path: path.stat().st_ino for path in before} == before
+    assert not list((data_dir / "exports").glob("*.tmp"))

@@ -7,8 +7,9 @@ import pytest
 import yaml
 
 from sasscrawl.exports.arrow import arrow_schema
-from sasscrawl.exports.card import crawler_version, hf_features, schema_version
+from sasscrawl.exports.card import hf_features, schema_version
 from sasscrawl.exports.dataset import write_dataset
+from sasscrawl.version import installed_version
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,7 @@ def test_the_body_gives_the_provenance(crawled):
     assert (f"Counts: {len(records)} articles, {len(authors)} distinct authors, "
             f"{sum(len(record['images']) for record in records)} images, 0 superseded versions") in body
     assert f"Crawls: 1; the first started {crawled.summary['startedAt']}" in body
-    assert f"Crawler: sasscrawl {crawler_version()}; record schema {schema_version()}" in body
+    assert f"Crawler: sasscrawl {installed_version('sasscrawl')}; record schema {schema_version()}" in body
     for shown in ("| `exports/articles.sqlite` |", "| `exports/articles.csv` |", "| `articles.jsonl` |",
                   "pd.read_parquet(", "SET TimeZone", "datasets.load_dataset(", "datasette exports/articles.sqlite",
                   "@misc{sass_commentary"):
@@ -62,9 +63,14 @@ def test_the_body_gives_the_provenance(crawled):
 
 
 def test_a_folder_with_no_article_yet_gets_a_card_of_the_default_section(tmp_path):
+    for folder in ("site", "snapshots", "warc"):
+        (tmp_path / folder).mkdir()
     write_dataset(tmp_path, [], ())
     header, body = card(tmp_path)
     assert header["source_url"] == "http://en.sass.cn/103002/default.aspx"
     assert header["dataset_info"]["splits"] == [{"name": "train", "num_examples": 0}]
     assert "Counts: 0 articles" in body and "None" not in body
+    assert "# Commentary articles of en.sass.cn" in body
+    assert all(f"| `{folder}/` |" in body for folder in ("site", "snapshots", "warc"))
+    assert "| `images/` |" not in body  # no folder, no row
     assert (tmp_path / "exports" / "articles.parquet").is_file()

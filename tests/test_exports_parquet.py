@@ -12,8 +12,10 @@ import pytest
 
 from export_fixtures import exported
 from harness import run_crawl
+from sasscrawl import files
 from sasscrawl.exports.arrow import arrow_schema
 from sasscrawl.exports.parquet import parquet_export
+from sasscrawl.exports.records import RecordReader
 from sasscrawl_replica import ReplicaServer, build_site
 
 SITE_TIME = pa.timestamp("us", tz="Asia/Shanghai")
@@ -96,8 +98,9 @@ def test_datasets_loads_two_runs_files_together_a_column_null_throughout_one(cra
 def test_a_date_near_midnight_keeps_its_day_and_its_instant(crawled, tmp_path):
     record = {**crawled.records[0], "datePublished": "2026-01-30T00:30:00+08:00", "datePublishedRaw": "2026-01-30 00:30",
               "dateDownloaded": "2026-01-29T16:30:00.250Z"}
-    with parquet_export(tmp_path, None) as add:
-        add(record, json.dumps(record))
+    with files.replacing_files() as batch, parquet_export(batch, tmp_path, None) as add:
+        (block,) = RecordReader().blocks([json.dumps(record)])
+        add(block)
     row = pd.read_parquet(tmp_path / "articles.parquet", dtype_backend="pyarrow").iloc[0]
     assert row["datePublished"].isoformat() == "2026-01-30T00:30:00+08:00"
     assert row["dateDownloaded"] == row["datePublished"] + pd.Timedelta(milliseconds=250)

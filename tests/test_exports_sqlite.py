@@ -60,6 +60,12 @@ def test_tables_hold_every_article_and_item_joined_by_article_id(crawled):
         assert json.loads(row[0]) == [author["name"] for author in record["authors"]]
         assert row[1:4] == (int(record["datePublished"][:4]), record["views"], record["datePublished"])
         assert json.loads(row[4]) == record["section"]
+        # Ids reached through $ref/anyOf are integers too, not their text.
+        linked = next(record for record in records if record["previousArticleId"] is not None)
+        assert db.execute("SELECT previousArticleId, typeof(previousArticleId), typeof(nextArticleId), typeof(views) "
+                          "FROM articles WHERE articleId = ?", (linked["articleId"],)).fetchone() == \
+            (linked["previousArticleId"], "integer", "integer" if linked["nextArticleId"] is not None else "null",
+             "integer" if linked["views"] is not None else "null")
         image = next(record for record in records if record["images"])["images"][0]
         assert db.execute("SELECT sha256, size, status FROM images WHERE url = ?", (image["url"],)).fetchone() == \
             (image["sha256"], image["size"], image["status"])
@@ -79,6 +85,7 @@ def test_datasette_serves_a_search_page_showing_the_article(crawled):
     metadata = json.loads(exported(crawled.data_dir, "metadata.json").read_text("utf-8"))
     assert metadata["databases"]["articles"]["tables"]["articles"]["facets"] == [{"array": "authors"}, "year"]
     assert metadata["license"] and metadata["source_url"].endswith("/103002/default.aspx")
+    assert "license_url" not in metadata  # a licence note, not a licence to link to
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "datasette", "serve", str(exported(crawled.data_dir, "articles.sqlite")),

@@ -286,3 +286,34 @@ def test_remove_leftovers_clears_temporary_files_only(root, outside):
     assert sorted(path.name for path in root.iterdir()) == sorted([*kept, "runs"])
     assert list((root / "runs").iterdir()) == []
     assert untouched(outside)
+
+
+# --- several files replaced together ---------------------------------------------------------------------
+
+
+def test_a_batch_puts_its_files_in_place_only_once_every_one_is_whole(root):
+    replace_file(root, "a.csv", b"old a")
+    replace_file(root, "exports/b.sqlite", b"old b")
+    with files.replacing_files() as batch:
+        batch.write(root, "a.csv", b"new a")
+        path = batch.build(root, "exports/b.sqlite")
+        path.write_bytes(b"new b")
+        assert (root / "a.csv").read_bytes() == b"old a" and (root / "exports/b.sqlite").read_bytes() == b"old b"
+    assert (root / "a.csv").read_bytes() == b"new a" and (root / "exports/b.sqlite").read_bytes() == b"new b"
+    assert leftovers(root) == leftovers(root / "exports") == []
+
+
+def test_a_batch_that_fails_anywhere_replaces_none_of_its_files(root):
+    replace_file(root, "a.csv", b"old a")
+    (root / "c.json").mkdir()  # a folder stands where the last file goes: found before any rename
+    before = (root / "a.csv").stat().st_ino
+    with pytest.raises(IsADirectoryError, match="c.json"), files.replacing_files() as batch:
+        batch.write(root, "a.csv", b"new a")
+        batch.build(root, "b.sqlite").write_bytes(b"new b")
+        batch.write(root, "c.json", b"{}")
+    assert (root / "a.csv").read_bytes() == b"old a" and (root / "a.csv").stat().st_ino == before
+    assert not (root / "b.sqlite").exists() and leftovers(root) == []
+    with pytest.raises(RuntimeError), files.replacing_files() as batch:
+        batch.write(root, "a.csv", b"new a")
+        raise RuntimeError("a writer failed")
+    assert (root / "a.csv").read_bytes() == b"old a" and leftovers(root) == []

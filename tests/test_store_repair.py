@@ -185,6 +185,8 @@ def test_leftover_temporary_files_of_a_killed_snapshot_are_cleared_at_the_next_o
     leftover.write_bytes(b'{"articleId": 1')
     (tmp_path / "runs").mkdir()
     (tmp_path / "runs" / ".x.json.fedcba9876543210.tmp").write_bytes(b"{")
+    (tmp_path / "exports").mkdir()  # a kill during an export
+    (tmp_path / "exports" / ".articles.sqlite.00112233445566ff.tmp").write_bytes(b"SQLite format 3")
     keep = tmp_path / "notes.tmp"
     keep.write_bytes(b"the user's")
     stores(tmp_path)

@@ -17,7 +17,7 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from sasscrawl.exports import FORMATS, parse_formats
+from sasscrawl.exports import FORMATS, ExportFailed, parse_formats
 from sasscrawl.health import EXIT_DATA_DIR, EXIT_OK
 from sasscrawl.store import ARTICLES_FILE, STATE_FILE, ArticleStore, StoreError
 
@@ -62,19 +62,20 @@ class Command(ScrapyCommand):
         try:
             store = ArticleStore(data_dir)
             try:
-                written = write_dataset(data_dir, store.journal.lines(), opts.formats, opts.output)
-                articles = store.journal.count()
+                exported = write_dataset(data_dir, store.journal.lines(), opts.formats, opts.output)
             finally:
                 store.close(snapshot=False)
         except StoreError as error:
             logger.error("Not exported: %s", error)
             self.exitcode = EXIT_DATA_DIR
             return
-        except OSError as error:
-            logger.error("Not exported: cannot write %s (%s); the files written before are untouched",
-                         error.filename or opts.output or data_dir, error.strerror or error)
+        except ExportFailed as error:
+            logger.error("Not exported: %s; the files written before are untouched", error)
             self.exitcode = EXIT_DATA_DIR
             return
-        logger.info("Exported %d articles in %.1f s: %s", articles, time.monotonic() - started,
-                    ", ".join(str(path) for path in written))
+        logger.info("Exported %d articles in %.1f s: %s", exported.articles, time.monotonic() - started,
+                    ", ".join(str(path) for path in exported.paths))
+        if exported.skipped:
+            logger.warning("Left %d saved records out of the exports: they do not fit the record schema (each named "
+                           "above)", exported.skipped)
         self.exitcode = EXIT_OK

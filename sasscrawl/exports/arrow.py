@@ -22,6 +22,7 @@ from functools import cache
 
 import pyarrow as pa
 
+from sasscrawl.exports.schema import definition
 from sasscrawl.schemas import ARTICLE_SCHEMA
 
 SITE_TIME_ZONE = "Asia/Shanghai"
@@ -56,7 +57,7 @@ def _type(node: dict, path: str, nullable: bool = False) -> tuple[pa.DataType, b
             raise ValueError(f"{path} is a date: name its time zone in sasscrawl.exports.arrow.TIME_ZONES")
         return pa.timestamp(TIMESTAMP_UNIT, tz=TIME_ZONES[path]), False
     if "$ref" in node:
-        return _type(_definition(node["$ref"]), path, nullable)
+        return _type(definition(node["$ref"]), path, nullable)
     if "anyOf" in node:
         branches = [branch for branch in node["anyOf"] if branch.get("type") != "null"]
         if len(branches) != 1:
@@ -78,9 +79,3 @@ def _type(node: dict, path: str, nullable: bool = False) -> tuple[pa.DataType, b
         return pa.list_(pa.field("item", item_type, nullable=item_nullable)), nullable
     return SCALARS[kind], nullable
 
-
-def _definition(ref: str) -> dict:
-    prefix = "#/$defs/"
-    if not ref.startswith(prefix):
-        raise ValueError(f"only local $defs references are read, not {ref}")
-    return ARTICLE_SCHEMA["$defs"][ref[len(prefix):]]

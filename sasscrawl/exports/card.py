@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterable
 from datetime import datetime
-from importlib.metadata import PackageNotFoundError, version
 from importlib.resources import files as package_files
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,8 +23,11 @@ import pyarrow as pa
 
 from sasscrawl.exports import csv, parquet, sqlite
 from sasscrawl.exports.arrow import SITE_TIME_ZONE, arrow_schema
+from sasscrawl.mirror import MIRROR_FOLDER
 from sasscrawl.schemas import ARTICLE_SCHEMA
-from sasscrawl.store.layout import ARTICLES_FILE, EXPORTS_FOLDER, RUNS_FOLDER, VERSIONS_FILE
+from sasscrawl.snapshots import SNAPSHOT_FOLDER
+from sasscrawl.store.layout import ARTICLES_FILE, EXPORTS_FOLDER, RUNS_FOLDER, SITE_FOLDER, VERSIONS_FILE, WARC_FOLDER
+from sasscrawl.version import installed_version
 
 if TYPE_CHECKING:
     from sasscrawl.exports.dataset import DatasetFacts
@@ -45,17 +48,13 @@ FILE_ROLES = {
                                        "and a full-text index, for Datasette",
     f"{EXPORTS_FOLDER}/{sqlite.METADATA_FILE}": "Datasette's metadata for the SQLite file (title, source, facets, search)",
     f"{EXPORTS_FOLDER}/{csv.FILE}": "one flat row per article for spreadsheets (lists joined with \"; \")",
-    "images/": "the articles' images, mirrored (each record's images[].path)",
-    f"{RUNS_FOLDER}/": "one JSON summary per crawl",
-    "warc/": "every response of the crawls that archived them, as WARC",
+    f"{MIRROR_FOLDER}/": "the articles' images, mirrored (each record's images[].path)",
+    f"{RUNS_FOLDER}/": "one JSON summary per crawl, with the ids of the articles it added, changed and found "
+                       "gone",
+    f"{WARC_FOLDER}/": "every response of the crawls that archived them, as WARC, with a CDXJ index",
+    f"{SNAPSHOT_FOLDER}/": "the article pages as a browser rendered them (crawls with Splash)",
+    f"{SITE_FOLDER}/": "an offline HTML mirror of the archived pages",
 }
-
-
-def crawler_version() -> str:
-    try:
-        return version("sasscrawl")
-    except PackageNotFoundError:
-        return "unknown (not installed as a package)"
 
 
 def schema_version() -> str:
@@ -111,7 +110,7 @@ def datasette_metadata(facts: DatasetFacts) -> dict:
         description=f"{facts.articles} articles of the {facts.section_name} section of the {PUBLISHER}'s English site, "
                     f"published {_date_range(facts)}, collected by sasscrawl. Search headline, description and text.",
         source=f"{PUBLISHER}, {facts.site}", source_url=facts.section_url,
-        license_note=LICENSE_NOTE, license_url=facts.section_url,
+        license_note=LICENSE_NOTE,
     )
 
 
@@ -122,7 +121,9 @@ def _date_range(facts: DatasetFacts) -> str:
     return f"from {first} to {last}"
 
 
-def dataset_card(facts: DatasetFacts, data_dir: Path, versions: int, crawl_started: datetime | None) -> str:
+def dataset_card(facts: DatasetFacts, data_dir: Path, versions: int, crawl_started: datetime | None,
+                 writing: Iterable[Path]) -> str:
+    """The card's text; ``writing``: the files put in place with it (listed as the files already there are)."""
     header = {
         "pretty_name": pretty_name(facts),
         "language": ["en"],
@@ -134,11 +135,14 @@ def dataset_card(facts: DatasetFacts, data_dir: Path, versions: int, crawl_start
                          "splits": [{"name": "train", "num_examples": facts.articles}]},
     }
     starts = crawl_starts(data_dir, crawl_started)
-    present = [(name, role) for name, role in FILE_ROLES.items() if (data_dir / name).exists()]
+    writing = set(writing)
+    present = [(name, role) for name, role in FILE_ROLES.items()
+               if data_dir / name in writing or (data_dir / name).exists()]
     downloaded = (" to ".join(when.isoformat(timespec="seconds") for when in facts.downloaded)
                   if facts.downloaded else "none")
     retrieved = facts.downloaded[1].date().isoformat() if facts.downloaded else "not yet"
     name = pretty_name(facts)
+    crawler = installed_version("sasscrawl")
     lines = [
         "---", *_yaml(header), "---", "",
         f"# {name}", "",
@@ -152,7 +156,7 @@ def dataset_card(facts: DatasetFacts, data_dir: Path, versions: int, crawl_start
         f"{versions} superseded versions",
         f"- Crawls: {len(starts)}; the first started {starts[0] if starts else 'never'}, "
         f"the last {starts[-1] if starts else 'never'} (UTC); articles downloaded {downloaded}",
-        f"- Crawler: sasscrawl {crawler_version()}; record schema {schema_version()}", "",
+        f"- Crawler: sasscrawl {crawler}; record schema {schema_version()}", "",
         "## Files", "",
         "Paths are relative to this folder.", "",
         "| file | holds |", "|---|---|",
@@ -175,7 +179,7 @@ def dataset_card(facts: DatasetFacts, data_dir: Path, versions: int, crawl_start
         "## Citing it", "",
         "Cite the source, and the date you retrieved it:", "",
         f"> {PUBLISHER}. *{facts.section_name}* (articles published {_date_range(facts)}). "
-        f"<{facts.section_url}>. Retrieved {retrieved} with sasscrawl {crawler_version()}.", "",
+        f"<{facts.section_url}>. Retrieved {retrieved} with sasscrawl {crawler}.", "",
         "```bibtex",
         "@misc{sass_" + facts.section_name.lower().replace(" ", "_") + ",",
         f"  author = {{{{{PUBLISHER}}}}},",

@@ -16,34 +16,25 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sasscrawl import files
-from sasscrawl.exports import FILES
-from sasscrawl.exports.parquet import place
+from sasscrawl.exports import FILES, place
+from sasscrawl.exports.records import Block
+from sasscrawl.exports.schema import resolve
 from sasscrawl.schemas import ARTICLE_SCHEMA
 
 FILE, = FILES["csv"]
 LIST_SEPARATOR = "; "
 
 
-def _resolve(node: dict) -> dict:
-    """The node itself, or its non-null branch, with a local $ref followed."""
-    if "$ref" in node:
-        return _resolve(ARTICLE_SCHEMA["$defs"][node["$ref"].rsplit("/", 1)[1]])
-    if "anyOf" in node:
-        (branch,) = [branch for branch in node["anyOf"] if branch.get("type") != "null"]
-        return _resolve(branch)
-    return node
-
-
 def _columns() -> list[tuple[str, Callable[[dict], object]]]:
     """(header, value of a record) for every column, in the JSON Schema's order."""
     columns = []
     for name, node in ARTICLE_SCHEMA["properties"].items():
-        node = _resolve(node)
+        node = resolve(node)
         if node.get("type") == "object":
             columns += [(f"{name}.{key}", lambda record, name=name, key=key: (record[name] or {}).get(key))
                         for key in node["properties"]]
-        elif node.get("type") == "array" and _resolve(node["items"]).get("type") == "object":
-            key = _resolve(node["items"])["required"][0]
+        elif node.get("type") == "array" and resolve(node["items"]).get("type") == "object":
+            key = resolve(node["items"])["required"][0]
             columns.append((name, lambda record, name=name, key=key:
                             LIST_SEPARATOR.join(item[key] or "" for item in record[name])))
         elif node.get("type") == "array":
@@ -57,12 +48,12 @@ COLUMNS = _columns()
 
 
 @contextmanager
-def csv_export(root: Path, folder: str | None) -> Iterator[Callable[[dict, str], None]]:
-    """``add(record, line)`` for each article; ``root/folder/articles.csv`` is replaced when the block ends."""
-    with files.replacing_file(root, place(folder, FILE)) as out:
-        text = io.TextIOWrapper(out, encoding="utf-8", newline="")
-        writer = csv.writer(text, lineterminator="\r\n")
-        writer.writerow(header for header, _ in COLUMNS)
-        yield lambda record, line: writer.writerow(value(record) for _, value in COLUMNS)
-        text.flush()
-        text.detach()  # the file stays open for replacing_file to flush and rename
+def csv_export(batch: files.FileBatch, root: Path, folder: str | None) -> Iterator[Callable[[Block], None]]:
+    """``add(block)`` for each block of articles; ``root/folder/articles.csv`` is whole when the block ends, and
+    replaced when ``batch`` ends."""
+    text = io.TextIOWrapper(batch.stream(root, place(folder, FILE)), encoding="utf-8", newline="")
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(header for header, _ in COLUMNS)
+    yield lambda block: writer.writerows([value(record) for _, value in COLUMNS] for record in block.records)
+    text.flush()
+    text.detach()  # the file stays open for the batch to flush and rename

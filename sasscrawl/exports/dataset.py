@@ -1,17 +1,22 @@
 """One pass over the saved articles that writes every export asked for, then the dataset card.
 
-The journal's lines are read once, in ``articleId`` order, and each (with its record) is handed to
-every writer, so an export of all three formats costs one read of the journal and memory stays
+The journal's lines are read once, in ``articleId`` order, checked and read by Arrow in blocks
+(:mod:`.records`: a record that does not fit is left out of every file, with a warning), and each
+block is handed to every writer, so an export of all three formats costs one read of the journal and memory stays
 flat (each writer streams). The dataset card (:mod:`.card`) names ``DATA_DIR/exports/articles.parquet`` as the
 dataset's data, so whenever the card is written that Parquet file is written in the same pass,
 whether or not the formats asked for include it (or ``-o`` sent them elsewhere): the card and
-the file it describes always hold the same articles. A failure leaves every earlier file as it was.
+the file it describes always hold the same articles.
+
+Every file is written under a temporary name first; only once every writer has finished are they
+renamed into place, together, the card last (:func:`sasscrawl.files.replacing_files`). A failure
+on the way leaves every earlier file as it was, none half-replaced.
 """
 
 from __future__ import annotations
 
-import json
 import os
+import sqlite3
 from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -21,12 +26,10 @@ from urllib.parse import urljoin, urlsplit
 
 from sasscrawl import files
 from sasscrawl.arguments import DEFAULT_START_URL
-from sasscrawl.exports import FILES, card, csv, parquet, sqlite
+from sasscrawl.spiders.commentary import CommentarySpider
+from sasscrawl.exports import FILES, ExportFailed, card, csv, parquet, place, sqlite
+from sasscrawl.exports.records import RecordReader
 from sasscrawl.store.layout import DATASET_CARD, EXPORTS_FOLDER, VERSIONS_FILE
-
-
-DEFAULT_SECTION_NAME = "Commentary"
-"""The name of the section at ``DEFAULT_START_URL``."""
 
 
 @dataclass
@@ -39,10 +42,11 @@ class DatasetFacts:
     published: list[datetime] = field(default_factory=list)
     """The earliest and the latest ``datePublished``."""
     downloaded: list[datetime] = field(default_factory=list)
-    section_name: str = DEFAULT_SECTION_NAME
+    section_name: str = CommentarySpider.name.capitalize()
     section_url: str = DEFAULT_START_URL
-    """The section's first listing page (its ``default.aspx``), as the articles' URLs give it; before the
-    first article, the crawler's default section."""
+    """The section's name and first listing page (its ``default.aspx``), as the first article gives them; before
+    the first article, the crawler's default section, which its spider is named after (as the WARC's isPartOf
+    says)."""
 
     def add(self, record: dict) -> None:
         self.articles += 1
@@ -67,9 +71,22 @@ def _widen(span: list[datetime], when: datetime) -> None:
         span[:] = [min(span[0], when), max(span[1], when)]
 
 
+@dataclass
+class Exported:
+    """What :func:`write_dataset` wrote."""
+
+    paths: list[Path]
+    articles: int
+    skipped: int
+    """Records left out because they do not fit the schema (each logged: :mod:`.records`)."""
+
+
 def write_dataset(data_dir: str | os.PathLike, lines: Iterable[str], formats: Iterable[str],
-                  folder: str | os.PathLike | None = None, crawl_started: datetime | None = None) -> list[Path]:
-    """Write ``formats`` to ``folder`` (default ``DATA_DIR/exports``), the card's Parquet and the card; the paths written.
+                  folder: str | os.PathLike | None = None, crawl_started: datetime | None = None) -> Exported:
+    """Write ``formats`` to ``folder`` (default ``DATA_DIR/exports``), the card's Parquet and the card.
+
+    Raises :class:`~sasscrawl.exports.ExportFailed` when a file cannot be written (or the journal read):
+    then no file was put in place.
 
     ``lines``: the saved records as their lines of articles.jsonl (``Journal.lines``).
 
@@ -80,24 +97,32 @@ def write_dataset(data_dir: str | os.PathLike, lines: Iterable[str], formats: It
     # DATA_DIR/exports is reached from DATA_DIR without following a link; a folder the user names is theirs.
     at_home = folder is None or Path(folder).resolve() == default_folder.resolve()
     root, below = (data_dir, EXPORTS_FOLDER) if at_home else (Path(folder), None)
-    versions = data_dir / VERSIONS_FILE
     facts = DatasetFacts()
-    writers = {"parquet": lambda: parquet.parquet_export(root, below),
-               "sqlite": lambda: sqlite.sqlite_export(root, below, versions, lambda: card.datasette_metadata(facts)),
-               "csv": lambda: csv.csv_export(root, below)}
-    written = [root / parquet.place(below, name) for fmt in formats for name in FILES[fmt]]
-    with ExitStack() as stack:
-        adders = [stack.enter_context(writers[fmt]()) for fmt in formats]
-        if not (at_home and "parquet" in formats):
-            adders.append(stack.enter_context(parquet.parquet_export(data_dir, EXPORTS_FOLDER)))
-            written.append(default_folder / parquet.FILE)
-        for line in lines:
-            record = json.loads(line)
-            facts.add(record)
-            for add in adders:
-                add(record, line)
-    text = card.dataset_card(facts, data_dir, sum(1 for _ in sqlite.version_rows(versions, report=False)),
-                             crawl_started)
-    files.replace_file(data_dir, DATASET_CARD, text.encode("utf-8"))
-    return [*written, data_dir / DATASET_CARD]
-
+    reader = RecordReader()
+    versions = data_dir / VERSIONS_FILE
+    written = [root / place(below, name) for fmt in formats for name in FILES[fmt]]
+    try:
+        with files.replacing_files() as batch:
+            writers = {"parquet": lambda: parquet.parquet_export(batch, root, below),
+                       "sqlite": lambda: sqlite.sqlite_export(batch, root, below, versions,
+                                                              lambda: card.datasette_metadata(facts)),
+                       "csv": lambda: csv.csv_export(batch, root, below)}
+            with ExitStack() as stack:
+                adders = [stack.enter_context(writers[fmt]()) for fmt in formats]
+                if not (at_home and "parquet" in formats):
+                    adders.append(stack.enter_context(parquet.parquet_export(batch, data_dir, EXPORTS_FOLDER)))
+                    written.append(default_folder / parquet.FILE)
+                for block in reader.blocks(lines):
+                    for record in block.records:
+                        facts.add(record)
+                    for add in adders:
+                        add(block)
+                    del block  # else it stays alive while the next block is read: twice the records in memory
+            text = card.dataset_card(facts, data_dir, sum(1 for _ in sqlite.version_rows(versions, report=False)),
+                                     crawl_started, written)
+            batch.write(data_dir, DATASET_CARD, text.encode("utf-8"))
+    except OSError as error:
+        raise ExportFailed(f"cannot write {error.filename or root} ({error.strerror or error})") from error
+    except sqlite3.Error as error:  # the SQLite export's own errors are ExportFailed already: this is the journal
+        raise ExportFailed(f"cannot read the saved articles ({error})") from error
+    return Exported([*written, data_dir / DATASET_CARD], facts.articles, reader.skipped)

@@ -12,7 +12,7 @@
   it reads the text from ``articles``), which Datasette's search box uses.
 
 Built under a temporary name in the same folder (journal off: nothing to recover in a file no
-one reads yet) and renamed into place once complete.
+one reads yet) and renamed into place with the export's other files once every one is complete.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 from sasscrawl import files
-from sasscrawl.exports import FILES
-from sasscrawl.exports.parquet import place
+from sasscrawl.exports import FILES, ExportFailed, place
+from sasscrawl.exports.records import Block
+from sasscrawl.exports.schema import resolve
 from sasscrawl.schemas import ARTICLE_SCHEMA
 
 logger = logging.getLogger(__name__)
@@ -38,11 +39,11 @@ FTS_TABLE = "articles_fts"
 SEARCHED = ("headline", "description", "articleBody")
 ITEM_TABLES = ("authors", "figures", "images")
 """Lists of objects that get a table each, one row per item."""
-VERSION_COLUMNS = ("articleId", "contentHash", "dateDownloaded", "supersededAt", "record")
 
 
 def _sql_type(node: dict) -> str:
-    types = node.get("type", [])
+    """INTEGER for an integer (also through ``$ref``/``anyOf``: the ids that link articles), else TEXT."""
+    types = resolve(node).get("type", [])
     return "INTEGER" if "integer" in (types if isinstance(types, list) else [types]) else "TEXT"
 
 
@@ -76,34 +77,59 @@ def _cell(value):
 
 
 @contextmanager
-def sqlite_export(root: Path, folder: str | None, versions: Path,
-                  metadata: Callable[[], dict]) -> Iterator[Callable[[dict, str], None]]:
-    """``add(record, line)`` for each article; then the versions are read from ``versions``, the index built,
-    and ``root/folder/articles.sqlite`` replaced, then ``root/folder/metadata.json`` with ``metadata()``."""
+def sqlite_export(batch: files.FileBatch, root: Path, folder: str | None, versions: Path,
+                  metadata: Callable[[], dict]) -> Iterator[Callable[[Block], None]]:
+    """``add(block)`` for each block of articles; then the versions are read from ``versions`` and the index built:
+    ``root/folder/articles.sqlite`` and ``root/folder/metadata.json`` (``metadata()``) are whole when the block
+    ends, and replaced when ``batch`` ends."""
     insert_article = (f"INSERT INTO articles ({', '.join(f'{chr(34)}{name}{chr(34)}' for name in ARTICLE_COLUMNS)}, "
                       f"year) VALUES ({', '.join('?' * (len(ARTICLE_COLUMNS) + 1))})")
     insert_items = {table: f"INSERT INTO {table} VALUES ({', '.join('?' * (len(columns) + 2))})"
                     for table, columns in ITEM_COLUMNS.items()}
-    with files.building_file(root, place(folder, FILE)) as path, closing(sqlite3.connect(path)) as db:
-        db.execute("PRAGMA journal_mode = OFF")
-        db.execute("PRAGMA synchronous = OFF")  # building_file flushes the whole file before it is renamed
-        db.executescript(_schema_sql())
-
-        def add(record: dict, line: str) -> None:
-            row = [_cell([author["name"] for author in record["authors"]] if name == "authors" else record[name])
-                   for name in ARTICLE_COLUMNS]
-            published = record["datePublished"]
-            db.execute(insert_article, [*row, int(published[:4]) if published else None])
-            for table, columns in ITEM_COLUMNS.items():
-                db.executemany(insert_items[table], [
-                    (record["articleId"], position, *(item.get(column) for column in columns))
-                    for position, item in enumerate(record[table])])
+    shown = root / place(folder, FILE)
+    with closing(_new_database(batch.build(root, place(folder, FILE)), shown)) as db:
+        def add(block: Block) -> None:
+            with _building(shown):
+                for record in block.records:
+                    row = [_cell([author["name"] for author in record["authors"]] if name == "authors"
+                                 else record[name]) for name in ARTICLE_COLUMNS]
+                    published = record["datePublished"]
+                    db.execute(insert_article, [*row, int(published[:4]) if published else None])
+                    for table, columns in ITEM_COLUMNS.items():
+                        db.executemany(insert_items[table], [
+                            (record["articleId"], position, *(item.get(column) for column in columns))
+                            for position, item in enumerate(record[table])])
 
         yield add
-        db.executemany("INSERT INTO versions VALUES (?, ?, ?, ?, ?)", version_rows(versions))
-        db.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
-        db.commit()
-    files.replace_file(root, place(folder, METADATA_FILE), (json.dumps(metadata(), indent=2, ensure_ascii=False) + "\n").encode())
+        with _building(shown):
+            db.executemany("INSERT INTO versions VALUES (?, ?, ?, ?, ?)", version_rows(versions))
+            db.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+            db.commit()
+    batch.write(root, place(folder, METADATA_FILE),
+                (json.dumps(metadata(), indent=2, ensure_ascii=False) + "\n").encode())
+
+
+def _new_database(path: Path, shown: Path) -> sqlite3.Connection:
+    """The empty database at ``path``, its tables made."""
+    with _building(shown):
+        db = sqlite3.connect(path)
+        try:
+            db.execute("PRAGMA journal_mode = OFF")
+            db.execute("PRAGMA synchronous = OFF")  # the batch flushes the whole file before it is renamed
+            db.executescript(_schema_sql())
+        except BaseException:
+            db.close()
+            raise
+    return db
+
+
+@contextmanager
+def _building(shown: Path) -> Iterator[None]:
+    """SQLite's errors while it builds the file (``database or disk is full``) as the export's failure."""
+    try:
+        yield
+    except sqlite3.Error as error:
+        raise ExportFailed(f"cannot build {shown} ({error})") from error
 
 
 def version_rows(path: Path, report: bool = True) -> Iterator[tuple]:
@@ -125,16 +151,16 @@ def version_rows(path: Path, report: bool = True) -> Iterator[tuple]:
                                    number, error)
 
 
-def datasette_metadata(title: str, description: str, source: str, source_url: str, license_note: str,
-                       license_url: str) -> dict:
-    """Datasette's metadata: the site's title and provenance, facets on authors and year, the search on."""
+def datasette_metadata(title: str, description: str, source: str, source_url: str, license_note: str) -> dict:
+    """Datasette's metadata: the site's title and provenance, facets on authors and year, the search on.
+
+    No ``license_url``: the collection has no licence of its own to link to, only the note."""
     return {
         "title": title,
         "description": description,
         "source": source,
         "source_url": source_url,
         "license": license_note,
-        "license_url": license_url,
         "databases": {DATABASE: {"tables": {
             "articles": {"facets": [{"array": "authors"}, "year"], "fts_table": FTS_TABLE, "fts_pk": "articleId",
                          "sort_desc": "datePublished", "label_column": "headline"},

@@ -26,9 +26,9 @@ import time
 from scrapy import signals
 from scrapy.exceptions import CloseSpider
 
-from sasscrawl.exports import FILES, parse_formats
+from sasscrawl.exports import FILES, ExportFailed, parse_formats
 from sasscrawl.extensions.data_folder import RunDataFolder
-from sasscrawl.health import SETTING_ERROR
+from sasscrawl.health import SETTING_ERROR, interrupted
 from sasscrawl.store import StoreError
 from sasscrawl.store.layout import DATASET_CARD, EXPORTS_FOLDER
 
@@ -36,8 +36,8 @@ logger = logging.getLogger(__name__)
 
 DATASET_WRITTEN = "dataset_written_at_changes"
 """State counter: the journal's change count, plus one (0: never), when a crawl last wrote the card and exports."""
-SHUTDOWN = "shutdown"
-"""Scrapy's finish reason when SIGTERM or SIGINT stopped the run."""
+SKIPPED_RECORDS = "sasscrawl/exports/skipped_records"
+"""Saved records left out of the card's Parquet and the exports: they do not fit the record schema (each logged)."""
 
 
 class DatasetExport:
@@ -65,7 +65,8 @@ class DatasetExport:
     def spider_closed(self, spider, reason):
         data_folder = RunDataFolder.of(self.crawler)
         stats = self.crawler.stats.get_stats()
-        if self.setting_error or data_folder.store is None or not data_folder.healthy or reason == SHUTDOWN:
+        if (self.setting_error or data_folder.store is None or not data_folder.healthy
+                or interrupted({**stats, "finish_reason": reason})):
             return
         store = data_folder.store
         written_at = store.export.changes + 1
@@ -76,12 +77,11 @@ class DatasetExport:
 
         started = time.monotonic()
         try:
-            written = write_dataset(store.data_dir, store.journal.lines(), self.formats,
+            exported = write_dataset(store.data_dir, store.journal.lines(), self.formats,
                                     crawl_started=stats.get("start_time"))
-        except OSError as error:
-            data_folder.failed(StoreError(f"cannot write the exports and the dataset card: {error.filename or ''} "
-                                          f"({error.strerror or error}); the saved articles are untouched"),
-                               stop=False)
+        except ExportFailed as error:
+            data_folder.failed(StoreError(f"cannot write the exports and the dataset card: {error}; the saved "
+                                          "articles and the files written before are untouched"), stop=False)
             return
         try:
             with store.state.transaction():
@@ -89,9 +89,10 @@ class DatasetExport:
         except StoreError as error:  # the files are whole; the next run writes them again
             data_folder.failed(error, stop=False)
             return
-        self.crawler.stats.set_value("sasscrawl/exports/files", len(written))
+        self.crawler.stats.set_value("sasscrawl/exports/files", len(exported.paths))
+        self.crawler.stats.set_value(SKIPPED_RECORDS, exported.skipped)
         logger.info("Dataset card and exports written in %.1f s: %s", time.monotonic() - started,
-                    ", ".join(str(path.relative_to(store.data_dir)) for path in written))
+                    ", ".join(str(path.relative_to(store.data_dir)) for path in exported.paths))
 
     def _files_present(self, data_dir) -> bool:
         """The card, its Parquet file and every file of the ``EXPORTS`` formats are in the data folder."""

@@ -30,5 +30,5 @@ DATASET_CARD = "README.md"
 LINKS_REFUSED = (MIRROR_FOLDER, RUNS_FOLDER, WARC_FOLDER, SNAPSHOT_FOLDER, SITE_FOLDER, LOCK_FILE,
                  *(STATE_FILE + suffix for suffix in STATE_SUFFIXES))
 """What a run refuses to start with as a symbolic link: what it wrote there would land outside DATA_DIR."""
-OWN_FOLDERS = (None, RUNS_FOLDER, WARC_FOLDER, SNAPSHOT_FOLDER)
+OWN_FOLDERS = (None, RUNS_FOLDER, WARC_FOLDER, SNAPSHOT_FOLDER, EXPORTS_FOLDER)
 """DATA_DIR and the folders where sasscrawl names every file: a kill's leftover temporary files are cleared there."""
