@@ -31,8 +31,9 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
 
-from sasscrawl.store.layout import INDEX_FILE, WARC_FOLDER
 from sasscrawl.section import origin_of, path_trick
+from sasscrawl.store.layout import INDEX_FILE, WARC_FOLDER
+from sasscrawl.version import installed_version
 
 logger = logging.getLogger(__name__)
 
@@ -209,23 +210,14 @@ def warcinfo(settings, spider) -> dict[str, str]:
     """
     section = spider.section
     return {
-        "software": f"sasscrawl/{_version('sasscrawl')} (Scrapy {_version('scrapy')}, warcio {_version('warcio')})",
+        "software": f"sasscrawl/{installed_version('sasscrawl')} (Scrapy {installed_version('scrapy')}, "
+                    f"warcio {installed_version('warcio')})",
         "http-header-user-agent": settings.get("USER_AGENT"),
         "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
         "operator": settings.get("WARC_OPERATOR"),
         "isPartOf": settings.get("WARC_IS_PART_OF")
         or f"Section {section.id} of {section.netloc} ({section.root}{section.folder.lstrip('/')})",
     }
-
-
-def _version(distribution: str) -> str:
-    """An installed distribution's version; "unknown" for sasscrawl run from a checkout never installed."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(distribution)
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def _header_pairs(headers) -> list[tuple[str, str]]:
