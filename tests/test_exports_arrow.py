@@ -5,7 +5,9 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from sasscrawl.exports.arrow import arrow_schema
+from importlib.resources import files
+
+from sasscrawl.exports.arrow import SHIPPED_SCHEMA, arrow_schema
 from sasscrawl.schemas import ARTICLE_FIELDS, ARTICLE_SCHEMA
 
 SITE_TIME = pa.timestamp("us", tz="Asia/Shanghai")
@@ -37,3 +39,10 @@ def test_nested_objects_are_structs_with_the_json_schema_properties():
     snapshot = arrow_schema().field("snapshot").type
     assert [child.name for child in snapshot] == ["html", "png", "status", "error"]
 
+
+def test_the_schema_shipped_beside_the_json_schema_is_the_one_the_export_writes():
+    """sasscrawl/schemas/article.arrow is made by ``python -m sasscrawl.exports.arrow``: run it after changing
+    article.json or the rules in sasscrawl/exports/arrow.py."""
+    shipped = pa.ipc.open_file(pa.BufferReader(files("sasscrawl.schemas").joinpath(SHIPPED_SCHEMA).read_bytes()))
+    assert shipped.num_record_batches == 0
+    assert shipped.schema.equals(arrow_schema(), check_metadata=True)

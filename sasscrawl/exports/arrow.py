@@ -79,3 +79,24 @@ def _type(node: dict, path: str, nullable: bool = False) -> tuple[pa.DataType, b
         return pa.list_(pa.field("item", item_type, nullable=item_nullable)), nullable
     return SCALARS[kind], nullable
 
+
+
+SHIPPED_SCHEMA = "article.arrow"
+"""The schema as shipped beside article.json (``sasscrawl/schemas/``): an Arrow IPC file with no rows, which any
+Arrow implementation reads (``pyarrow.ipc.open_file(path).schema``). ``python -m sasscrawl.exports.arrow`` writes it;
+tests/test_exports_arrow.py keeps it in step with :func:`arrow_schema`."""
+
+
+def schema_file_bytes() -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, arrow_schema()):
+        pass
+    return sink.getvalue().to_pybytes()
+
+
+if __name__ == "__main__":
+    from importlib.resources import files
+
+    target = files("sasscrawl.schemas").joinpath(SHIPPED_SCHEMA)
+    target.write_bytes(schema_file_bytes())
+    print(f"wrote {target}")
