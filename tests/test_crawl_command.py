@@ -31,6 +31,8 @@ OPTIONAL_IMPORTS = {
     "sasscrawl.archive": "-a archive=warc", "warcio": "-a archive=warc", "cdxj_indexer": "-a archive=warc",
     "scrapy_splash": "SPLASH_URL", "jinja2": "ALERT_ACTIONS", "premailer": "ALERT_ACTIONS",
     "prometheus_client": "METRICS_FILE", "PIL": "an image to describe",
+    "pyarrow": "an article saved (the card's Parquet)",
+    "lxml.etree.XSLT": "RENDER_SITE with an archive", "sasscrawl.render": "RENDER_SITE with an archive",
 }
 """Modules, heavy to import, and what a run needs to import them."""
 

@@ -8,7 +8,7 @@ import json
 from scrapy.settings import Settings
 
 from export_fixtures import misfits
-from harness import run_crawl
+from harness import free_port, run_crawl
 from sasscrawl import settings as project_settings
 from sasscrawl.setting_names import misspelt_settings
 
@@ -32,7 +32,8 @@ def test_exports_writes_the_formats_it_names(exports_crawl):
 def test_a_run_that_changed_no_article_leaves_the_card_and_exports_alone_unless_a_file_is_missing(clean_crawl,
                                                                                                    tmp_path):
     data_dir = clean_crawl.copy_data_dir(tmp_path / "data")
-    written = {path: path.stat().st_mtime_ns for path in (data_dir / "README.md", data_dir / "exports/articles.parquet")}
+    card, parquet = data_dir / "README.md", data_dir / "exports/articles.parquet"
+    written = {path: path.stat().st_mtime_ns for path in (card, parquet)}
     rerun = run_crawl(clean_crawl.server.start_url, data_dir)
     assert rerun.returncode == 0, rerun.log[-3000:]
     assert "Dataset card and exports left as they are: no article changed since they were written" in rerun.log
@@ -76,6 +77,15 @@ def test_an_export_that_cannot_be_put_in_place_is_the_data_folders_failure_and_r
     assert "articles.csv (a folder stands where the file goes)" in rerun.log
     assert {path: path.stat().st_ino for path in before} == before
     assert not list(data_dir.rglob("*.tmp"))
+
+
+def test_a_run_that_saved_nothing_writes_no_card(tmp_path):
+    """(Nor does it load pyarrow: tests/test_crawl_command.py, test_a_run_imports_only_what_it_uses.)"""
+    dead = f"http://127.0.0.1:{free_port()}/103002/default.aspx"  # nobody listens: the run fails at once
+    result = run_crawl(dead, tmp_path / "data", settings={"RETRY_TIMES": "0"})
+    assert result.returncode == 1, result.log[-3000:]
+    assert not (tmp_path / "data" / "README.md").exists() and not (tmp_path / "data" / "exports").exists()
+    assert "Dataset card and exports" not in result.log
 
 
 def test_a_bad_export_format_refuses_the_run(clean_crawl, tmp_path):

@@ -11,7 +11,8 @@ did not fail: an interrupted run stops promptly and the next one writes the card
 write the disk is suspect. A failure to write the exports is the data folder's failure (exit 3),
 reported once as ``sasscrawl/store_error``; what was saved is untouched.
 
-A run that changed no article (an unchanged site, a rerun that only retried failing pages) leaves
+A data folder with no saved article gets no card: there is no dataset to describe yet. A run that
+changed no article (an unchanged site, a rerun that only retried failing pages) leaves
 the card and the exports as they are, as long as every file ``EXPORTS`` names is there: they
 already hold what the journal holds, and a scheduled run on a quiet day stays cheap (pyarrow is not
 even loaded). The state file keeps the journal's change count at the last writing
@@ -69,6 +70,8 @@ class DatasetExport:
                 or interrupted({**stats, "finish_reason": reason})):
             return
         store = data_folder.store
+        if not store.journal.count():
+            return  # nothing saved yet: no dataset to describe (and a run that failed at once stays quick)
         written_at = store.export.changes + 1
         if store.state.counter(DATASET_WRITTEN) == written_at and self._files_present(store.data_dir):
             logger.info("Dataset card and exports left as they are: no article changed since they were written")
