@@ -101,21 +101,25 @@ def run_until(process: subprocess.Popen, marker: str, moment: int) -> int:
     return seen
 
 
+def read_snapshot(path: Path) -> tuple[list[dict], list[str]]:
+    """A JSON Lines snapshot as a reader finds it after a kill: its lines' objects, and what is wrong with it."""
+    problems = []
+    raw = path.read_bytes() if path.exists() else b""
+    if raw and not raw.endswith(b"\n"):
+        problems.append(f"{path.name} ends in a torn line")
+    try:
+        return [json.loads(line) for line in raw.decode("utf-8").splitlines()], problems
+    except ValueError as error:
+        return [], [*problems, f"{path.name} unreadable: {error}"]
+
+
 def data_folder_problems(data_dir: Path, saved_before: set[int]) -> tuple[list[str], set[int], int]:
     """What a kill broke, if anything; the articles saved now; duplicate lines in articles.jsonl.
 
     articles.jsonl is read first, as a reader would find it; opening the store afterwards may
     rewrite it (a run that starts after a kill does the same).
     """
-    problems = []
-    raw = (data_dir / "articles.jsonl").read_bytes() if (data_dir / "articles.jsonl").exists() else b""
-    if raw and not raw.endswith(b"\n"):
-        problems.append("articles.jsonl ends in a torn line")
-    try:
-        records = [json.loads(line) for line in raw.decode("utf-8").splitlines()]
-    except ValueError as error:
-        problems.append(f"articles.jsonl unreadable: {error}")
-        records = []
+    records, problems = read_snapshot(data_dir / "articles.jsonl")
     ids = [record["articleId"] for record in records]
     duplicates = len(ids) - len(set(ids))
     if duplicates:
@@ -330,15 +334,7 @@ def versions_problems(data_dir: Path, texts: dict[int, list[dict]], ended: bool)
     the file up), an article whose kept versions are not the records its text replaced (``texts`` but the
     last, or all of them once the newest text is saved; all of them when the refresh ``ended``), or a
     file unlike the journal."""
-    problems = []
-    raw = (data_dir / VERSIONS_FILE).read_bytes() if (data_dir / VERSIONS_FILE).exists() else b""
-    if raw and not raw.endswith(b"\n"):
-        problems.append("versions.jsonl ends in a torn line")
-    try:
-        in_file = [json.loads(line) for line in raw.decode("utf-8").splitlines()]
-    except ValueError as error:
-        problems.append(f"versions.jsonl unreadable: {error}")
-        in_file = []
+    in_file, problems = read_snapshot(data_dir / VERSIONS_FILE)
     if len({(v["articleId"], v["contentHash"]) for v in in_file}) != len(in_file):
         problems.append("a version twice in versions.jsonl")
     store = ArticleStore(data_dir)
