@@ -91,9 +91,13 @@ class ArchivedPayloads:
         self.folder = folder
         self.newest: dict[str, tuple[str, str | tuple[str, int]]] = {}
         """URL → (payload digest, its WARC-Date or, until read, where its record is)."""
-        try:
-            lines = (folder / INDEX_FILE).read_text("utf-8").splitlines()
+        try:  # a damaged line is skipped below, as replay tools would skip it
+            lines = (folder / INDEX_FILE).read_text("utf-8", errors="replace").splitlines()
         except FileNotFoundError:
+            lines = []
+        except OSError as error:  # a folder or an unreadable file in its place: no revisits this run
+            logger.warning("The archive's index %s cannot be read (%s): this run archives whole records, "
+                           "no revisits", folder / INDEX_FILE, error.strerror or error)
             lines = []
         for line in lines:  # sorted by URL key, then time: a URL's newest record comes last
             try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -207,6 +208,31 @@ def test_a_record_cut_by_a_kill_is_left_out_of_the_index_and_fetched_again(serve
 
     third = run_crawl(server.start_url, tmp_path, "archive=warc")  # reported once, not on every run
     assert "is cut at offset" not in third.log
+
+
+@pytest.mark.parametrize("damage", ["garbage", "folder"])
+def test_a_damaged_index_costs_the_revisits_and_no_page(archived, tmp_path, damage):
+    """index.cdxj is read when an archiving run starts: garbage in it (bad bytes, a cut line) is skipped as replay
+    tools skip it; a folder in its place is named once, and the run archives whole records. No page is lost."""
+    site, server, result, _ = archived
+    data_dir = tmp_path / "data"
+    shutil.copytree(result.data_dir, data_dir)
+    index = data_dir / "warc" / "index.cdxj"
+    if damage == "garbage":
+        index.write_bytes(b"\xff\xfe not an index \x00\n" + index.read_bytes()[:-40])
+    else:
+        index.unlink()
+        index.mkdir()
+    with ReplicaServer(site, port=urlsplit(server.start_url).port) as again_server:
+        again = run_crawl(again_server.start_url, data_dir, "archive=warc", "refresh=all")
+    assert again.stat("sasscrawl/articles/unchanged") == len(result.records), again.log[-3000:]
+    assert again.stat("sasscrawl/pages/failed") == 0
+    assert "Traceback (most recent call last)" not in again.log
+    if damage == "garbage":
+        assert again.returncode == 0 and again.stat("sasscrawl/warc/revisits") > 0
+    else:
+        assert "The archive's index" in again.log and "cannot be read" in again.log
+        assert again.stat("sasscrawl/warc/revisits") == 0
 
 
 def test_the_index_never_lists_a_cut_record_wherever_the_cut_falls(archived, tmp_path):
