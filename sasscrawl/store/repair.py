@@ -240,21 +240,31 @@ class _Opening:
         return kept.name
 
 
-def _restore_line(db: sqlite3.Connection, line: bytes) -> tuple[int | None, str | None]:
-    """Journal one line of ``articles.jsonl``: its article id, or why it cannot be restored."""
+def _keyed_object(line: bytes) -> tuple[dict | None, str | None]:
+    """A line of ``articles.jsonl`` or ``versions.jsonl`` as an object the journal can key (an ``articleId``
+    SQLite can hold, a ``contentHash``), or why it is not one."""
     try:
-        record = json.loads(line)
+        value = json.loads(line)
     except ValueError as error:
         return None, f"not JSON ({error})"
-    if not isinstance(record, dict):
+    if not isinstance(value, dict):
         return None, "not a JSON object"
-    article_id = record.get("articleId")
+    article_id = value.get("articleId")
     if not isinstance(article_id, int) or isinstance(article_id, bool):
         return None, f"articleId {article_id!r} is not an integer"
     if not SQLITE_INTEGERS[0] <= article_id <= SQLITE_INTEGERS[1]:
         return None, f"articleId {article_id} is beyond SQLite's 64-bit integers"
-    if not isinstance(record.get("contentHash"), str):
+    if not isinstance(value.get("contentHash"), str):
         return None, "contentHash is missing or not a string"
+    return value, None
+
+
+def _restore_line(db: sqlite3.Connection, line: bytes) -> tuple[int | None, str | None]:
+    """Journal one line of ``articles.jsonl``: its article id, or why it cannot be restored."""
+    record, problem = _keyed_object(line)
+    if record is None:
+        return None, problem
+    article_id = record["articleId"]
     try:
         upsert(db, record)
     except sqlite3.OperationalError:
@@ -266,19 +276,9 @@ def _restore_line(db: sqlite3.Connection, line: bytes) -> tuple[int | None, str 
 
 def _version_of(line: bytes) -> tuple[dict | None, str | None]:
     """One line of ``versions.jsonl`` as a version to keep, or why it cannot be."""
-    try:
-        version = json.loads(line)
-    except ValueError as error:
-        return None, f"not JSON ({error})"
-    if not isinstance(version, dict):
-        return None, "not a JSON object"
-    article_id = version.get("articleId")
-    if not isinstance(article_id, int) or isinstance(article_id, bool):
-        return None, f"articleId {article_id!r} is not an integer"
-    if not SQLITE_INTEGERS[0] <= article_id <= SQLITE_INTEGERS[1]:
-        return None, f"articleId {article_id} is beyond SQLite's 64-bit integers"
-    if not isinstance(version.get("contentHash"), str):
-        return None, "contentHash is missing or not a string"
+    version, problem = _keyed_object(line)
+    if version is None:
+        return None, problem
     if not isinstance(version.get("record"), dict):
         return None, "record is missing or not an object"
     return version, None
