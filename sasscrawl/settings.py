@@ -112,6 +112,7 @@ PROGRESS_INTERVAL = 60
 
 ADDONS = {
     "sasscrawl.addons.Splash": 0,
+    "sasscrawl.addons.SwitchedOffExtensions": 0,
 }
 
 EXTENSIONS = {

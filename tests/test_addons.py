@@ -1,4 +1,4 @@
-"""The Splash add-on: scrapy-splash's components in the runs that set SPLASH_URL, and in no other."""
+"""The add-ons: scrapy-splash's components in the runs that set SPLASH_URL only; Scrapy's remote control only when on."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from scrapy.utils.test import get_crawler
 
 from harness import PROJECT_ROOT, CrawlResult, crawl_command
 from sasscrawl import settings
-from sasscrawl.addons import SPLASH_MISSING
+from sasscrawl.addons import REMOTE_CONTROL, SPLASH_MISSING
 
 PROJECT_SETTINGS = {name: getattr(settings, name) for name in dir(settings) if name.isupper()}
 SPLASH_URL = "http://127.0.0.1:8050"
@@ -54,3 +54,13 @@ def test_splash_url_without_scrapy_splash_refuses_the_run(clean_site, serve, tmp
     assert "Traceback (most recent call last)" not in result.log
     assert server.requests == []
     assert not (tmp_path / "articles.jsonl").exists()
+
+
+def test_the_remote_control_is_listed_only_when_it_is_on():
+    off = get_crawler(Spider, PROJECT_SETTINGS)
+    on = get_crawler(Spider, {**PROJECT_SETTINGS, "REMOTE_CONTROL_ENABLED": True})
+
+    assert REMOTE_CONTROL not in off.settings.getdict("EXTENSIONS_BASE")
+    assert on.settings.getdict("EXTENSIONS_BASE")[REMOTE_CONTROL] == 0
+    # Scrapy's other base extensions are all still there.
+    assert set(off.settings.getdict("EXTENSIONS_BASE")) == set(on.settings.getdict("EXTENSIONS_BASE")) - {REMOTE_CONTROL}

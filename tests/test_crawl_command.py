@@ -33,6 +33,7 @@ OPTIONAL_IMPORTS = {
     "prometheus_client": "METRICS_FILE", "PIL": "an image to describe",
     "pyarrow": "an article saved (the card's Parquet)",
     "lxml.etree.XSLT": "RENDER_SITE with an archive", "sasscrawl.render": "RENDER_SITE with an archive",
+    "aiohttp": "REMOTE_CONTROL_ENABLED",
 }
 """Modules, heavy to import, and what a run needs to import them."""
 
