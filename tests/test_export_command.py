@@ -1,4 +1,9 @@
-"""``scrapy export`` as a user runs it: formats, the output folder, the card's Parquet, and its errors."""
+"""``scrapy export`` as a user runs it: formats, the output folder, the card's Parquet, and its errors.
+
+One process per way the command ends (written, a bad option, no data folder, a file that cannot be written); the
+other inputs of those ways run the command in this process (``export_in_process``) with the same assertions.
+pandas is imported by the tests that use it, not at collection: every xdist worker collects every module.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,9 @@ import shutil
 import sqlite3
 from contextlib import closing
 
-import pandas as pd
 import pytest
 
-from export_fixtures import misfits, run_export
+from export_fixtures import export_in_process, misfits, run_export
 
 
 @pytest.fixture
@@ -26,6 +30,17 @@ def data_dir(exports_crawl, tmp_path):
     return copy
 
 
+@pytest.fixture
+def exported_data_dir(exports_crawl, tmp_path):
+    """The shared crawl's data folder, copied, with the three formats and the card its end wrote (the same
+    ``write_dataset`` as ``scrapy export``'s): the files an export that fails must leave as they were."""
+    assert exports_crawl.result.returncode == 0, exports_crawl.result.log[-3000:]
+    data_dir = exports_crawl.copy_data_dir(tmp_path / "data")
+    assert sorted(path.name for path in (data_dir / "exports").iterdir()) == \
+        ["articles.csv", "articles.parquet", "articles.sqlite", "metadata.json"]
+    return data_dir
+
+
 def test_all_three_formats_by_default(data_dir, exports_crawl):
     done = run_export(data_dir)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -37,8 +52,10 @@ def test_all_three_formats_by_default(data_dir, exports_crawl):
 
 def test_formats_elsewhere_and_the_cards_parquet_at_home(data_dir, exports_crawl, tmp_path):
     """-o sends the formats asked for elsewhere; the card and the Parquet file it names stay in DATA_DIR."""
+    import pandas as pd
+
     out = tmp_path / "out"
-    done = run_export(data_dir, "--format", "csv,SQLite", "--format", " csv ", "-o", str(out))
+    done = export_in_process(data_dir, "--format", "csv,SQLite", "--format", " csv ", "-o", str(out))
     assert done.returncode == 0, done.stderr[-3000:]
     assert sorted(path.name for path in out.iterdir()) == ["articles.csv", "articles.sqlite", "metadata.json"]
     assert sorted(path.name for path in (data_dir / "exports").iterdir()) == ["articles.parquet"]
@@ -61,14 +78,14 @@ def test_a_missing_data_folder_is_refused_and_not_made(tmp_path):
     assert "Traceback (most recent call last)" not in done.stderr and not (tmp_path / "nothing-here").exists()
 
 
-def test_an_output_that_cannot_be_written_leaves_the_earlier_files(data_dir, tmp_path):
-    assert run_export(data_dir).returncode == 0
+def test_an_output_that_cannot_be_written_leaves_the_earlier_files(exported_data_dir, tmp_path):
+    data_dir = exported_data_dir
     before = {path.name: path.read_bytes() for path in (data_dir / "exports").iterdir()}
     card = (data_dir / "README.md").read_bytes()
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
 
-    done = run_export(data_dir, "-o", str(blocker / "exports"))
+    done = export_in_process(data_dir, "-o", str(blocker / "exports"))
 
     assert done.returncode == 3
     assert "Not exported: cannot write" in done.stderr and "Traceback (most recent call last)" not in done.stderr
@@ -76,15 +93,15 @@ def test_an_output_that_cannot_be_written_leaves_the_earlier_files(data_dir, tmp
     assert (data_dir / "README.md").read_bytes() == card
 
 
-def test_a_file_that_cannot_be_put_in_place_leaves_every_file_as_it_was(data_dir):
+def test_a_file_that_cannot_be_put_in_place_leaves_every_file_as_it_was(exported_data_dir):
     """Every file is whole before the first is renamed: a folder standing where the last SQLite file goes (its
     Datasette metadata) leaves the CSV, the database, the Parquet file and the card as they were, not half-replaced."""
-    assert run_export(data_dir).returncode == 0
+    data_dir = exported_data_dir
     (data_dir / "exports" / "metadata.json").unlink()
     (data_dir / "exports" / "metadata.json").mkdir()
     before = {path: path.stat().st_ino for path in [*(data_dir / "exports").iterdir(), data_dir / "README.md"]}
 
-    done = run_export(data_dir)
+    done = export_in_process(data_dir)
 
     assert done.returncode == 3
     assert "Not exported: cannot write" in done.stderr and "metadata.json" in done.stderr
@@ -94,12 +111,14 @@ def test_a_file_that_cannot_be_put_in_place_leaves_every_file_as_it_was(data_dir
 
 
 def test_records_that_do_not_fit_are_left_out_of_every_file_and_the_rest_written(data_dir, exports_crawl):
+    import pandas as pd
+
     records = exports_crawl.result.records
     with (data_dir / "articles.jsonl").open("a", encoding="utf-8") as out:
         out.writelines(json.dumps(misfit) + "\n" for misfit in misfits(records))
     (data_dir / "state.sqlite3").unlink()  # the journal is rebuilt from articles.jsonl, the misfits with it
 
-    done = run_export(data_dir)
+    done = export_in_process(data_dir)
 
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Traceback (most recent call last)" not in done.stderr
@@ -116,9 +135,9 @@ def test_records_that_do_not_fit_are_left_out_of_every_file_and_the_rest_written
     assert f"- Counts: {len(records)} articles," in (data_dir / "README.md").read_text("utf-8")
 
 
-def test_a_disk_full_while_sqlite_builds_is_the_data_folders_failure(data_dir):
+def test_a_disk_full_while_sqlite_builds_is_the_data_folders_failure(exported_data_dir):
     """SQLite reports a full disk as its own error (not an OSError): one line, exit 3, nothing replaced."""
-    assert run_export(data_dir).returncode == 0
+    data_dir = exported_data_dir
     sizes = {path.name: path.stat().st_size for path in (data_dir / "exports").iterdir()}
     before = {path: path.stat().st_ino for path in [*(data_dir / "exports").iterdir(), data_dir / "README.md"]}
     # Room for every other file (the Parquet file is written beside the database), not for the database.

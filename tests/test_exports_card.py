@@ -1,8 +1,10 @@
-"""The dataset card a run writes: a Hugging Face card that datasets loads with its declared features."""
+"""The dataset card a run writes: a Hugging Face card that datasets loads with its declared features.
+
+``datasets`` is imported by the tests that use it, not at collection: every xdist worker collects every module.
+"""
 
 from __future__ import annotations
 
-import datasets
 import pytest
 import yaml
 
@@ -24,10 +26,14 @@ def card(data_dir) -> tuple[dict, str]:
 
 
 def test_features_are_what_datasets_writes_for_the_parquet_schema():
+    import datasets
+
     assert hf_features(arrow_schema()) == datasets.Features.from_arrow_schema(arrow_schema())._to_yaml_list()
 
 
 def test_datasets_loads_the_folder_with_the_declared_features(crawled):
+    import datasets
+
     loaded = datasets.load_dataset(str(crawled.data_dir), split="train")
     assert loaded.features == datasets.Features.from_arrow_schema(arrow_schema())
     assert loaded.features["dateDownloaded"] == datasets.Value("timestamp[us, tz=UTC]")

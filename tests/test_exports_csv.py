@@ -1,11 +1,13 @@
-"""The CSV export: one flat row per article, UTF-8 without BOM, RFC 4180, read back by the csv module and pandas."""
+"""The CSV export: one flat row per article, UTF-8 without BOM, RFC 4180, read back by the csv module and pandas.
+
+pandas is imported by the test that uses it, not at collection: every xdist worker collects every module.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 
-import pandas as pd
 import pytest
 
 from export_fixtures import exported
@@ -44,6 +46,8 @@ def test_one_flat_row_per_article_lists_joined(crawled):
 
 
 def test_pandas_reads_it(crawled):
+    import pandas as pd
+
     frame = pd.read_csv(exported(crawled.data_dir, "articles.csv"), encoding="utf-8")
     assert frame["articleId"].tolist() == [record["articleId"] for record in crawled.records]
     assert frame["headline"].tolist() == [record["headline"] for record in crawled.records]

@@ -1,12 +1,12 @@
-"""The Parquet export read as a researcher would: pandas, DuckDB and datasets, column by column, two runs together."""
+"""The Parquet export read as a researcher would: pandas, DuckDB and datasets, column by column, two runs together.
+
+Those three are imported by the tests that use them, not at collection: every xdist worker collects every module.
+"""
 
 from __future__ import annotations
 
 import json
 
-import datasets
-import duckdb
-import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -38,6 +38,8 @@ def one_article_run(tmp_path_factory):
 
 
 def test_pandas_reads_every_column_with_its_declared_type(crawled):
+    import pandas as pd
+
     frame = pd.read_parquet(exported(crawled.data_dir, "articles.parquet"), dtype_backend="pyarrow")
     assert list(frame.columns) == arrow_schema().names
     for field in arrow_schema():
@@ -52,6 +54,8 @@ def test_pandas_reads_every_column_with_its_declared_type(crawled):
 
 
 def test_pandas_gets_the_records_values(crawled):
+    import pandas as pd
+
     frame = pd.read_parquet(exported(crawled.data_dir, "articles.parquet"), dtype_backend="pyarrow")
     assert frame["articleId"].tolist() == [record["articleId"] for record in crawled.records]
     for row, record in zip(frame.to_dict("records"), crawled.records):
@@ -64,6 +68,8 @@ def test_pandas_gets_the_records_values(crawled):
 
 
 def test_duckdb_shows_the_site_times_and_declared_types(crawled):
+    import duckdb
+
     path = exported(crawled.data_dir, "articles.parquet")
     with duckdb.connect() as db:
         db.execute("SET TimeZone = 'Asia/Shanghai'")
@@ -81,6 +87,9 @@ def test_duckdb_shows_the_site_times_and_declared_types(crawled):
 
 
 def test_datasets_loads_two_runs_files_together_a_column_null_throughout_one(crawled, one_article_run):
+    import datasets
+    import pandas as pd
+
     single = pd.read_parquet(exported(one_article_run.data_dir, "articles.parquet"), dtype_backend="pyarrow")
     assert single["previousArticleId"].isna().all() and single["nextArticleId"].isna().all()
 
@@ -96,6 +105,8 @@ def test_datasets_loads_two_runs_files_together_a_column_null_throughout_one(cra
 
 
 def test_a_date_near_midnight_keeps_its_day_and_its_instant(crawled, tmp_path):
+    import pandas as pd
+
     record = {**crawled.records[0], "datePublished": "2026-01-30T00:30:00+08:00", "datePublishedRaw": "2026-01-30 00:30",
               "dateDownloaded": "2026-01-29T16:30:00.250Z"}
     with files.replacing_files() as batch, parquet_export(batch, tmp_path, None) as add:

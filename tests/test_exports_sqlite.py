@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import pytest
 
-from export_fixtures import exported, run_export
+from export_fixtures import export_in_process, exported
 from harness import free_port
 
 TOKEN = re.compile(r"[^\W_]+")
@@ -109,7 +109,9 @@ def test_datasette_serves_a_search_page_showing_the_article(crawled):
 
 
 def test_versions_table_holds_the_versions_file(crawled, tmp_path):
-    """The versions file as the store writes it (one JSON object a line); a line that is not one is left out."""
+    """The versions file as the store writes it (one JSON object a line); a line that is not one is left out.
+
+    ``scrapy export`` runs in this process: its way to exit 0 is test_export_command's first test's."""
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     for name in ("state.sqlite3", "articles.jsonl"):
@@ -119,7 +121,7 @@ def test_versions_table_holds_the_versions_file(crawled, tmp_path):
                "supersededAt": "2026-11-30T06:00:00+00:00", "record": old}
     (data_dir / "versions.jsonl").write_text(json.dumps(version) + "\n{not json\n", "utf-8")
 
-    done = run_export(data_dir, "--format", "sqlite")
+    done = export_in_process(data_dir, "--format", "sqlite")
 
     assert done.returncode == 0, done.stderr[-3000:]
     assert "versions.jsonl line 2 is not a version" in done.stderr and "Traceback (most recent call last)" not in done.stderr
