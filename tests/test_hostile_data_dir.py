@@ -2,8 +2,9 @@
 
 Whatever a link points at lies outside DATA_DIR: the crawl must never write there. A link at the
 temporary names older versions used is inert; a link in place of one of DATA_DIR's folders stops
-the run before it fetches anything (exit 3, one line saying why); a link swapped in while the run
-goes costs only the writes that would have gone through it, each with its line and its counter.
+the run before it fetches anything (exit 3, one line saying why: one folder in the run's process, each
+folder in this one); a link swapped in while the run goes costs only the writes that would have gone
+through it, each with its line and its counter.
 """
 
 from __future__ import annotations
@@ -11,16 +12,20 @@ from __future__ import annotations
 import base64
 import io
 import json
+import logging
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from PIL import Image
+from scrapy.utils.test import get_crawler
 
 from harness import CrawlResult, run_crawl
 from sandbox import Sandbox
-from sasscrawl.health import EXIT_DATA_DIR
+from sasscrawl.extensions.data_folder import RunDataFolder
+from sasscrawl.health import EXIT_DATA_DIR, run_exit_status
+from sasscrawl.spiders.commentary import CommentarySpider
 
 DATA_FOLDERS = ("runs", "images", "warc", "snapshots")
 ARTICLE_PATH = re.compile(r"/103002/\d+\.aspx")
@@ -47,24 +52,51 @@ def test_links_at_the_old_temporary_names_are_never_written_through(clean_site, 
     assert (data_dir / "warc" / "index.cdxj").stat().st_size > 0
 
 
-@pytest.mark.parametrize("folder", DATA_FOLDERS)
-def test_a_linked_data_folder_stops_the_run_before_it_crawls(clean_site, serve, tmp_path, folder):
+def test_a_linked_data_folder_stops_the_run_before_it_crawls(clean_site, serve, tmp_path):
+    """The run's process, for one folder: every folder takes this way out (the test below, in this process)."""
     server = serve(clean_site)
     sandbox = Sandbox(tmp_path / "sandbox")
     elsewhere = sandbox.root / "elsewhere"
     elsewhere.mkdir()
     sandbox.data_dir.mkdir()
-    (sandbox.data_dir / folder).symlink_to(elsewhere, target_is_directory=True)
+    (sandbox.data_dir / "images").symlink_to(elsewhere, target_is_directory=True)
 
     result = sandbox.crawl(server.start_url, "archive=warc", settings={"SPLASH_URL": "http://127.0.0.1:9"})
 
     assert result.returncode == EXIT_DATA_DIR, result.log[-3000:]
     refusals = [line for line in result.log.splitlines() if "Not crawling:" in line]
     assert len(refusals) == 1, refusals
-    assert f"{sandbox.data_dir / folder} is a symbolic link" in refusals[0]
+    assert f"{sandbox.data_dir / 'images'} is a symbolic link" in refusals[0]
     assert "Traceback (most recent call last)" not in result.log
     assert [request.path for request in server.requests if request.path != "/robots.txt"] == []
     assert sandbox.files_outside_data_dir() == []
+    assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.parametrize("folder", DATA_FOLDERS)
+def test_each_linked_data_folder_is_refused_before_the_first_request(tmp_path, folder, caplog):
+    """The spider of an archiving, snapshotting run, made in this process: its start ends before its first request,
+    with one ``Not crawling`` line and the data folder's exit status, and nothing written through the link."""
+    data_dir, elsewhere = tmp_path / "data", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    data_dir.mkdir()
+    (data_dir / folder).symlink_to(elsewhere, target_is_directory=True)
+    crawler = get_crawler(CommentarySpider, {"DATA_DIR": str(data_dir), "SPLASH_URL": "http://127.0.0.1:9",
+                                             "EXTENSIONS": {RunDataFolder: 50}})
+    spider = CommentarySpider.from_crawler(crawler, start_url="http://127.0.0.1:9/103002/default.aspx",
+                                           archive="warc")
+    crawler._apply_settings()  # makes the extensions, the run's data folder among them
+
+    with caplog.at_level(logging.INFO):
+        with pytest.raises(StopAsyncIteration):  # start() ends without yielding a request or waiting for anything
+            spider.start().__anext__().send(None)
+
+    assert run_exit_status(crawler.stats.get_stats(), crawler.settings) == EXIT_DATA_DIR
+    refusals = [record.getMessage() for record in caplog.records if "Not crawling:" in record.getMessage()]
+    assert len(refusals) == 1, refusals
+    assert f"{data_dir / folder} is a symbolic link" in refusals[0]
+    assert not [record for record in caplog.records if record.exc_info]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["data", "elsewhere"]
     assert list(elsewhere.iterdir()) == []
 
 
