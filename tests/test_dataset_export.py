@@ -4,13 +4,22 @@ nothing; a bad EXPORTS refuses."""
 from __future__ import annotations
 
 import json
+import logging
 
+from scrapy import signals
+from scrapy.exceptions import CloseSpider
 from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
+from twisted.python.failure import Failure
 
 from export_fixtures import misfits
 from harness import free_port, run_crawl
 from sasscrawl import settings as project_settings
+from sasscrawl.extensions.data_folder import RunDataFolder
+from sasscrawl.extensions.dataset import DatasetExport
+from sasscrawl.health import run_exit_status
 from sasscrawl.setting_names import misspelt_settings
+from sasscrawl.spiders.commentary import CommentarySpider
 
 
 def test_a_run_without_exports_writes_the_card_and_its_parquet_only(clean_crawl):
@@ -88,12 +97,24 @@ def test_a_run_that_saved_nothing_writes_no_card(tmp_path):
     assert "Dataset card and exports" not in result.log
 
 
-def test_a_bad_export_format_refuses_the_run(clean_crawl, tmp_path):
-    result = run_crawl(clean_crawl.server.start_url, tmp_path / "data", settings={"EXPORTS": "parquet, xlsx"})
-    assert result.returncode == 2
-    assert "Not crawling: EXPORTS setting: unknown export format xlsx: choose from parquet, sqlite, csv" in result.log
-    assert "Traceback (most recent call last)" not in result.log
-    assert result.stat("downloader/request_count") == 0 and not (tmp_path / "data" / "README.md").exists()
+def test_a_bad_export_format_refuses_the_run(tmp_path, caplog):
+    """The spider and the extensions made in this process: a bad EXPORTS closes the spider as it opens, with one
+    ``Not crawling`` line and exit status 2 (the way out of a bad ALERT_ACTIONS, which tests/test_alerts.py proves
+    in the run's process: no request is sent), and the run's end writes no card."""
+    crawler = get_crawler(CommentarySpider, {"DATA_DIR": str(tmp_path / "data"), "EXPORTS": "parquet, xlsx",
+                                             "EXTENSIONS_BASE": {},  # Scrapy's own need a reactor
+                                             "EXTENSIONS": {DatasetExport: 40, RunDataFolder: 50}})
+    spider = CommentarySpider.from_crawler(crawler, start_url="http://127.0.0.1:9/103002/default.aspx")
+    crawler._apply_settings()  # makes the extensions
+    with caplog.at_level(logging.INFO):
+        opened = crawler.signals.send_catch_log(signals.spider_opened, spider=spider, dont_log=CloseSpider)
+        crawler.signals.send_catch_log(signals.spider_closed, spider=spider, reason="setting_error")
+    refusals = [result.value for _, result in opened if isinstance(result, Failure)]
+    assert [(type(refusal), refusal.reason) for refusal in refusals] == [(CloseSpider, "setting_error")]
+    assert run_exit_status(crawler.stats.get_stats(), crawler.settings) == 2
+    assert "Not crawling: EXPORTS setting: unknown export format xlsx: choose from parquet, sqlite, csv" in caplog.text
+    assert not [record for record in caplog.records if record.exc_info]
+    assert not (tmp_path / "data" / "README.md").exists()
 
 
 def test_exports_is_a_known_setting_and_a_typo_of_it_is_refused():
