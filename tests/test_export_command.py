@@ -1,8 +1,8 @@
 """``scrapy export`` as a user runs it: formats, the output folder, the card's Parquet, and its errors.
 
-One process per way the command ends (written, a bad option, no data folder, a file that cannot be written); the
-other inputs of those ways run the command in this process (``export_in_process``) with the same assertions.
-pandas is imported by the tests that use it, not at collection: every xdist worker collects every module.
+One process per way the command ends (written: exit 0; a bad option: 2; a data folder it cannot use or write: 3, one
+``Not exported`` line); the other inputs of those ways run the command in this process (``export_in_process``) with
+the same assertions. pandas is imported by the tests that use it, not at collection: every xdist worker collects every module.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def test_a_bad_format_is_a_usage_error(data_dir):
 
 
 def test_a_missing_data_folder_is_refused_and_not_made(tmp_path):
-    done = run_export(tmp_path / "nothing-here")
+    done = export_in_process(tmp_path / "nothing-here")
     assert done.returncode == 3
     assert "Not exported:" in done.stderr and "holds no saved articles" in done.stderr
     assert "Traceback (most recent call last)" not in done.stderr and not (tmp_path / "nothing-here").exists()
