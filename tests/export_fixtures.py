@@ -57,6 +57,8 @@ def export_in_process(data_dir: Path, *options: str) -> subprocess.CompletedProc
 
 
 class _LogLines(logging.Handler):
+    """Log lines as the command's process writes them to stderr, without the time."""
+
     def __init__(self):
         super().__init__(logging.INFO)
         self.setFormatter(logging.Formatter("[%(name)s] %(levelname)s: %(message)s"))

@@ -17,7 +17,7 @@ from harness import free_port, run_crawl
 from sasscrawl import settings as project_settings
 from sasscrawl.extensions.data_folder import RunDataFolder
 from sasscrawl.extensions.dataset import DatasetExport
-from sasscrawl.health import run_exit_status
+from sasscrawl.health import EXIT_USAGE, run_exit_status
 from sasscrawl.setting_names import misspelt_settings
 from sasscrawl.spiders.commentary import CommentarySpider
 
@@ -111,7 +111,7 @@ def test_a_bad_export_format_refuses_the_run(tmp_path, caplog):
         crawler.signals.send_catch_log(signals.spider_closed, spider=spider, reason="setting_error")
     refusals = [result.value for _, result in opened if isinstance(result, Failure)]
     assert [(type(refusal), refusal.reason) for refusal in refusals] == [(CloseSpider, "setting_error")]
-    assert run_exit_status(crawler.stats.get_stats(), crawler.settings) == 2
+    assert run_exit_status(crawler.stats.get_stats(), crawler.settings) == EXIT_USAGE
     assert "Not crawling: EXPORTS setting: unknown export format xlsx: choose from parquet, sqlite, csv" in caplog.text
     assert not [record for record in caplog.records if record.exc_info]
     assert not (tmp_path / "data" / "README.md").exists()

@@ -19,7 +19,7 @@ from scrapy.utils.test import get_crawler
 
 from harness import CrawlResult, as_a_lenient_server_reads, run_crawl
 from sasscrawl.extensions.data_folder import RunDataFolder
-from sasscrawl.health import run_exit_status
+from sasscrawl.health import EXIT_USAGE, run_exit_status
 from sasscrawl.spiders.commentary import CommentarySpider
 from sasscrawl_replica import ForeignSite, ReplicaServer, RequestRecord, build_site
 from sasscrawl_replica.faults import FOREIGN_SECRET, METADATA_PATH
@@ -142,7 +142,7 @@ def test_a_malformed_image_hosts_entry_stops_the_run_before_any_request(tmp_path
     with caplog.at_level(logging.INFO):
         with pytest.raises(StopAsyncIteration):  # start() ends without yielding a request or waiting for anything
             spider.start().__anext__().send(None)
-    assert run_exit_status(crawler.stats.get_stats(), crawler.settings) == 2
+    assert run_exit_status(crawler.stats.get_stats(), crawler.settings) == EXIT_USAGE
     assert "Not crawling: IMAGE_HOSTS entry 'https://img.example.org/' is not a host name or host:port" in caplog.text
 
 
