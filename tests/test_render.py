@@ -186,11 +186,10 @@ def test_a_mirror_that_cannot_be_written_makes_the_run_broken(serve, tmp_path):
     assert (data_dir / "site").read_text() == "not a folder"
 
 
-def test_render_site_off_leaves_no_mirror(serve, tmp_path):
-    server = serve(build_site(articles=3, seed=2, quirks=False))
-    result = run_crawl(server.start_url, tmp_path / "data", "archive=warc", settings={"RENDER_SITE": "False"})
-    assert result.returncode == 0 and list((tmp_path / "data" / "warc").glob("*.warc.gz"))
-    assert not (tmp_path / "data" / "site").exists()
+def test_render_site_off_leaves_no_mirror(archive_settings_crawl):
+    result = archive_settings_crawl.result
+    assert result.returncode == 0 and list((result.data_dir / "warc").glob("*.warc.gz"))
+    assert not (result.data_dir / "site").exists()
 
 
 # --- scrapy render --------------------------------------------------------------------------------
