@@ -8,6 +8,7 @@ at the test's port: scrapyd-deploy writes build files beside scrapy.cfg.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import subprocess
 import sys
@@ -18,8 +19,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from scrapy.utils.test import get_crawler
 
 from harness import PROJECT_ROOT, free_port
+from sasscrawl import settings as project_settings
+from sasscrawl.spiders.commentary import CommentarySpider
 from sasscrawl_replica import build_site
 
 BIN = Path(sys.executable).parent
@@ -101,6 +105,8 @@ def run_job(scrapyd, arguments: list[tuple[str, str]]) -> str:
     return (home / "logs" / "sasscrawl" / "commentary" / f"{job}.log").read_text("utf-8")
 
 
+PROJECT_SETTINGS = {name: getattr(project_settings, name) for name in dir(project_settings) if name.isupper()}
+
 FAST = [("setting", "DOWNLOAD_DELAY=0"), ("setting", "AUTOTHROTTLE_ENABLED=False"),
         ("setting", "CONCURRENT_REQUESTS_PER_DOMAIN=8")]
 
@@ -120,20 +126,41 @@ def test_scheduled_job_crawls_the_replica(scrapyd, serve, tmp_path):
     assert "articles new 0, changed 0, unchanged 2" in log  # the same arguments as on the command line
 
 
-@pytest.mark.parametrize("arguments, message", [
+BAD_JOBS = [
     ([("start_url", "http://127.0.0.1:1/103002/default.aspx"), ("colour", "blue")],
      "Not crawling: unknown spider argument(s) colour; known: start_url, refresh, archive, retry"),
     ([("start_url", "ftp://example.test/103002/default.aspx")], "Not crawling: start_url must be an http(s) URL"),
     ([("start_url", "http://127.0.0.1:1/default.aspx")], "Not crawling: start_url must point into a section folder"),
     ([("start_url", "http://127.0.0.1:1/103002/default.aspx"), ("setting", "DATA_DIRR=/elsewhere")],
      "Not crawling: unknown setting DATA_DIRR (did you mean DATA_DIR?)"),
-])
+]
+"""A job's arguments and the one line that refuses them. Each is the spider's ``argument_error``, logged by
+``_open_store`` before anything is fetched: one job through Scrapyd for a bad spider argument (``-a``) and one for a
+bad setting (``-s``) prove that path; every input's line is checked in-process."""
+
+
+@pytest.mark.parametrize("arguments, message", [BAD_JOBS[0], BAD_JOBS[3]])
 def test_bad_job_arguments_fail_fast_with_one_clear_line(scrapyd, tmp_path, arguments, message):
     log = run_job(scrapyd, [*arguments, ("setting", f"DATA_DIR={tmp_path}")])
     assert log.count(message) == 1
     assert "Crawl results/Run started: arguments, data folder and start page usable... FAIL" in log
     assert "Traceback (most recent call last)" not in log
     assert "downloader/request_count" not in log  # nothing was fetched
+    assert not (tmp_path / "articles.jsonl").exists()
+
+
+@pytest.mark.parametrize("arguments, message", BAD_JOBS)
+def test_each_bad_job_argument_is_refused_with_its_one_line(tmp_path, caplog, arguments, message):
+    """The spider as Scrapyd's job makes it (settings at project priority or above, arguments as ``-a``), in-process."""
+    settings = {**PROJECT_SETTINGS, "DATA_DIR": str(tmp_path)}
+    settings.update(value.split("=", 1) for name, value in arguments if name == "setting")
+    crawler = get_crawler(CommentarySpider, settings)
+    with caplog.at_level(logging.INFO):
+        spider = CommentarySpider.from_crawler(crawler, **{name: value for name, value in arguments
+                                                           if name != "setting"}, _job="a-job-id")
+        assert spider._open_store() is False  # start() then requests nothing
+    assert sum(message in record.getMessage() for record in caplog.records) == 1
+    assert "Traceback (most recent call last)" not in caplog.text
     assert not (tmp_path / "articles.jsonl").exists()
 
 
