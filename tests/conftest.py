@@ -24,8 +24,8 @@ TALLY = pytest.StashKey[FaultTally]()
 FUZZ_REPORT = pytest.StashKey[list[str]]()
 
 
-ONE_WORKER_CRAWLS = {"archived_crawl": "archive", "archived_twice": "archive", "exports_crawl": "exports",
-                     "quirky_crawl": "quirky"}
+ONE_WORKER_CRAWLS = {"archived_crawl": "archive", "archived_twice": "archive", "archive_settings_crawl": "archive",
+                     "exports_crawl": "exports", "quirky_crawl": "quirky"}
 """Session crawls → the xdist group of every test module that names one: the crawl then runs on one worker, not
 on each worker that has one of those modules.
 
@@ -169,6 +169,22 @@ def archived_twice(tmp_path_factory):
         first_warcs = sorted((data_dir / "warc").glob("*.warc.gz"))
         second = run_crawl(server.start_url, data_dir, "archive=warc", "refresh=all")
     return ArchivedTwice(server.site, server.start_url, first, second, first_warcs)
+
+
+ARCHIVE_OPERATOR = "SASS archive team <archive@example.org>"
+"""The WARC_OPERATOR of ``archive_settings_crawl``."""
+
+
+@pytest.fixture(scope="session")
+def archive_settings_crawl(tmp_path_factory):
+    """One small archiving crawl with three settings that touch apart: WARC_MAX_RECORD_SIZE 2000 (records truncated),
+    WARC_OPERATOR (named in warcinfo) and RENDER_SITE off (no mirror). test_archive and test_render each judge one
+    or two of them on this one run, where each took a crawl of its own."""
+    with ReplicaServer(build_site(articles=4, seed=32, quirks=False)) as server:
+        result = run_crawl(server.start_url, tmp_path_factory.mktemp("archive-settings"), "archive=warc",
+                           settings={"WARC_MAX_RECORD_SIZE": "2000", "RENDER_SITE": "False",
+                                     "WARC_OPERATOR": ARCHIVE_OPERATOR})
+        yield ServedCrawl(server.site, server, result, server.requests)
 
 
 @pytest.fixture(scope="session")

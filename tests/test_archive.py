@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -16,27 +15,17 @@ import pytest
 from scrapy.settings import Settings
 from warcio.archiveiterator import ArchiveIterator
 
+from conftest import ARCHIVE_OPERATOR
 from harness import PROJECT_ROOT, run_crawl
 from sasscrawl.archive import write_index
+from sasscrawl.commands.reextract import Command as ReextractCommand
 from sasscrawl.middlewares import warcinfo
 from sasscrawl.section import Section
 from sasscrawl import archive, settings
 from sasscrawl.pages.document import Document
-from sasscrawl_replica import ReplicaServer, build_site
 
-OPERATOR = "SASS archive team <archive@example.org>"
 STYLESHEET_FILES = ("/ui/templates/normal/view.xsl", "/ui/templates/normal/common.xsl",
                     "/ui/templates/normal/list.xsl", "/ui/css/site.css", "/ui/images/logo.png")
-
-
-@pytest.fixture(scope="module")
-def archived(tmp_path_factory):
-    site = build_site(articles=15, seed=31, quirks=False)
-    data_dir = tmp_path_factory.mktemp("data")
-    with ReplicaServer(site) as server:
-        result = run_crawl(server.start_url, data_dir, "archive=warc", settings={"WARC_OPERATOR": OPERATOR})
-        requests = server.requests
-    return site, server, result, requests
 
 
 def index_urls(data_dir: Path) -> list[str]:
@@ -53,8 +42,20 @@ def reextract(data_dir: Path, *options: str) -> subprocess.CompletedProcess:
                           cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
 
 
-def test_warcs_pass_warcio_check(archived):
-    _, _, result, _ = archived
+def reextract_in_this_process(data_dir: Path, output: Path) -> int:
+    """``scrapy reextract -o output`` run here: the exit status it sets (its lines go to caplog).
+
+    The ``reextracted`` fixture runs ``scrapy reextract -o`` as a process and proves that path (exit 0, the file
+    written); the other archives it is given (cut, rerun of revisits) are read here.
+    """
+    command = ReextractCommand()
+    command.settings = Settings({"DATA_DIR": str(data_dir)})
+    command.run([], SimpleNamespace(output=str(output), warc_dir=None))
+    return command.exitcode
+
+
+def test_warcs_pass_warcio_check(archived_crawl):
+    result = archived_crawl.result
     assert result.returncode == 0
     files = warc_files(result.data_dir)
     assert files
@@ -64,16 +65,16 @@ def test_warcs_pass_warcio_check(archived):
     assert "digest pass" in check.stdout and "digest fail" not in check.stdout
 
 
-def test_every_fetched_url_is_archived_and_indexed(archived):
-    _, server, result, requests = archived
+def test_every_fetched_url_is_archived_and_indexed(archived_crawl):
+    server, result, requests = archived_crawl.server, archived_crawl.result, archived_crawl.requests
     indexed = set(index_urls(result.data_dir))
     fetched = {server.origin + request.path for request in requests}
     assert fetched <= indexed, fetched - indexed
     assert server.origin + "/robots.txt" in indexed
 
 
-def test_request_and_response_records_are_warc_1_1_with_digests(archived):
-    _, _, result, _ = archived
+def test_request_and_response_records_are_warc_1_1_with_digests(archived_crawl):
+    result = archived_crawl.result
     types = {}
     with warc_files(result.data_dir)[0].open("rb") as stream:
         for record in ArchiveIterator(stream):
@@ -85,49 +86,58 @@ def test_request_and_response_records_are_warc_1_1_with_digests(archived):
     assert types["warcinfo"] == 1 and types["request"] == types["response"] > 0
 
 
-def test_the_stylesheet_and_what_it_uses_are_archived_once(archived):
-    _, server, result, requests = archived
+def test_the_stylesheet_and_what_it_uses_are_archived_once(archived_crawl):
+    server, result, requests = archived_crawl.server, archived_crawl.result, archived_crawl.requests
     indexed = index_urls(result.data_dir)
     for path in STYLESHEET_FILES:
         assert server.origin + path in indexed, path
         assert [r.path for r in requests].count(path) == 1
 
 
-def test_reextraction_offline_gives_the_live_records(archived, tmp_path):
-    """The server is stopped by now: re-extraction has no network to use."""
-    _, _, result, _ = archived
-    output = tmp_path / "rebuilt.jsonl"
-    done = reextract(result.data_dir, "-o", str(output))
+@pytest.fixture(scope="module")
+def reextracted(archived_crawl, tmp_path_factory):
+    """One ``scrapy reextract -o`` of the shared crawl, with a link planted where its temporary file would go, and what
+    the replica served meanwhile: the test of its output and the test of the planted link read the one run."""
+    folder = tmp_path_factory.mktemp("reextracted")
+    output, outside = folder / "rebuilt.jsonl", folder / "someone-elses.txt"
+    outside.write_bytes(b"not the crawler's")
+    (folder / ".rebuilt.jsonl.tmp").symlink_to(outside)
+    served_before = len(archived_crawl.server.requests)
+    done = reextract(archived_crawl.result.data_dir, "-o", str(output))
+    return SimpleNamespace(done=done, output=output, outside=outside,
+                           served=archived_crawl.server.requests[served_before:])
+
+
+def test_reextraction_offline_gives_the_live_records(archived_crawl, reextracted):
+    """The replica still serves: re-extraction asks it for nothing."""
+    result, done, output = archived_crawl.result, reextracted.done, reextracted.output
     assert done.returncode == 0, done.stderr[-2000:]
+    assert reextracted.served == []
     rebuilt = [json.loads(line) for line in output.read_text("utf-8").splitlines()]
     live = result.records
     assert [r["articleId"] for r in rebuilt] == [r["articleId"] for r in live]
     assert rebuilt == live
 
 
-def test_an_articles_date_downloaded_is_its_captures_warc_date(archived):
+def test_an_articles_date_downloaded_is_its_captures_warc_date(archived_crawl):
     """One capture time: the crawl once took the parse time, a second off the WARC-Date now and then."""
-    _, _, result, _ = archived
+    result = archived_crawl.result
     captured = {capture.url: capture.date for capture in archive.iter_captures(result.data_dir / "warc")}
     for record in result.records:
         warc_date = datetime.fromisoformat(captured[record["url"]]).replace(microsecond=0)
         assert datetime.fromisoformat(record["dateDownloaded"]) == warc_date, record["url"]
 
 
-def test_reextraction_output_is_never_written_through_a_planted_link(archived, tmp_path):
+def test_reextraction_output_is_never_written_through_a_planted_link(archived_crawl, reextracted):
     """-o once wrote to .<name>.tmp beside the output, following a link there to whatever it named."""
-    _, _, result, _ = archived
-    output, outside = tmp_path / "rebuilt.jsonl", tmp_path / "someone-elses.txt"
-    outside.write_bytes(b"not the crawler's")
-    (tmp_path / ".rebuilt.jsonl.tmp").symlink_to(outside)
-    done = reextract(result.data_dir, "-o", str(output))
+    result, done, output, outside = archived_crawl.result, reextracted.done, reextracted.output, reextracted.outside
     assert done.returncode == 0, done.stderr[-2000:]
     assert outside.read_bytes() == b"not the crawler's"
     assert not output.is_symlink() and len(output.read_text("utf-8").splitlines()) == len(result.records)
 
 
-def test_reextraction_into_the_data_folder_replaces_the_dataset_atomically(archived, tmp_path):
-    _, _, result, _ = archived
+def test_reextraction_into_the_data_folder_replaces_the_dataset_atomically(archived_crawl, tmp_path):
+    result = archived_crawl.result
     copy = tmp_path / "data"
     done = reextract(copy, "--warc-dir", str(result.data_dir / "warc"))
     assert done.returncode == 0, done.stderr[-2000:]
@@ -135,11 +145,10 @@ def test_reextraction_into_the_data_folder_replaces_the_dataset_atomically(archi
     assert len(rebuilt) == len(result.records)
 
 
-def test_too_large_response_is_recorded_truncated(serve, tmp_path):
-    site = build_site(articles=4, seed=32, quirks=False)
-    result = run_crawl(serve(site).start_url, tmp_path, "archive=warc", settings={"WARC_MAX_RECORD_SIZE": "2000"})
+def test_too_large_response_is_recorded_truncated(archive_settings_crawl):
+    result = archive_settings_crawl.result
     truncated = []
-    for path in warc_files(tmp_path):
+    for path in warc_files(result.data_dir):
         with path.open("rb") as stream:
             for record in ArchiveIterator(stream):
                 if record.rec_headers.get_header("WARC-Truncated"):
@@ -150,24 +159,21 @@ def test_too_large_response_is_recorded_truncated(serve, tmp_path):
     assert "truncated to WARC_MAX_RECORD_SIZE" in result.log
 
 
-def test_cut_off_warc_is_skipped_past_and_never_appended_to(serve, tmp_path):
-    site = build_site(articles=6, seed=33, quirks=False)
-    server = serve(site)
-    assert run_crawl(server.start_url, tmp_path, "archive=warc").returncode == 0
-    [first] = warc_files(tmp_path)
+def test_cut_off_warc_is_skipped_past_and_never_appended_to(archived_crawl, tmp_path, caplog):
+    """On a copy of the shared crawl; its rerun writes (the listings, robots.txt) into a file of its own."""
+    data_dir = archived_crawl.copy_data_dir(tmp_path / "data")
+    [first] = warc_files(data_dir)
     data = first.read_bytes()
     first.write_bytes(data[: len(data) - 700])  # a kill in the middle of the last record
     cut = first.read_bytes()
 
-    done = reextract(tmp_path, "-o", str(tmp_path / "rebuilt.jsonl"))
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "Skipping the rest of damaged WARC file" in done.stderr
-    assert len((tmp_path / "rebuilt.jsonl").read_text().splitlines()) >= len(site.articles) - 1
+    assert reextract_in_this_process(data_dir, tmp_path / "rebuilt.jsonl") == 0, caplog.text[-2000:]
+    assert "Skipping the rest of damaged WARC file" in caplog.text
+    assert len((tmp_path / "rebuilt.jsonl").read_text().splitlines()) >= len(archived_crawl.site.articles) - 1
 
-    site.add_article()
-    again = run_crawl(server.start_url, tmp_path, "archive=warc")
+    again = run_crawl(archived_crawl.server.start_url, data_dir, "archive=warc")
     assert again.returncode == 0
-    assert len(warc_files(tmp_path)) == 2 and first.read_bytes() == cut
+    assert len(warc_files(data_dir)) == 2 and first.read_bytes() == cut
 
 
 def _record_offsets(path: Path) -> list[tuple[int, str, str | None]]:
@@ -182,49 +188,47 @@ def _response_offsets(path: Path) -> dict[str, int]:
     return {url: offset for offset, kind, url in _record_offsets(path) if kind == "response"}
 
 
-def test_a_record_cut_by_a_kill_is_left_out_of_the_index_and_fetched_again(serve, tmp_path):
+def test_a_record_cut_by_a_kill_is_left_out_of_the_index_and_fetched_again(archived_crawl, tmp_path):
     """A kill or power cut in the middle of an article's response: the next run says where, leaves the cut
-    record out of index.cdxj (a replay tool would serve its promised length and stall) and archives it again."""
-    site = build_site(articles=6, seed=34, quirks=False)
-    server = serve(site)
-    assert run_crawl(server.start_url, tmp_path, "archive=warc").returncode == 0
-    [first] = warc_files(tmp_path)
+    record out of index.cdxj (a replay tool would serve its promised length and stall) and archives it again.
+    On a copy of the shared crawl."""
+    site, server = archived_crawl.site, archived_crawl.server
+    data_dir = archived_crawl.copy_data_dir(tmp_path / "data")
+    [first] = warc_files(data_dir)
     article_url = server.url(f"/103002/{site.articles[-1].id}.aspx")
     offset = _response_offsets(first)[article_url]
     data = first.read_bytes()
     first.write_bytes(data[: offset + 600])  # inside the response's payload: cdxj_indexer still reads it
     requested_before = len(server.requests)
 
-    again = run_crawl(server.start_url, tmp_path, "archive=warc")
+    again = run_crawl(server.start_url, data_dir, "archive=warc")
 
     assert again.returncode == 0, again.log[-3000:]
     assert f"WARC file {first.name} is cut at offset {offset} ({article_url})" in again.log
     assert again.stat("sasscrawl/warc/cut_records") == 1
     refetched = [r.path for r in server.requests[requested_before:]]
     assert refetched.count(urlsplit(article_url).path) == 1
-    index = [json.loads(line.split(" ", 2)[2]) for line in (tmp_path / "warc" / "index.cdxj").read_text().splitlines()]
+    index = [json.loads(line.split(" ", 2)[2]) for line in (data_dir / "warc" / "index.cdxj").read_text().splitlines()]
     assert not [e for e in index if e["filename"] == first.name and int(e["offset"]) >= offset]
     assert [e for e in index if e["url"] == article_url and e["filename"] != first.name and e["status"] == "200"]
 
-    third = run_crawl(server.start_url, tmp_path, "archive=warc")  # reported once, not on every run
+    third = run_crawl(server.start_url, data_dir, "archive=warc")  # reported once, not on every run
     assert "is cut at offset" not in third.log
 
 
 @pytest.mark.parametrize("damage", ["garbage", "folder"])
-def test_a_damaged_index_costs_the_revisits_and_no_page(archived, tmp_path, damage):
+def test_a_damaged_index_costs_the_revisits_and_no_page(archived_crawl, tmp_path, damage):
     """index.cdxj is read when an archiving run starts: garbage in it (bad bytes, a cut line) is skipped as replay
     tools skip it; a folder in its place is named once, and the run archives whole records. No page is lost."""
-    site, server, result, _ = archived
-    data_dir = tmp_path / "data"
-    shutil.copytree(result.data_dir, data_dir)
+    result = archived_crawl.result
+    data_dir = archived_crawl.copy_data_dir(tmp_path / "data")
     index = data_dir / "warc" / "index.cdxj"
     if damage == "garbage":
         index.write_bytes(b"\xff\xfe not an index \x00\n" + index.read_bytes()[:-40])
     else:
         index.unlink()
         index.mkdir()
-    with ReplicaServer(site, port=urlsplit(server.start_url).port) as again_server:
-        again = run_crawl(again_server.start_url, data_dir, "archive=warc", "refresh=all")
+    again = run_crawl(archived_crawl.server.start_url, data_dir, "archive=warc", "refresh=all")
     assert again.stat("sasscrawl/articles/unchanged") == len(result.records), again.log[-3000:]
     assert again.stat("sasscrawl/pages/failed") == 0
     assert "Traceback (most recent call last)" not in again.log
@@ -235,10 +239,10 @@ def test_a_damaged_index_costs_the_revisits_and_no_page(archived, tmp_path, dama
         assert again.stat("sasscrawl/warc/revisits") == 0
 
 
-def test_the_index_never_lists_a_cut_record_wherever_the_cut_falls(archived, tmp_path):
+def test_the_index_never_lists_a_cut_record_wherever_the_cut_falls(archived_crawl, tmp_path):
     """Cuts at every 40 bytes through the last response: the index keeps the records before it, never the cut one,
     and a cut where cdxj_indexer itself fails (inside the WARC headers) does not stop the index being written."""
-    _, _, result, _ = archived
+    result = archived_crawl.result
     [source] = warc_files(result.data_dir)
     records = _record_offsets(source)
     responses = [index for index, (_, kind, _) in enumerate(records) if kind == "response"]
@@ -253,9 +257,11 @@ def test_the_index_never_lists_a_cut_record_wherever_the_cut_falls(archived, tmp
         listed = {int(json.loads(line.split(" ", 2)[2])["offset"])
                   for line in (folder / "index.cdxj").read_text().splitlines()}
         assert start not in listed and earlier in listed, cut
-def test_reextraction_skips_a_capture_the_parser_fails_on_and_goes_on(archived, monkeypatch, caplog):
+
+
+def test_reextraction_skips_a_capture_the_parser_fails_on_and_goes_on(archived_crawl, monkeypatch, caplog):
     """One capture that breaks the parser costs that capture, with a warning, not the rebuild."""
-    site, _, result, _ = archived
+    site, result = archived_crawl.site, archived_crawl.result
     broken_id = site.articles[3].id
 
     class DocumentBrokenOnOne(Document):
@@ -329,8 +335,7 @@ def test_a_revisits_capture_reads_its_originals_payload(archived_twice):
 def test_reextraction_after_a_rerun_of_revisits_gives_the_saved_records(archived_twice, tmp_path):
     """The unchanged records the crawl kept are dated by their first capture; so are the ones rebuilt from revisits."""
     output = tmp_path / "rebuilt.jsonl"
-    done = reextract(archived_twice.first.data_dir, "-o", str(output))
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert reextract_in_this_process(archived_twice.first.data_dir, output) == 0
     rebuilt = [json.loads(line) for line in output.read_text("utf-8").splitlines()]
     assert len(rebuilt) == 60 and rebuilt == archived_twice.second.records
 
@@ -342,13 +347,13 @@ def _warcinfo(path: Path) -> dict[str, str]:
         return dict(line.split(": ", 1) for line in record.content_stream().read().decode().splitlines())
 
 
-def test_warcinfo_names_the_software_user_agent_robots_policy_operator_and_collection(archived):
-    _, server, result, _ = archived
+def test_warcinfo_names_the_software_user_agent_robots_policy_operator_and_collection(archive_settings_crawl):
+    server, result = archive_settings_crawl.server, archive_settings_crawl.result
     fields = _warcinfo(warc_files(result.data_dir)[0])
     assert fields["software"].startswith("sasscrawl/") and "Scrapy " in fields["software"]
     assert fields["http-header-user-agent"] == settings.USER_AGENT
     assert fields["robots"] == "obey"
-    assert fields["operator"] == OPERATOR
+    assert fields["operator"] == ARCHIVE_OPERATOR
     assert fields["isPartOf"] == f"Section 103002 of {urlsplit(server.origin).netloc} ({server.origin}/103002/)"
     assert fields["format"] == "WARC File Format 1.1"
     assert fields["conformsTo"] == "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"

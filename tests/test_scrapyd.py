@@ -8,6 +8,7 @@ at the test's port: scrapyd-deploy writes build files beside scrapy.cfg.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import subprocess
 import sys
@@ -16,11 +17,15 @@ import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from scrapy.utils.test import get_crawler
 
 from harness import PROJECT_ROOT, free_port
-from sasscrawl_replica import build_site
+from sasscrawl import settings as project_settings
+from sasscrawl.spiders.commentary import CommentarySpider
+from sasscrawl_replica import ReplicaServer, build_site
 
 BIN = Path(sys.executable).parent
 PROJECT_FILES = ("sasscrawl", "scrapy.cfg", "pyproject.toml", "README.md")
@@ -90,8 +95,14 @@ def scrapyd(tmp_path_factory):
 
 def run_job(scrapyd, arguments: list[tuple[str, str]]) -> str:
     """Schedule ``commentary`` with these arguments, wait for it to finish, return its log."""
-    url, home = scrapyd
+    url, _ = scrapyd
     job = call(url + "schedule.json", [("project", "sasscrawl"), ("spider", "commentary"), *arguments])["jobid"]
+    return job_log(scrapyd, job)
+
+
+def job_log(scrapyd, job: str) -> str:
+    """Wait for the job to finish, return its log."""
+    url, home = scrapyd
 
     def finished():
         jobs = call(url + "listjobs.json?project=sasscrawl")["finished"]
@@ -101,39 +112,94 @@ def run_job(scrapyd, arguments: list[tuple[str, str]]) -> str:
     return (home / "logs" / "sasscrawl" / "commentary" / f"{job}.log").read_text("utf-8")
 
 
+PROJECT_SETTINGS = {name: getattr(project_settings, name) for name in dir(project_settings) if name.isupper()}
+
 FAST = [("setting", "DOWNLOAD_DELAY=0"), ("setting", "AUTOTHROTTLE_ENABLED=False"),
         ("setting", "CONCURRENT_REQUESTS_PER_DOMAIN=8")]
 
 
-def test_scheduled_job_crawls_the_replica(scrapyd, serve, tmp_path):
-    site = build_site(articles=12, seed=21, quirks=False)
-    server = serve(site)
-    log = run_job(scrapyd, [("start_url", server.start_url), ("setting", f"DATA_DIR={tmp_path}"), *FAST])
-    records = [json.loads(line) for line in (tmp_path / "articles.jsonl").read_text("utf-8").splitlines()]
+def scrapyd_cron_command(url: str, data_dir: Path) -> str:
+    """The shipped line's command, aimed at this Scrapyd and data folder."""
+    crontab = PROJECT_ROOT / "deploy" / "cron" / "scrapyd-schedule.crontab"
+    job_line = next(line for line in crontab.read_text().splitlines() if line.strip() and not line.startswith("#"))
+    return job_line.split(None, 5)[5].replace("http://localhost:6800/", url).replace("/var/lib/sasscrawl", str(data_dir))
+
+
+def job_ids(url: str) -> set[str]:
+    """Every job Scrapyd knows of, whatever its state."""
+    jobs = call(url + "listjobs.json?project=sasscrawl")
+    return {entry["id"] for state in ("pending", "running", "finished") for entry in jobs[state]}
+
+
+@pytest.fixture(scope="module")
+def cron_job(scrapyd, tmp_path_factory):
+    """The shipped cron line run once against the module's Scrapyd, and the job it scheduled run to its end: the cron
+    test judges what the line printed and what the job wrote; the scheduled-job test reads the job's log and reruns
+    it on a copy of its data folder. (Each used to schedule a first crawl of its own.)"""
+    url, _ = scrapyd
+    data_dir = tmp_path_factory.mktemp("cron-data")
+    site = build_site(articles=5, seed=22, quirks=False)
+    with ReplicaServer(site) as server:
+        command = scrapyd_cron_command(url, data_dir).replace(
+            "-d spider=commentary", f"-d spider=commentary -d start_url={server.start_url} "
+            "-d setting=DOWNLOAD_DELAY=0 -d setting=AUTOTHROTTLE_ENABLED=False")
+        before = job_ids(url)
+        done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=60)
+        log, records = "", []
+        if done.returncode == 0:  # else the cron test says how it failed
+            [job] = wait_until(lambda: job_ids(url) - before, 30, "the cron line's job")
+            log = job_log(scrapyd, job)
+            records = [json.loads(line) for line in (data_dir / "articles.jsonl").read_text("utf-8").splitlines()]
+        yield SimpleNamespace(done=done, site=site, server=server, data_dir=data_dir, log=log, records=records)
+
+
+def test_scheduled_job_crawls_the_replica(scrapyd, cron_job, tmp_path):
+    site, server, log, records = cron_job.site, cron_job.server, cron_job.log, cron_job.records
     assert sorted(record["articleId"] for record in records) == sorted(spec.id for spec in site.articles)
     assert "[Spidermon] OK" in log and "healthy" in log
-    assert f"INFO: DATA_DIR is {tmp_path.resolve()}" in log
+    assert f"INFO: DATA_DIR is {cron_job.data_dir.resolve()}" in log
 
-    server.clear_log()
-    log = run_job(scrapyd, [("start_url", server.start_url), ("setting", f"DATA_DIR={tmp_path}"), ("refresh", "2"),
+    data_dir = shutil.copytree(cron_job.data_dir, tmp_path / "data")
+    log = run_job(scrapyd, [("start_url", server.start_url), ("setting", f"DATA_DIR={data_dir}"), ("refresh", "2"),
                             *FAST])
     assert "articles new 0, changed 0, unchanged 2" in log  # the same arguments as on the command line
 
 
-@pytest.mark.parametrize("arguments, message", [
+BAD_JOBS = [
     ([("start_url", "http://127.0.0.1:1/103002/default.aspx"), ("colour", "blue")],
      "Not crawling: unknown spider argument(s) colour; known: start_url, refresh, archive, retry"),
     ([("start_url", "ftp://example.test/103002/default.aspx")], "Not crawling: start_url must be an http(s) URL"),
     ([("start_url", "http://127.0.0.1:1/default.aspx")], "Not crawling: start_url must point into a section folder"),
     ([("start_url", "http://127.0.0.1:1/103002/default.aspx"), ("setting", "DATA_DIRR=/elsewhere")],
      "Not crawling: unknown setting DATA_DIRR (did you mean DATA_DIR?)"),
-])
+]
+"""A job's arguments and the one line that refuses them. Each is the spider's ``argument_error``, logged by
+``_open_store`` before anything is fetched: one job through Scrapyd for a bad spider argument (``-a``) and one for a
+bad setting (``-s``) prove that path; every input's line is checked in-process."""
+
+
+@pytest.mark.parametrize("arguments, message", [BAD_JOBS[0], BAD_JOBS[3]])
 def test_bad_job_arguments_fail_fast_with_one_clear_line(scrapyd, tmp_path, arguments, message):
     log = run_job(scrapyd, [*arguments, ("setting", f"DATA_DIR={tmp_path}")])
     assert log.count(message) == 1
     assert "Crawl results/Run started: arguments, data folder and start page usable... FAIL" in log
     assert "Traceback (most recent call last)" not in log
     assert "downloader/request_count" not in log  # nothing was fetched
+    assert not (tmp_path / "articles.jsonl").exists()
+
+
+@pytest.mark.parametrize("arguments, message", BAD_JOBS)
+def test_each_bad_job_argument_is_refused_with_its_one_line(tmp_path, caplog, arguments, message):
+    """The spider as Scrapyd's job makes it (settings at project priority or above, arguments as ``-a``), in-process."""
+    settings = {**PROJECT_SETTINGS, "DATA_DIR": str(tmp_path)}
+    settings.update(value.split("=", 1) for name, value in arguments if name == "setting")
+    crawler = get_crawler(CommentarySpider, settings)
+    with caplog.at_level(logging.INFO):
+        spider = CommentarySpider.from_crawler(crawler, **{name: value for name, value in arguments
+                                                           if name != "setting"}, _job="a-job-id")
+        assert spider._open_store() is False  # start() then requests nothing
+    assert sum(message in record.getMessage() for record in caplog.records) == 1
+    assert "Traceback (most recent call last)" not in caplog.text
     assert not (tmp_path / "articles.jsonl").exists()
 
 
@@ -145,27 +211,10 @@ def test_unreachable_start_page_is_reported_by_the_monitors(scrapyd, tmp_path):
     assert "Traceback (most recent call last)" not in log
 
 
-def scrapyd_cron_command(url: str, data_dir: Path) -> str:
-    """The shipped line's command, aimed at this Scrapyd and data folder."""
-    crontab = PROJECT_ROOT / "deploy" / "cron" / "scrapyd-schedule.crontab"
-    job_line = next(line for line in crontab.read_text().splitlines() if line.strip() and not line.startswith("#"))
-    return job_line.split(None, 5)[5].replace("http://localhost:6800/", url).replace("/var/lib/sasscrawl", str(data_dir))
-
-
-def test_the_shipped_scrapyd_cron_line_schedules_a_job(scrapyd, serve, tmp_path):
-    url, home = scrapyd
-    site = build_site(articles=5, seed=22, quirks=False)
-    command = scrapyd_cron_command(url, tmp_path).replace(
-        "-d spider=commentary", f"-d spider=commentary -d start_url={serve(site).start_url} "
-        "-d setting=DOWNLOAD_DELAY=0 -d setting=AUTOTHROTTLE_ENABLED=False")
-    done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=60)
+def test_the_shipped_scrapyd_cron_line_schedules_a_job(cron_job):
+    done = cron_job.done
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
-
-    def written():
-        path = tmp_path / "articles.jsonl"
-        return path.exists() and len(path.read_text().splitlines()) == len(site.articles)
-
-    wait_until(written, 120, "the scheduled job's articles")
+    assert len(cron_job.records) == len(cron_job.site.articles)  # written by the job it scheduled
 
 
 def test_the_shipped_scrapyd_cron_line_speaks_up_when_scrapyd_refuses_the_job(tmp_path):

@@ -10,17 +10,34 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from scrapy.settings import Settings
 
 from harness import PROJECT_ROOT
+from wacz.main import main as wacz_main
+
 from sasscrawl import archive
+from sasscrawl.commands.wacz import Command as WaczCommand
 from sasscrawl.store.lock import DataDirLock
 
 
 def wacz(data_dir: Path, *options: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "scrapy", "wacz", "-s", f"DATA_DIR={data_dir}", *options],
                           cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, env=env)
+
+
+def wacz_in_this_process(data_dir: Path, output: Path) -> int:
+    """``scrapy wacz -o output`` run here: the exit status it sets (its lines go to caplog).
+
+    For the refusals that log one line and set exit status 3: the disk-full test runs ``scrapy wacz`` as a process
+    and proves that path; the other inputs to it are checked here.
+    """
+    command = WaczCommand()
+    command.settings = Settings({"DATA_DIR": str(data_dir)})
+    command.run([], SimpleNamespace(output=str(output)))
+    return command.exitcode
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +98,8 @@ def archive_copy(archived_twice, data_dir: Path) -> Path:
     return data_dir
 
 
-def test_a_warc_file_cut_by_a_kill_is_packaged_up_to_its_last_whole_record(archived_twice, tmp_path):
+def test_a_warc_file_cut_by_a_kill_is_packaged_up_to_its_last_whole_record(archived_twice, tmp_path, capsys):
+    """Checked by ``wacz validate`` run here: test_the_package_passes_wacz_validate runs it as the process."""
     data_dir = archive_copy(archived_twice, tmp_path / "data")
     cut = data_dir / "warc" / archived_twice.second_warcs[-1].name
     cut.write_bytes(cut.read_bytes()[:-100])
@@ -91,23 +109,25 @@ def test_a_warc_file_cut_by_a_kill_is_packaged_up_to_its_last_whole_record(archi
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"WARC file {cut.name} ends in a cut record: packaged up to its last whole record" in done.stderr
     assert list(output.parent.iterdir()) == [output]  # the copy of the cut file was made elsewhere, and is gone
-    check = subprocess.run([Path(sys.executable).parent / "wacz", "validate", "-f", str(output)],
-                           capture_output=True, text=True, timeout=300)
-    assert check.returncode == 0, check.stdout + check.stderr
+    status = wacz_main(["validate", "-f", str(output)])
+    printed = capsys.readouterr()
+    assert status == 0, printed.out + printed.err
+    assert "the passed WACZ is valid" in printed.out
     packaged = zipfile.ZipFile(output).read(f"archive/{cut.name}")
     assert len(packaged) == archive.intact_length(cut) < cut.stat().st_size
 
 
-def test_it_waits_for_no_crawl_a_data_folder_in_use_is_refused(archived_twice, tmp_path):
-    """A crawl holds the data folder's lock while it appends to a WARC file: packaging then would read a cut record."""
+def test_it_waits_for_no_crawl_a_data_folder_in_use_is_refused(archived_twice, tmp_path, caplog):
+    """A crawl holds the data folder's lock while it appends to a WARC file: packaging then would read a cut record.
+    (``flock``: a second open of the lock file conflicts in one process as in two.)"""
     data_dir = archive_copy(archived_twice, tmp_path / "data")
     lock = DataDirLock(data_dir)
     try:
-        done = wacz(data_dir, "-o", str(tmp_path / "out.wacz"))
+        status = wacz_in_this_process(data_dir, tmp_path / "out.wacz")
     finally:
         lock.release()
-    assert done.returncode == 3, done.stderr[-3000:]
-    assert "Not packaged: another crawl is using DATA_DIR" in done.stderr and "Traceback" not in done.stderr
+    assert status == 3, caplog.text[-3000:]
+    assert "Not packaged: another crawl is using DATA_DIR" in caplog.text and "Traceback" not in caplog.text
     assert list(tmp_path.iterdir()) == [data_dir]
 
 
@@ -119,11 +139,11 @@ def test_an_output_naming_a_folder_is_refused_before_any_work(archived_twice, tm
     assert list(tmp_path.iterdir()) == [tmp_path / "folder.wacz"] and not any((tmp_path / "folder.wacz").iterdir())
 
 
-def test_a_folder_it_cannot_write_in_costs_one_line_and_exit_3(archived_twice):
+def test_a_folder_it_cannot_write_in_costs_one_line_and_exit_3(archived_twice, caplog):
     """sysfs refuses a new file even to root, whom permission bits do not stop."""
-    done = wacz(archived_twice.first.data_dir, "-o", "/sys/sasscrawl.wacz")
-    assert done.returncode == 3, done.stderr[-3000:]
-    assert "Not packaged into /sys/sasscrawl.wacz: " in done.stderr and "Traceback" not in done.stderr
+    status = wacz_in_this_process(archived_twice.first.data_dir, Path("/sys/sasscrawl.wacz"))
+    assert status == 3, caplog.text[-3000:]
+    assert "Not packaged into /sys/sasscrawl.wacz: " in caplog.text and "Traceback" not in caplog.text
 
 
 def test_a_disk_that_fills_while_a_cut_file_is_copied_costs_one_line_and_leaves_nothing(archived_twice, tmp_path):
