@@ -1,7 +1,7 @@
 """METRICS_FILE from real crawls: parsed with prometheus_client's own text parser, checked against the runs.
 
 The successes and the refusals after them are one sequence of runs on one data folder (``metered_runs``); the
-metrics of a refusal on a new data folder are written in this process, on the path those refusals run.
+metrics of a refusal without a previous metrics file are written in this process, on the path those refusals run.
 """
 
 from __future__ import annotations
@@ -76,10 +76,10 @@ def metered_runs(tmp_path_factory):
     metrics_file = tmp_path_factory.mktemp("textfile-collector") / "sasscrawl.prom"
     runs = {}
     with ReplicaServer(site) as server:
-        def run(name, *spider_args, metrics_path=metrics_file, **settings):
+        def run(name, *spider_args, **settings):
             result = run_crawl(server.start_url, data_dir, *spider_args,
-                               settings={"METRICS_FILE": metrics_path, **settings})
-            runs[name] = MeteredRun(result, read_metrics(metrics_path))
+                               settings={"METRICS_FILE": metrics_file, **settings})
+            runs[name] = MeteredRun(result, read_metrics(metrics_file))
 
         first_started = time.time()
         run("first")
@@ -91,8 +91,6 @@ def metered_runs(tmp_path_factory):
         with open(data_dir / LOCK_FILE, "a+") as lock:  # another crawl holds the data folder
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             run("locked")
-        # Without the previous file (a new METRICS_FILE path), the run summaries tell.
-        run("fresh file", "refersh=all", metrics_path=metrics_file.with_name("fresh.prom"))
     return MeteredRuns(site, data_dir, first_started, first_ended, first_files_beside, runs)
 
 
@@ -129,24 +127,29 @@ def test_refused_runs_write_their_exit_status_and_keep_the_last_success(metered_
     assert run.metrics[LAST_SUCCESS] == metered_runs.runs["rerun"].metrics[LAST_SUCCESS]
 
 
-def test_a_refused_run_without_the_previous_metrics_file_takes_the_last_success_from_the_run_summaries(metered_runs):
-    fresh = metered_runs.runs["fresh file"]
-    assert fresh.result.returncode == 2
-    successful = [json.loads(path.read_text()) for path in sorted((metered_runs.data_dir / "runs").glob("*.json"))]
-    assert [summary["exitStatus"] for summary in successful] == [0, 0]  # refused runs leave no summary
-    assert fresh.metrics[LAST_SUCCESS] == datetime.fromisoformat(successful[-1]["finishedAt"]).timestamp()
-
-
-def test_no_success_yet_is_zero(tmp_path, metrics_file):
-    """A refused run (a bad start_url) on a new data folder, in this process, on the spider and metrics extension the
-    command builds: ``metered_runs``' refusals run the same path as real commands."""
-    crawler = get_crawler(CommentarySpider, {**PROJECT_SETTINGS, "DATA_DIR": str(tmp_path / "data"),
+def refused_in_process(data_dir: Path, metrics_file: Path, **arguments) -> dict:
+    """The metrics a run refused for its ``-a`` ``arguments`` writes, made in this process by the spider and the metrics
+    extension the command builds: ``metered_runs``' refusals run the same path as real commands."""
+    crawler = get_crawler(CommentarySpider, {**PROJECT_SETTINGS, "DATA_DIR": str(data_dir),
                                              "METRICS_FILE": str(metrics_file)})
-    spider = CommentarySpider.from_crawler(crawler, start_url="http://en.sass.cn/default.aspx")
+    spider = CommentarySpider.from_crawler(crawler, **arguments)
     assert not spider._open_store()
     RunMetrics.from_crawler(crawler).spider_closed(spider)
     assert run_exit_status(crawler.stats.get_stats(), crawler.settings) == 2
-    metrics = read_metrics(metrics_file)
+    return read_metrics(metrics_file)
+
+
+def test_a_refused_run_without_the_previous_metrics_file_takes_the_last_success_from_the_run_summaries(
+        metered_runs, metrics_file):
+    metrics = refused_in_process(metered_runs.data_dir, metrics_file, refersh="all")  # a new METRICS_FILE path
+    assert metrics["sasscrawl_run_exit_status"] == 2
+    successful = [json.loads(path.read_text()) for path in sorted((metered_runs.data_dir / "runs").glob("*.json"))]
+    assert [summary["exitStatus"] for summary in successful] == [0, 0]  # refused runs leave no summary
+    assert metrics[LAST_SUCCESS] == datetime.fromisoformat(successful[-1]["finishedAt"]).timestamp()
+
+
+def test_no_success_yet_is_zero(tmp_path, metrics_file):
+    metrics = refused_in_process(tmp_path / "data", metrics_file, start_url="http://en.sass.cn/default.aspx")
     assert metrics["sasscrawl_run_exit_status"] == 2 and metrics[LAST_SUCCESS] == 0
     assert "sasscrawl_newest_article_timestamp_seconds" not in metrics  # nothing saved
 
