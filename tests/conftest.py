@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from fault_tally import FaultTally
-from harness import CrawlResult, ServedCrawl, run_crawl
+from harness import CrawlResult, ServedCrawl, free_port, run_crawl
 from sasscrawl_replica import ReplicaServer, build_site
 
 pytest_plugins = ["store_fixtures"]  # records to save and stores that get closed, for tests/test_store_*.py
@@ -25,7 +25,8 @@ FUZZ_REPORT = pytest.StashKey[list[str]]()
 
 
 ONE_WORKER_CRAWLS = {"archived_crawl": "archive", "archived_twice": "archive", "archive_settings_crawl": "archive",
-                     "exports_crawl": "exports", "quirky_crawl": "quirky"}
+                     "exports_crawl": "exports", "quirky_crawl": "quirky", "failing_pages_crawl": "verdict",
+                     "unreachable_start_crawl": "verdict"}
 """Session crawls → the xdist group of every test module that names one: the crawl then runs on one worker, not
 on each worker that has one of those modules.
 
@@ -197,6 +198,33 @@ def fault_tally(request, tmp_path_factory):
 def fuzz_report(request):
     """Lines the fuzz tests (test_fuzz.py) leave for the end of the session: inputs tried, the slowest."""
     return request.config.stash.setdefault(FUZZ_REPORT, [])
+
+
+@dataclass
+class UnreachableStart:
+    start_url: str
+    """On 127.0.0.1, at a port nothing listens at: every connection is refused."""
+    result: CrawlResult
+    real_data_dir: Path
+    """Where ``result.data_dir`` (a symbolic link, then ``..``, then the link again) leads."""
+
+
+@pytest.fixture(scope="session")
+def unreachable_start_crawl(tmp_path_factory):
+    """One run that fails at once, its start page refused (DOWNLOAD_TIMEOUT 1, retries as configured), with
+    Python's import times in its log (PYTHONPROFILEIMPORTTIME) and DATA_DIR given through a symbolic link and ``..``.
+
+    Read only, by test_crawl_command (exit status, modules imported, data folder named) and
+    test_quiet_tracebacks (a refused connection in one line): what each reads of it is the same whichever
+    of these run options it was given.
+    """
+    root = tmp_path_factory.mktemp("unreachable-start")
+    (root / "real").mkdir()
+    (root / "link").symlink_to(root / "real")
+    start_url = f"http://127.0.0.1:{free_port()}/103002/default.aspx"
+    result = run_crawl(start_url, root / "link" / ".." / "link", settings={"DOWNLOAD_TIMEOUT": "1"},
+                       env={"PYTHONPROFILEIMPORTTIME": "1"})
+    return UnreachableStart(start_url, result, (root / "real").resolve())
 
 
 def pytest_sessionfinish(session):

@@ -2,12 +2,15 @@
 
 Two crawls of a broken site (module fixtures) with every kind of alert at once: one whose
 receivers all take the alert (``delivered``), one whose receivers all fail it (``undelivered``).
+An alert setting the run cannot work with refuses one real crawl; the other such settings are checked
+in this process, on the monitor suite the crawl builds.
 """
 
 from __future__ import annotations
 
 import email
 import json
+import logging
 import socket
 import threading
 from contextlib import contextmanager
@@ -17,8 +20,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
+from scrapy.exceptions import CloseSpider
+from scrapy.utils.test import get_crawler
 
 from harness import CrawlResult, free_port, run_crawl
+from sasscrawl import settings as project_settings
+from sasscrawl.health import run_exit_status
+from sasscrawl.monitors import SpiderCloseMonitorSuite
+from sasscrawl.spiders.commentary import CommentarySpider
 from sasscrawl_replica import ReplicaServer, build_site
 from test_monitors import ChangedLayout, body_moved_out_of_cdata_p
 
@@ -27,6 +36,7 @@ DISCORD = "sasscrawl.alerts.SendDiscordAlert"
 SLACK = "sasscrawl.alerts.SendSlackAlert"
 WEBHOOKS = [(DISCORD, "SPIDERMON_DISCORD_WEBHOOK_URL", "content"), (SLACK, "ALERT_SLACK_WEBHOOK_URL", "text")]
 """Webhook action → the setting naming its URL, the key of the JSON it posts."""
+PROJECT_SETTINGS = {name: getattr(project_settings, name) for name in dir(project_settings) if name.isupper()}
 
 
 def broken_site():
@@ -186,15 +196,33 @@ def test_an_alert_that_cannot_be_delivered_is_one_error_line_with_its_cause(unde
     assert f"{name}... ERROR" in result.log and f"{name}... OK" not in result.log
 
 
-@pytest.mark.parametrize("action, settings, missing", [
+MISSING_SETTINGS = [
     (EMAIL, {"SPIDERMON_EMAIL_SENDER": "crawler@example.org", "SPIDERMON_EMAIL_TO": "team@example.org"},
      "SPIDERMON_SMTP_HOST"),
     ("spidermon.contrib.actions.email.smtp.SendSmtpEmail",  # Spidermon's own: it needs a login
      {"SPIDERMON_SMTP_HOST": "127.0.0.1", "SPIDERMON_EMAIL_TO": "team@example.org", "SPIDERMON_EMAIL_SUBJECT": "x"},
      "SPIDERMON_SMTP_USER"),
     (SLACK, {}, "ALERT_SLACK_WEBHOOK_URL"),
-])
-def test_an_alert_action_missing_a_setting_refuses_the_run(clean_site, serve, tmp_path, action, settings, missing):
+]
+"""An alert action → settings that leave out one it needs → the one it names."""
+
+
+def refused_in_process(settings: dict, caplog) -> tuple[int, list[str]]:
+    """What the crawl's monitor suite decides when the spider opens, in this process: the exit status its stats give
+    and its ERROR lines. ``test_an_alert_action_missing_a_setting_refuses_the_run`` runs the same path as a real
+    command: one such refusal is the process's exit status 2, its one line and nothing fetched."""
+    crawler = get_crawler(CommentarySpider, {**PROJECT_SETTINGS, **settings})
+    spider = CommentarySpider.from_crawler(crawler)
+    suite = SpiderCloseMonitorSuite(crawler=crawler)
+    caplog.clear()
+    with caplog.at_level(logging.ERROR), pytest.raises(CloseSpider):
+        suite.refuse_run(spider)
+    errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    return run_exit_status(crawler.stats.get_stats(), crawler.settings), errors
+
+
+def test_an_alert_action_missing_a_setting_refuses_the_run(clean_site, serve, tmp_path):
+    action, settings, missing = MISSING_SETTINGS[0]
     server = serve(clean_site)
     result = run_crawl(server.start_url, tmp_path, settings={"ALERT_ACTIONS": action, **settings})
     assert result.returncode == 2
@@ -206,10 +234,19 @@ def test_an_alert_action_missing_a_setting_refuses_the_run(clean_site, serve, tm
     assert not (tmp_path / "articles.jsonl").exists()
 
 
-def test_an_alert_action_that_does_not_import_refuses_the_run(clean_site, serve, tmp_path):
-    result = run_crawl(serve(clean_site).start_url, tmp_path, settings={"ALERT_ACTIONS": "sasscrawl.alerts.SendPigeon"})
-    assert result.returncode == 2
-    assert "Not crawling: ALERT_ACTIONS sasscrawl.alerts.SendPigeon cannot be loaded:" in result.log
+@pytest.mark.parametrize("action, settings, missing", MISSING_SETTINGS)
+@pytest.mark.filterwarnings("ignore:The scrapy.mail module is deprecated")  # Spidermon's e-mail action imports it
+def test_each_alert_action_missing_a_setting_names_it_and_refuses_the_run(caplog, action, settings, missing):
+    status, errors = refused_in_process({"ALERT_ACTIONS": action, **settings}, caplog)
+    assert status == 2
+    assert errors == [f"Not crawling: ALERT_ACTIONS {action}: You must provide a value for {missing} setting."]
+
+
+def test_an_alert_action_that_does_not_import_refuses_the_run(caplog):
+    status, errors = refused_in_process({"ALERT_ACTIONS": "sasscrawl.alerts.SendPigeon"}, caplog)
+    assert status == 2
+    assert len(errors) == 1
+    assert errors[0].startswith("Not crawling: ALERT_ACTIONS sasscrawl.alerts.SendPigeon cannot be loaded:")
 
 
 def test_no_alert_when_the_monitors_pass(clean_site, serve, tmp_path):

@@ -1,16 +1,45 @@
-"""The crawl command's exit status: what a scheduler acts on. Each case runs the real command."""
+"""The crawl command's exit status: what a scheduler acts on.
+
+Each process-level path runs the real command; the other inputs that take a path already run (another bad
+argument) are checked in this process, on the spider the command would build, with the same assertions.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import signal
 import subprocess
 
 import pytest
+from scrapy.utils.test import get_crawler
 
-from harness import PROJECT_ROOT, crawl_command, free_port, run_crawl, signal_after
-from sasscrawl.health import EXIT_INTERRUPTED
+from harness import PROJECT_ROOT, crawl_command, run_crawl, signal_after
+from sasscrawl import settings
+from sasscrawl.health import EXIT_INTERRUPTED, EXIT_USAGE, run_exit_status
+from sasscrawl.spiders.commentary import CommentarySpider
 from sasscrawl_replica import build_site
+
+PROJECT_SETTINGS = {name: getattr(settings, name) for name in dir(settings) if name.isupper()}
+
+
+def refused_in_process(tmp_path, caplog, **arguments) -> tuple[int, list[str], list]:
+    """What the command decides before its first request for ``-a`` ``arguments``, in this process: the exit status
+    its stats give, its ERROR lines and what its spider started with.
+    ``test_unknown_spider_argument_exits_two_with_one_clear_line`` runs the same path as a real command."""
+    crawler = get_crawler(CommentarySpider, {**PROJECT_SETTINGS, "DATA_DIR": str(tmp_path / "data")})
+    spider = CommentarySpider.from_crawler(crawler, **arguments)
+
+    async def started():
+        return [request async for request in spider.start()]
+
+    caplog.clear()
+    with caplog.at_level(logging.ERROR):
+        requests = asyncio.run(started())
+    errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    assert not (tmp_path / "data").exists()
+    return run_exit_status(crawler.stats.get_stats(), crawler.settings), errors, requests
 
 
 def test_a_healthy_run_exits_zero(clean_crawl):
@@ -19,8 +48,8 @@ def test_a_healthy_run_exits_zero(clean_crawl):
     assert result.summary["exitStatus"] == 0 and result.summary["problems"] == []
 
 
-def test_unreachable_start_page_exits_one(tmp_path):
-    result = run_crawl(f"http://127.0.0.1:{free_port()}/103002/default.aspx", tmp_path, settings={"RETRY_TIMES": "0"})
+def test_unreachable_start_page_exits_one(unreachable_start_crawl):
+    result = unreachable_start_crawl.result
     assert result.returncode == 1
     assert "Run problem: monitor failed: Crawl results/Run started" in result.log
     assert any("the start page could not be fetched" in problem for problem in result.summary["problems"])
@@ -38,10 +67,9 @@ OPTIONAL_IMPORTS = {
 """Modules, heavy to import, and what a run needs to import them."""
 
 
-def test_a_run_imports_only_what_it_uses(tmp_path):
+def test_a_run_imports_only_what_it_uses(unreachable_start_crawl):
     """A run that fails at once (no image, no archive, no Splash, no alert, no metrics) imports none of them."""
-    result = run_crawl(f"http://127.0.0.1:{free_port()}/103002/default.aspx", tmp_path, settings={"RETRY_TIMES": "0"},
-                       env={"PYTHONPROFILEIMPORTTIME": "1"})
+    result = unreachable_start_crawl.result
     imported = {line.rsplit("|", 1)[1].strip() for line in result.log.splitlines() if line.startswith("import time:")}
     assert {"scrapy", "sasscrawl.middlewares", "sasscrawl.store", "sasscrawl.pages.article"} <= imported
     assert {name: why for name, why in OPTIONAL_IMPORTS.items() if name in imported} == {}
@@ -95,17 +123,18 @@ def test_unknown_spider_argument_exits_two_with_one_clear_line(clean_site, serve
     assert not (tmp_path / "articles.jsonl").exists()
 
 
-def test_malformed_start_url_exits_two(tmp_path):
-    for bad in ("ftp://en.sass.cn/103002/default.aspx", "http://en.sass.cn/default.aspx", "en.sass.cn/103002"):
-        result = run_crawl(bad, tmp_path)
-        assert result.returncode == 2, bad
-        assert "Not crawling: start_url must" in result.log and "Traceback (most recent call last)" not in result.log
+@pytest.mark.parametrize("bad", ["ftp://en.sass.cn/103002/default.aspx", "http://en.sass.cn/default.aspx",
+                                 "en.sass.cn/103002"])
+def test_malformed_start_url_exits_two(tmp_path, caplog, bad):
+    status, errors, requests = refused_in_process(tmp_path, caplog, start_url=bad)
+    assert status == 2, bad
+    assert len(errors) == 1 and errors[0].startswith("Not crawling: start_url must") and requests == []
 
 
-def test_bad_refresh_value_exits_two(clean_site, serve, tmp_path):
-    result = run_crawl(serve(clean_site).start_url, tmp_path, "refresh=some")
-    assert result.returncode == 2
-    assert "refresh must be 'all' or a whole number" in result.log
+def test_bad_refresh_value_exits_two(tmp_path, caplog):
+    status, errors, requests = refused_in_process(tmp_path, caplog, refresh="some")
+    assert status == 2
+    assert len(errors) == 1 and "refresh must be 'all' or a whole number" in errors[0] and requests == []
 
 
 def test_a_misspelt_setting_exits_two_naming_the_setting_meant_and_crawls_nothing(clean_site, serve, tmp_path):
@@ -118,20 +147,19 @@ def test_a_misspelt_setting_exits_two_naming_the_setting_meant_and_crawls_nothin
     assert not (tmp_path / "x").exists() and not (tmp_path / "data").exists()
 
 
-def test_the_crawl_s_first_line_names_its_data_dir_resolved(tmp_path):
+def test_the_crawl_s_first_line_names_its_data_dir_resolved(unreachable_start_crawl):
     """Under Scrapyd, with a relative path or a symbolic link, the job's log says where the data went."""
-    (tmp_path / "real").mkdir()
-    (tmp_path / "link").symlink_to(tmp_path / "real")
-    result = run_crawl(f"http://127.0.0.1:{free_port()}/103002/default.aspx", tmp_path / "link" / ".." / "link",
-                       settings={"RETRY_TIMES": "0"})
+    result = unreachable_start_crawl.result
+    assert result.data_dir.parts[-3:] == ("link", "..", "link")
     ours = [line for line in result.log.splitlines() if "[sasscrawl." in line]
-    assert ours[0].endswith(f"[sasscrawl.spiders.commentary] INFO: DATA_DIR is {(tmp_path / 'real').resolve()}")
-def test_bad_retry_value_exits_two(clean_site, serve, tmp_path):
-    server = serve(clean_site)
-    result = run_crawl(server.start_url, tmp_path, "retry=all")
-    assert result.returncode == 2
-    assert "Not crawling: retry must be one of failed, got 'all'" in result.log
-    assert server.requests == []
+    assert ours[0].endswith(f"[sasscrawl.spiders.commentary] INFO: DATA_DIR is {unreachable_start_crawl.real_data_dir}")
+
+
+def test_bad_retry_value_exits_two(tmp_path, caplog):
+    status, errors, requests = refused_in_process(tmp_path, caplog, retry="all")
+    assert status == EXIT_USAGE == 2
+    assert errors == ["Not crawling: retry must be one of failed, got 'all'"]
+    assert requests == []
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])

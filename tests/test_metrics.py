@@ -1,21 +1,33 @@
-"""METRICS_FILE from real crawls: parsed with prometheus_client's own text parser, checked against the runs."""
+"""METRICS_FILE from real crawls: parsed with prometheus_client's own text parser, checked against the runs.
+
+The successes and the refusals after them are one sequence of runs on one data folder (``metered_runs``); the
+metrics of a refusal without a previous metrics file are written in this process, on the path those refusals run.
+"""
 
 from __future__ import annotations
 
 import fcntl
 import json
 import time
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from scrapy.utils.test import get_crawler
 
-from harness import run_crawl
+from conftest import build_clean_site
+from harness import CrawlResult, run_crawl
 from sasscrawl import settings
-from sasscrawl_replica import build_site
+from sasscrawl.extensions.metrics import RunMetrics
+from sasscrawl.health import run_exit_status
+from sasscrawl.spiders.commentary import CommentarySpider
 from sasscrawl.store import LOCK_FILE
+from sasscrawl_replica import ReplicaServer
 
 LAST_SUCCESS = "sasscrawl_run_last_success_timestamp_seconds"
+PROJECT_SETTINGS = {name: getattr(settings, name) for name in dir(settings) if name.isupper()}
 
 
 def read_metrics(path) -> dict:
@@ -35,72 +47,109 @@ def metrics_file(tmp_path):
     return folder / "sasscrawl.prom"
 
 
-def test_first_run_and_rerun(clean_site, serve, tmp_path, metrics_file):
-    server = serve(clean_site)
-    data_dir = tmp_path / "data"
-    before = time.time()
-    first = run_crawl(server.start_url, data_dir, settings={"METRICS_FILE": metrics_file})
-    after = time.time()
+@dataclass
+class MeteredRun:
+    result: CrawlResult
+    metrics: dict
+    """METRICS_FILE as this run left it."""
+
+
+@dataclass
+class MeteredRuns:
+    site: object
+    data_dir: Path
+    first_started: float
+    first_ended: float
+    first_files_beside: list[str]
+    """What the metrics file's folder held after the first run."""
+    runs: dict[str, MeteredRun]
+    """By name, in the order they ran."""
+
+
+@pytest.fixture(scope="module")
+def metered_runs(tmp_path_factory):
+    """One data folder and one METRICS_FILE through a first run, a rerun and then runs refused in each way a run can
+    be, with the file as each left it. Read only: the successes come first, so one sequence gives both the
+    successes' figures and what refused runs keep of the last success."""
+    site = build_clean_site()
+    data_dir = tmp_path_factory.mktemp("metered") / "data"
+    metrics_file = tmp_path_factory.mktemp("textfile-collector") / "sasscrawl.prom"
+    runs = {}
+    with ReplicaServer(site) as server:
+        def run(name, *spider_args, **settings):
+            result = run_crawl(server.start_url, data_dir, *spider_args,
+                               settings={"METRICS_FILE": metrics_file, **settings})
+            runs[name] = MeteredRun(result, read_metrics(metrics_file))
+
+        first_started = time.time()
+        run("first")
+        first_ended = time.time()
+        first_files_beside = [path.name for path in metrics_file.parent.iterdir()]
+        run("rerun", "refresh=all")
+        run("bad argument", "refersh=all")
+        run("alert unset", ALERT_ACTIONS="sasscrawl.alerts.SendDiscordAlert")
+        with open(data_dir / LOCK_FILE, "a+") as lock:  # another crawl holds the data folder
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            run("locked")
+    return MeteredRuns(site, data_dir, first_started, first_ended, first_files_beside, runs)
+
+
+def test_first_run_and_rerun(metered_runs):
+    first, metrics = metered_runs.runs["first"].result, metered_runs.runs["first"].metrics
+    before, after, articles = metered_runs.first_started, metered_runs.first_ended, len(metered_runs.site.articles)
     assert first.returncode == 0
-    metrics = read_metrics(metrics_file)
     assert metrics["sasscrawl_run_exit_status"] == 0
     assert 0 < metrics["sasscrawl_run_duration_seconds"] <= after - before
     assert before <= metrics[LAST_SUCCESS] <= after
-    assert metrics["sasscrawl_articles{outcome=new}"] == len(clean_site.articles)
+    assert metrics["sasscrawl_articles{outcome=new}"] == articles
     assert metrics["sasscrawl_articles{outcome=unchanged}"] == 0
     assert metrics["sasscrawl_articles{outcome=chronic}"] == 0
     assert metrics["sasscrawl_requests_total"] == first.stat("downloader/request_count")
     assert metrics["sasscrawl_images{status=downloaded}"] == first.stat("sasscrawl/images/downloaded") > 0
     newest = max(datetime.fromisoformat(record["datePublished"]) for record in first.records)
     assert metrics["sasscrawl_newest_article_timestamp_seconds"] == newest.timestamp()
-    assert [path.name for path in metrics_file.parent.iterdir()] == [metrics_file.name]  # no temporary file left
+    assert metered_runs.first_files_beside == ["sasscrawl.prom"]  # no temporary file left
 
-    rerun = run_crawl(server.start_url, data_dir, "refresh=all", settings={"METRICS_FILE": metrics_file})
+    rerun, metrics_again = metered_runs.runs["rerun"].result, metered_runs.runs["rerun"].metrics
     assert rerun.returncode == 0
-    metrics_again = read_metrics(metrics_file)
     assert metrics_again["sasscrawl_articles{outcome=new}"] == 0
-    assert metrics_again["sasscrawl_articles{outcome=unchanged}"] == len(clean_site.articles)
+    assert metrics_again["sasscrawl_articles{outcome=unchanged}"] == articles
     assert metrics_again["sasscrawl_images{status=downloaded}"] == 0
     assert metrics_again["sasscrawl_images{status=cached}"] == rerun.stat("sasscrawl/images/cached")
     assert metrics_again[LAST_SUCCESS] > metrics[LAST_SUCCESS]
 
 
-def test_refused_runs_write_their_exit_status_and_keep_the_last_success(serve, tmp_path, metrics_file):
-    server = serve(build_site(articles=3, seed=5, quirks=False))
-    data_dir = tmp_path / "data"
-    assert run_crawl(server.start_url, data_dir, settings={"METRICS_FILE": metrics_file}).returncode == 0
-    last_success = read_metrics(metrics_file)[LAST_SUCCESS]
+@pytest.mark.parametrize("refused, status", [("bad argument", 2), ("alert unset", 2), ("locked", 3)])
+def test_refused_runs_write_their_exit_status_and_keep_the_last_success(metered_runs, refused, status):
+    run = metered_runs.runs[refused]
+    assert run.result.returncode == status
+    assert run.metrics["sasscrawl_run_exit_status"] == status
+    assert run.metrics[LAST_SUCCESS] == metered_runs.runs["rerun"].metrics[LAST_SUCCESS]
 
-    bad_argument = run_crawl(server.start_url, data_dir, "refersh=all", settings={"METRICS_FILE": metrics_file})
-    assert bad_argument.returncode == 2
-    assert read_metrics(metrics_file)["sasscrawl_run_exit_status"] == 2
-    assert read_metrics(metrics_file)[LAST_SUCCESS] == last_success
 
-    alert_unset = run_crawl(server.start_url, data_dir, settings={
-        "METRICS_FILE": metrics_file, "ALERT_ACTIONS": "sasscrawl.alerts.SendDiscordAlert"})
-    assert alert_unset.returncode == 2
-    assert read_metrics(metrics_file)["sasscrawl_run_exit_status"] == 2
-    assert read_metrics(metrics_file)[LAST_SUCCESS] == last_success
+def refused_in_process(data_dir: Path, metrics_file: Path, **arguments) -> dict:
+    """The metrics a run refused for its ``-a`` ``arguments`` writes, made in this process by the spider and the metrics
+    extension the command builds: ``metered_runs``' refusals run the same path as real commands."""
+    crawler = get_crawler(CommentarySpider, {**PROJECT_SETTINGS, "DATA_DIR": str(data_dir),
+                                             "METRICS_FILE": str(metrics_file)})
+    spider = CommentarySpider.from_crawler(crawler, **arguments)
+    assert not spider._open_store()
+    RunMetrics.from_crawler(crawler).spider_closed(spider)
+    assert run_exit_status(crawler.stats.get_stats(), crawler.settings) == 2
+    return read_metrics(metrics_file)
 
-    with open(data_dir / LOCK_FILE, "a+") as lock:  # another crawl holds the data folder
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        locked = run_crawl(server.start_url, data_dir, settings={"METRICS_FILE": metrics_file})
-    assert locked.returncode == 3
-    assert read_metrics(metrics_file)["sasscrawl_run_exit_status"] == 3
-    assert read_metrics(metrics_file)[LAST_SUCCESS] == last_success
 
-    # Without the previous file (a new METRICS_FILE path), the run summaries tell.
-    fresh_file = metrics_file.with_name("fresh.prom")
-    assert run_crawl(server.start_url, data_dir, "refersh=all", settings={"METRICS_FILE": fresh_file}).returncode == 2
-    successful = [json.loads(path.read_text()) for path in sorted((data_dir / "runs").glob("*.json"))]
-    assert [summary["exitStatus"] for summary in successful] == [0]  # refused runs leave no summary
-    assert read_metrics(fresh_file)[LAST_SUCCESS] == datetime.fromisoformat(successful[0]["finishedAt"]).timestamp()
+def test_a_refused_run_without_the_previous_metrics_file_takes_the_last_success_from_the_run_summaries(
+        metered_runs, metrics_file):
+    metrics = refused_in_process(metered_runs.data_dir, metrics_file, refersh="all")  # a new METRICS_FILE path
+    assert metrics["sasscrawl_run_exit_status"] == 2
+    successful = [json.loads(path.read_text()) for path in sorted((metered_runs.data_dir / "runs").glob("*.json"))]
+    assert [summary["exitStatus"] for summary in successful] == [0, 0]  # refused runs leave no summary
+    assert metrics[LAST_SUCCESS] == datetime.fromisoformat(successful[-1]["finishedAt"]).timestamp()
 
 
 def test_no_success_yet_is_zero(tmp_path, metrics_file):
-    result = run_crawl("http://en.sass.cn/default.aspx", tmp_path, settings={"METRICS_FILE": metrics_file})
-    assert result.returncode == 2
-    metrics = read_metrics(metrics_file)
+    metrics = refused_in_process(tmp_path / "data", metrics_file, start_url="http://en.sass.cn/default.aspx")
     assert metrics["sasscrawl_run_exit_status"] == 2 and metrics[LAST_SUCCESS] == 0
     assert "sasscrawl_newest_article_timestamp_seconds" not in metrics  # nothing saved
 

@@ -6,10 +6,11 @@ import re
 import socket
 import struct
 import threading
+from urllib.parse import urlsplit
 
 import pytest
 
-from harness import free_port, run_crawl
+from harness import run_crawl
 
 
 class BadNetwork:
@@ -61,11 +62,14 @@ def bad_network():
     ("reset", "Connection to the other side was lost in a non-clean fashion"),
     ("timeout", "took longer than 1.0 seconds"),
 ])
-def test_network_failures_are_one_line_with_their_cause(tmp_path, bad_network, failure, cause):
-    host = {"dns": lambda: "sasscrawl-test.invalid", "refused": lambda: f"127.0.0.1:{free_port()}",
-            "reset": lambda: f"127.0.0.1:{bad_network(reset=True).port}",
-            "timeout": lambda: f"127.0.0.1:{bad_network(reset=False).port}"}[failure]()
-    result = run_crawl(f"http://{host}/103002/default.aspx", tmp_path, settings={"DOWNLOAD_TIMEOUT": "1"})
+def test_network_failures_are_one_line_with_their_cause(request, tmp_path, bad_network, failure, cause):
+    if failure == "refused":  # the session's run refused at its start page (conftest), DOWNLOAD_TIMEOUT 1 too
+        unreachable = request.getfixturevalue("unreachable_start_crawl")
+        host, result = urlsplit(unreachable.start_url).netloc, unreachable.result
+    else:
+        host = {"dns": lambda: "sasscrawl-test.invalid", "reset": lambda: f"127.0.0.1:{bad_network(reset=True).port}",
+                "timeout": lambda: f"127.0.0.1:{bad_network(reset=False).port}"}[failure]()
+        result = run_crawl(f"http://{host}/103002/default.aspx", tmp_path, settings={"DOWNLOAD_TIMEOUT": "1"})
     assert result.returncode == 1
     assert "Traceback (most recent call last)" not in result.log
     errors = [line for line in result.log.splitlines() if " ERROR: " in line and "[Spidermon]" not in line]
