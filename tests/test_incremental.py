@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 from scrapy.utils.test import get_crawler
 
-from harness import PROJECT_ROOT, CrawlResult, crawl_command, run_crawl, signal_after
+from harness import PROJECT_ROOT, CrawlResult, ServedCrawl, crawl_command, run_crawl, signal_after
 from sasscrawl import settings
 from sasscrawl.extensions.data_folder import STORE_ERROR, RunDataFolder
 from sasscrawl.health import EXIT_DATA_DIR, EXIT_INTERRUPTED, run_exit_status
@@ -66,7 +65,8 @@ def first_run(tmp_path_factory):
     """One first crawl, for the tests that change the site before they run again: each on a copy of its data folder
     (:func:`after_first_run`). The session's ``clean_crawl`` cannot be theirs: its site is shared, never changed."""
     with ReplicaServer(first_run_site()) as server:
-        yield server, run_crawl(server.start_url, tmp_path_factory.mktemp("first-run"))
+        result = run_crawl(server.start_url, tmp_path_factory.mktemp("first-run"))
+        yield ServedCrawl(server.site, server, result, server.requests)
 
 
 @dataclass
@@ -83,11 +83,10 @@ class AfterFirstRun:
 def after_first_run(first_run, tmp_path):
     """A copy of ``first_run``'s data folder, and a new site, the same as the one crawled, for this test to change,
     served by the first run's server (the folder's records name its port); its request log cleared."""
-    server, first = first_run
+    server = first_run.server
     server.site = first_run_site()
     server.clear_log()
-    data_dir = shutil.copytree(first.data_dir, tmp_path / "data", symlinks=True)
-    return AfterFirstRun(server.site, server, data_dir, first)
+    return AfterFirstRun(server.site, server, first_run.copy_data_dir(tmp_path / "data"), first_run.result)
 
 
 def test_new_articles_are_found_and_added(after_first_run):
