@@ -8,14 +8,17 @@ sent to the same worker (:func:`pytest_xdist_make_scheduler`). The workers' tall
 on the controller (:func:`pytest_sessionfinish`, :func:`pytest_testnodedown`).
 """
 
+import os
+import pty
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from fault_tally import FaultTally
-from harness import CrawlResult, ServedCrawl, free_port, run_crawl
+from harness import PROJECT_ROOT, CrawlResult, ServedCrawl, crawl_command, free_port, run_crawl
 from sasscrawl_replica import ReplicaServer, build_site
 
 pytest_plugins = ["store_fixtures"]  # records to save and stores that get closed, for tests/test_store_*.py
@@ -25,8 +28,8 @@ FUZZ_REPORT = pytest.StashKey[list[str]]()
 
 
 ONE_WORKER_CRAWLS = {"archived_crawl": "archive", "archived_twice": "archive", "archive_settings_crawl": "archive",
-                     "exports_crawl": "exports", "quirky_crawl": "quirky", "failing_pages_crawl": "verdict",
-                     "unreachable_start_crawl": "verdict"}
+                     "exports_crawl": "exports", "quirky_crawl": "quirky", "image_retry": "quirky",
+                     "image_timeout_crawl": "quirky", "failing_pages_crawl": "verdict", "unreachable_start_crawl": "verdict"}
 """Session crawls → the xdist group of every test module that names one: the crawl then runs on one worker, not
 on each worker that has one of those modules.
 
@@ -225,6 +228,75 @@ def unreachable_start_crawl(tmp_path_factory):
     result = run_crawl(start_url, root / "link" / ".." / "link", settings={"DOWNLOAD_TIMEOUT": "1"},
                        env={"PYTHONPROFILEIMPORTTIME": "1"})
     return UnreachableStart(start_url, result, (root / "real").resolve())
+
+
+def run_on_terminal(start_url: str, data_dir: Path, *spider_args: str, settings: dict | None = None) -> CrawlResult:
+    """``scrapy crawl commentary`` with a pseudo-terminal as its stdout and stderr, so its progress is the live bar:
+    its log is everything it wrote there, the bar's redrawings among the log lines (the terminal ends lines in
+    ``\\r\\n``)."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(crawl_command(start_url, data_dir, *spider_args, settings=settings), cwd=PROJECT_ROOT,
+                               stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal)
+    os.close(terminal)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    process.wait(timeout=60)
+    os.close(controller)
+    return CrawlResult(process.returncode, output.decode("utf-8", "replace"), data_dir)
+
+
+@dataclass
+class ImageRetry:
+    """A crawl while one image answers 404, then a rerun once it is served again: both on a terminal."""
+
+    site: object
+    article_id: int
+    """The article whose first image failed."""
+    image_path: str
+    first: CrawlResult
+    first_records: list[dict]
+    """articles.jsonl as the first run left it (``first.records`` reads the folder as the rerun left it)."""
+    rerun: CrawlResult
+    rerun_requests: list
+    """What the replica served in the rerun."""
+
+
+@pytest.fixture(scope="session")
+def image_retry(tmp_path_factory):
+    """Read only, by test_images (the article kept, its image mirrored by the rerun and nothing else fetched again)
+    and test_progress (the first run's bar full, the rerun's 1/1 articles): one pair of crawls for both."""
+    site = build_site(articles=15, seed=9, quirks=False)
+    victim = next(spec for spec in site.articles if spec.image_paths)
+    site.fail_image(victim.image_paths[0], 404)
+    data_dir = tmp_path_factory.mktemp("image-retry")
+    with ReplicaServer(site) as server:
+        first = run_on_terminal(server.start_url, data_dir)
+        first_records = first.records
+        site.restore_image(victim.image_paths[0])
+        server.clear_log()
+        rerun = run_on_terminal(server.start_url, data_dir)
+        return ImageRetry(site, victim.id, victim.image_paths[0], first, first_records, rerun, server.requests)
+
+
+@pytest.fixture(scope="session")
+def image_timeout_crawl(tmp_path_factory):
+    """A crawl in which one image stalls past DOWNLOAD_TIMEOUT (1 s, no retries), logging its progress every 0.05 s:
+    test_images reads the failed image, test_progress the progress lines (one request at a time, 0.05 s apart)."""
+    site = build_site(articles=6, seed=10, quirks=False)
+    victim = next(spec for spec in site.articles if spec.image_paths)
+    site.fail_image(victim.image_paths[0], 404, stall_seconds=5)
+    with ReplicaServer(site) as server:
+        result = run_crawl(server.start_url, tmp_path_factory.mktemp("image-timeout"), settings={
+            "DOWNLOAD_TIMEOUT": "1", "RETRY_TIMES": "0",
+            "PROGRESS_INTERVAL": "0.05", "DOWNLOAD_DELAY": "0.05", "CONCURRENT_REQUESTS_PER_DOMAIN": "1"})
+        yield ServedCrawl(site, server, result, server.requests)
 
 
 def pytest_sessionfinish(session):

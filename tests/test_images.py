@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import io
 import os
 
@@ -64,38 +63,29 @@ def test_summary_counts_images(mirrored):
     assert summary["failed"] == 0
 
 
-def test_failed_image_keeps_the_article_and_is_retried_later(serve, tmp_path):
-    site = build_site(articles=15, seed=9, quirks=False)
-    victim = next(spec for spec in site.articles if spec.image_paths)
-    broken = victim.image_paths[0]
-    site.fail_image(broken, 404)
-    server = serve(site)
-
-    first = run_crawl(server.start_url, tmp_path)
-    record = next(r for r in first.records if r["articleId"] == victim.id)
+def test_failed_image_keeps_the_article_and_is_retried_later(image_retry):
+    """The crawl and rerun of conftest's ``image_retry`` (on a terminal: test_progress reads their bars)."""
+    site, broken = image_retry.site, image_retry.image_path
+    record = next(r for r in image_retry.first_records if r["articleId"] == image_retry.article_id)
     entry = next(image for image in record["images"] if image["url"].endswith(broken))
-    assert first.returncode == 0
+    assert image_retry.first.returncode == 0
     assert entry["status"] == "failed" and entry["error"] == "HTTP 404" and entry["path"] is None
-    assert "Image not mirrored" in first.log
+    assert "Image not mirrored" in image_retry.first.log
 
-    site.restore_image(broken)
-    server.clear_log()
-    second = run_crawl(server.start_url, tmp_path)
-
-    record = next(r for r in second.records if r["articleId"] == victim.id)
+    second = image_retry.rerun
+    record = next(r for r in second.records if r["articleId"] == image_retry.article_id)
     entry = next(image for image in record["images"] if image["url"].endswith(broken))
     assert entry["status"] == "downloaded"
-    assert (tmp_path / entry["path"]).read_bytes() == served_bytes(site, broken)
-    image_requests = [r.path for r in server.requests if r.path.startswith("/upload/")]
+    assert (second.data_dir / entry["path"]).read_bytes() == served_bytes(site, broken)
+    image_requests = [r.path for r in image_retry.rerun_requests if r.path.startswith("/upload/")]
     assert image_requests == [broken]  # the others are mirrored already: never downloaded again
-    assert not any(r.path == f"/103002/{victim.id}.aspx" for r in server.requests)
+    assert not any(r.path == f"/103002/{image_retry.article_id}.aspx" for r in image_retry.rerun_requests)
 
 
-def test_image_that_times_out_is_failed_with_its_error(serve, tmp_path):
-    site = build_site(articles=6, seed=10, quirks=False)
+def test_image_that_times_out_is_failed_with_its_error(image_timeout_crawl):
+    """conftest's crawl with a stalled image (test_progress reads its progress lines)."""
+    site, result = image_timeout_crawl.site, image_timeout_crawl.result
     victim = next(spec for spec in site.articles if spec.image_paths)
-    site.fail_image(victim.image_paths[0], 404, stall_seconds=5)
-    result = run_crawl(serve(site).start_url, tmp_path, settings={"DOWNLOAD_TIMEOUT": "1", "RETRY_TIMES": "0"})
     record = next(r for r in result.records if r["articleId"] == victim.id)
     entry = record["images"][0]
     assert result.returncode == 0
@@ -157,11 +147,13 @@ def test_mirror_store_creates_folders_again_after_they_were_removed(tmp_path):
 
 def test_one_image_under_any_spelling_is_downloaded_once_and_found_by_rerun_and_reextract(serve, tmp_path):
     """An IDN host (ⓛⓞⓒⓐⓛⓗⓞⓢⓣ for localhost), a space and non-ASCII in the path: Scrapy sends another spelling
-    than the page's, and the crawl, its rerun and ``scrapy reextract`` must still agree on one image and one file."""
-    import subprocess
-    import sys
+    than the page's, and the crawl, its rerun and ``scrapy reextract`` must still agree on one image and one file.
 
-    from harness import PROJECT_ROOT
+    The re-extraction runs in-process (the records ``scrapy reextract -o FILE`` writes: the valid ones); the command
+    itself runs as a subprocess in test_archive.
+    """
+    from sasscrawl import archive
+    from sasscrawl.schemas import article_errors
     from sasscrawl_replica.faults import SPELLING_IMAGE_MARKER
 
     site = build_site(articles=6, seed=12, quirks=False, faults={"image_url_spellings"})
@@ -182,10 +174,7 @@ def test_one_image_under_any_spelling_is_downloaded_once_and_found_by_rerun_and_
     assert {url: image["status"] for url, image in again.items()} == dict.fromkeys(spelled, "cached")
     assert not [request.path for request in server.requests if SPELLING_IMAGE_MARKER in request.path]
 
-    output = tmp_path / "rebuilt.jsonl"
-    subprocess.run([sys.executable, "-m", "scrapy", "reextract", "-s", f"DATA_DIR={data_dir}", "-o", str(output)],
-                   cwd=PROJECT_ROOT, check=True, capture_output=True, timeout=120)
-    rebuilt = {image["url"]: image for line in output.read_text("utf-8").splitlines()
-               for image in json.loads(line)["images"] if image["url"] in spelled}
+    records = [record for record in archive.reextract(data_dir / "warc") if not article_errors(record)]
+    rebuilt = {image["url"]: image for record in records for image in record["images"] if image["url"] in spelled}
     assert {url: (image["status"], image["path"], image["sha256"]) for url, image in rebuilt.items()} == {
         url: ("downloaded", image["path"], image["sha256"]) for url, image in spelled.items()}

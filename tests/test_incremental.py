@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import signal
 import sqlite3
@@ -15,10 +16,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from scrapy.utils.test import get_crawler
 
-from export_fixtures import run_export
-from harness import PROJECT_ROOT, crawl_command, run_crawl, signal_after
-from sasscrawl.health import EXIT_INTERRUPTED
+from harness import PROJECT_ROOT, CrawlResult, ServedCrawl, crawl_command, run_crawl, signal_after
+from sasscrawl import settings
+from sasscrawl.extensions.data_folder import STORE_ERROR, RunDataFolder
+from sasscrawl.health import EXIT_DATA_DIR, EXIT_INTERRUPTED, run_exit_status
 from sasscrawl_replica import ReplicaServer, build_site
 from sasscrawl.store import VERSIONS_FILE, ArticleStore
 
@@ -52,32 +55,64 @@ def test_rerun_on_unchanged_site_fetches_no_article_and_writes_nothing(clean_cra
     assert second.summary["articles"]["new"] == 0 and second.summary["requests"] == 2
 
 
-def test_new_articles_are_found_and_added(clean_site, serve, tmp_path):
-    server = serve(clean_site)
-    run_crawl(server.start_url, tmp_path)
-    added = [clean_site.add_article(), clean_site.add_article()]
-    server.clear_log()
+def first_run_site():
+    """A quirk-free replica of 25 articles; the same arguments give the same site, byte for byte."""
+    return build_site(articles=25, seed=7, quirks=False)
 
-    rerun = run_crawl(server.start_url, tmp_path)
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    """One first crawl, for the tests that change the site before they run again: each on a copy of its data folder
+    (:func:`after_first_run`). The session's ``clean_crawl`` cannot be theirs: its site is shared, never changed."""
+    with ReplicaServer(first_run_site()) as server:
+        result = run_crawl(server.start_url, tmp_path_factory.mktemp("first-run"))
+        yield ServedCrawl(server.site, server, result, server.requests)
+
+
+@dataclass
+class AfterFirstRun:
+    """A data folder as a first crawl of ``site`` left it, ``site`` served where it was crawled: this test's own."""
+
+    site: object
+    server: ReplicaServer
+    data_dir: Path
+    first: CrawlResult
+
+
+@pytest.fixture
+def after_first_run(first_run, tmp_path):
+    """A copy of ``first_run``'s data folder, and a new site, the same as the one crawled, for this test to change,
+    served by the first run's server (the folder's records name its port); its request log cleared."""
+    server = first_run.server
+    server.site = first_run_site()
+    server.clear_log()
+    return AfterFirstRun(server.site, server, first_run.copy_data_dir(tmp_path / "data"), first_run.result)
+
+
+def test_new_articles_are_found_and_added(after_first_run):
+    site, server, data_dir = after_first_run.site, after_first_run.server, after_first_run.data_dir
+    added = [site.add_article(), site.add_article()]
+
+    rerun = run_crawl(server.start_url, data_dir)
 
     assert rerun.returncode == 0
     assert sorted(article_paths(server.requests)) == sorted(f"/103002/{spec.id}.aspx" for spec in added)
     ids = [record["articleId"] for record in rerun.records]
-    assert sorted(ids) == sorted(spec.id for spec in clean_site.articles)
+    assert sorted(ids) == sorted(spec.id for spec in site.articles)
     assert rerun.summary["articles"]["new"] == 2
 
 
-def test_changed_article_replaces_its_record_under_refresh(clean_site, serve, tmp_path):
-    server = serve(clean_site)
-    first = {record["articleId"]: record for record in run_crawl(server.start_url, tmp_path).records}
-    changed, viewed = clean_site.articles[3].id, clean_site.articles[4].id
-    clean_site.change_article(changed)
-    clean_site.set_views(viewed, 9999)
+def test_changed_article_replaces_its_record_under_refresh(after_first_run):
+    site, server, data_dir = after_first_run.site, after_first_run.server, after_first_run.data_dir
+    first = {record["articleId"]: record for record in after_first_run.first.records}
+    changed, viewed = site.articles[3].id, site.articles[4].id
+    site.change_article(changed)
+    site.set_views(viewed, 9999)
 
-    plain = run_crawl(server.start_url, tmp_path)
+    plain = run_crawl(server.start_url, data_dir)
     assert {r["articleId"]: r for r in plain.records} == first  # a plain run does not re-check known articles
 
-    refreshed = run_crawl(server.start_url, tmp_path, "refresh=all")
+    refreshed = run_crawl(server.start_url, data_dir, "refresh=all")
     after = {record["articleId"]: record for record in refreshed.records}
     assert refreshed.returncode == 0
     assert len(after) == len(first)
@@ -201,37 +236,44 @@ def test_two_runs_on_one_data_dir_refuse(clean_site, serve, tmp_path):
     assert [r for r in server.requests if r.path != "/robots.txt"] == []
 
 
-def test_unwritable_data_dir_is_a_clear_error(clean_site, serve, tmp_path):
-    server = serve(clean_site)
+PROJECT_SETTINGS = {name: getattr(settings, name) for name in dir(settings) if name.isupper()}
+
+
+def test_unwritable_data_dir_is_a_clear_error(tmp_path, caplog):
+    """The path of test_two_runs_on_one_data_dir_refuse's crawl (the folder's StoreError at the open: one line, exit
+    status 3), taken in-process here with the project's settings: the crawl's exit status is run_exit_status's."""
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
-    result = run_crawl(server.start_url, blocker / "data")
-    assert result.returncode == 3
-    assert "cannot use DATA_DIR" in result.log and "Traceback (most recent call last)" not in result.log
+    crawler = get_crawler(settings_dict={**PROJECT_SETTINGS, "DATA_DIR": str(blocker / "data")})
+    with caplog.at_level(logging.INFO):
+        assert RunDataFolder.of(crawler).open() is None
+    assert run_exit_status(crawler.stats.get_stats(), crawler.settings) == EXIT_DATA_DIR
+    assert "cannot use DATA_DIR" in crawler.stats.get_value(STORE_ERROR)
+    errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    assert len(errors) == 1 and errors[0].startswith("Not crawling: cannot use DATA_DIR"), errors
+    assert not any(record.exc_info for record in caplog.records)
 
 
-def test_disk_full_keeps_the_existing_file_and_exits_non_zero(serve, tmp_path):
+def test_disk_full_keeps_the_existing_file_and_exits_non_zero(after_first_run):
     """RLIMIT_FSIZE makes every write past the limit fail with EFBIG, as a full disk would."""
-    site = build_site(articles=20, seed=8, quirks=False)
-    server = serve(site)
-    first = run_crawl(server.start_url, tmp_path)
-    before = (tmp_path / "articles.jsonl").read_bytes()
+    site, server, data_dir = after_first_run.site, after_first_run.server, after_first_run.data_dir
+    before = (data_dir / "articles.jsonl").read_bytes()
     for _ in range(5):
         site.add_article()
-    limit = (tmp_path / "state.sqlite3").stat().st_size + 4096
+    limit = (data_dir / "state.sqlite3").stat().st_size + 4096
     limited = [
         sys.executable, "-c",
         "import resource, signal, sys, runpy;"
         "signal.signal(signal.SIGXFSZ, signal.SIG_IGN);"
         f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}));"
         "sys.argv = ['scrapy'] + sys.argv[1:]; runpy.run_module('scrapy', run_name='__main__')",
-        *crawl_command(server.start_url, tmp_path, settings={"SNAPSHOT_SHARE": "0"})[3:],
+        *crawl_command(server.start_url, data_dir, settings={"SNAPSHOT_SHARE": "0"})[3:],
     ]
     completed = subprocess.run(limited, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
-    assert first.returncode == 0
+    assert after_first_run.first.returncode == 0
     assert completed.returncode == 3, completed.stderr[-3000:]
     assert "data folder failure" in completed.stderr or "Stopping the crawl" in completed.stderr
-    assert (tmp_path / "articles.jsonl").read_bytes() == before
+    assert (data_dir / "articles.jsonl").read_bytes() == before
 
 
 @dataclass
@@ -439,8 +481,15 @@ class TestRefreshes:
         assert refreshes.summaries[2]["articles"]["gone"] == 1
 
     def test_the_sqlite_export_holds_the_superseded_version_with_its_old_text(self, refreshes, tmp_path):
-        exported = run_export(refreshes.data_dir, "--format", "sqlite", "-o", str(tmp_path))
-        assert exported.returncode == 0, exported.stderr[-3000:]
+        """What ``scrapy export --format sqlite -o DIR`` runs, in-process: the command itself (its exit status, its
+        lock on the folder) runs as a subprocess in test_export_command and test_exports_sqlite."""
+        from sasscrawl.exports.dataset import write_dataset  # pyarrow: loaded by this test only, as by the command
+
+        store = ArticleStore(refreshes.data_dir)
+        try:
+            write_dataset(refreshes.data_dir, store.journal.lines(), ["sqlite"], tmp_path)
+        finally:
+            store.close(snapshot=False)
         with closing(sqlite3.connect(tmp_path / "articles.sqlite")) as database:
             rows = database.execute("SELECT articleId, contentHash, record FROM versions").fetchall()
             [current] = database.execute("SELECT articleBody FROM articles WHERE articleId = ?",
