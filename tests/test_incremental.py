@@ -24,6 +24,7 @@ from sasscrawl.extensions.data_folder import STORE_ERROR, RunDataFolder
 from sasscrawl.health import EXIT_DATA_DIR, EXIT_INTERRUPTED, run_exit_status
 from sasscrawl_replica import ReplicaServer, build_site
 from sasscrawl.store import VERSIONS_FILE, ArticleStore
+from sasscrawl.store.layout import DATASET_CARD, EXPORTS_FOLDER
 
 ARTICLE_PATH = re.compile(r"^/103002/\d+\.aspx$")
 
@@ -417,8 +418,8 @@ def test_a_listing_url_too_long_to_request_is_not_left_in_the_frontier(serve, tm
 
 @dataclass
 class Refreshes:
-    """Three runs on one data folder: a first crawl; a refresh after one article's text changed, one was removed
-    and one added; a refresh of the unchanged site. What each left, read right after it."""
+    """Three runs on one data folder (``EXPORTS=sqlite``): a first crawl; a refresh after one article's text changed,
+    one was removed and one added; a refresh of the unchanged site. What each left, read right after it."""
 
     first: dict  # the first run's records by id
     runs: list
@@ -426,6 +427,8 @@ class Refreshes:
     second: dict  # the second run's records by id
     versions: list  # versions.jsonl's lines after each run
     versions_bytes: list
+    exported_versions: list  # the versions table of the SQLite export each run wrote: (articleId, contentHash, text)
+    cards: list  # DATA_DIR/README.md after each run
     changed: int
     removed: int
     added: int
@@ -437,20 +440,25 @@ def refreshes(tmp_path_factory):
     site = build_site(articles=12, seed=21, quirks=False)
     data_dir = tmp_path_factory.mktemp("refreshes")
     changed, removed = site.articles[3].id, site.articles[6].id
-    runs, summaries, records, versions, versions_bytes = [], [], [], [], []
+    runs, summaries, records, versions, versions_bytes, exported_versions, cards = [], [], [], [], [], [], []
     with ReplicaServer(site) as server:
         for arguments in [(), ("refresh=all",), ("refresh=all",)]:
-            runs.append(run_crawl(server.start_url, data_dir, *arguments))
+            runs.append(run_crawl(server.start_url, data_dir, *arguments, settings={"EXPORTS": "sqlite"}))
             summaries.append(runs[-1].summary)
             records.append({record["articleId"]: record for record in runs[-1].records})
             versions.append(read_jsonl(data_dir / VERSIONS_FILE))
             versions_bytes.append((data_dir / VERSIONS_FILE).read_bytes() if versions[-1] else b"")
+            with closing(sqlite3.connect(data_dir / EXPORTS_FOLDER / "articles.sqlite")) as database:
+                exported_versions.append([
+                    (article_id, content_hash, json.loads(record)["articleBody"]) for article_id, content_hash, record
+                    in database.execute("SELECT articleId, contentHash, record FROM versions ORDER BY rowid")])
+            cards.append((data_dir / DATASET_CARD).read_text("utf-8"))
             if len(runs) == 1:
                 site.change_article(changed)
                 site.remove_article(removed)
                 added = site.add_article().id
-    return Refreshes(records[0], runs, summaries, records[1], versions, versions_bytes, changed, removed, added,
-                     data_dir)
+    return Refreshes(records[0], runs, summaries, records[1], versions, versions_bytes, exported_versions, cards,
+                     changed, removed, added, data_dir)
 
 
 class TestRefreshes:
@@ -479,6 +487,14 @@ class TestRefreshes:
         # The summary's counts stay as they were: the removed article answered 404 again in the third run.
         assert refreshes.summaries[1]["articles"]["changed"] == 1
         assert refreshes.summaries[2]["articles"]["gone"] == 1
+
+    def test_the_crawls_own_exports_hold_the_version_that_run_superseded(self, refreshes):
+        """The SQLite export and the card a refresh writes at its end count the version it has just superseded."""
+        old = refreshes.first[refreshes.changed]
+        superseded = (refreshes.changed, old["contentHash"], old["articleBody"])
+        assert refreshes.exported_versions == [[], [superseded], [superseded]]
+        assert ["1 superseded versions" in card for card in refreshes.cards] == [False, True, True]
+        assert "0 superseded versions" in refreshes.cards[0]
 
     def test_the_sqlite_export_holds_the_superseded_version_with_its_old_text(self, refreshes, tmp_path):
         """What ``scrapy export --format sqlite -o DIR`` runs, in-process: the command itself (its exit status, its

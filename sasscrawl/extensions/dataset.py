@@ -80,6 +80,11 @@ class DatasetExport:
 
         started = time.monotonic()
         try:
+            store.write_versions()  # the versions this run superseded, for the SQLite export and the card
+        except StoreError as error:
+            data_folder.failed(error, stop=False)
+            return
+        try:
             exported = write_dataset(store.data_dir, store.journal.lines(), self.formats,
                                     crawl_started=stats.get("start_time"))
         except ExportFailed as error:

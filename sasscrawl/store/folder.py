@@ -137,11 +137,15 @@ class ArticleStore:
         """Rewrite the snapshots the journal is ahead of, or that are missing or damaged."""
         self._snapshot(articles=self.export.behind)
 
+    def write_versions(self) -> None:
+        """Rewrite ``versions.jsonl`` if the journal is ahead of it: the exports read the versions from it."""
+        if self.versions.behind(self.journal.version_count()):
+            self.versions.snapshot(self.journal.version_lines(), self.journal.version_count())
+
     def _snapshot(self, articles: bool = True) -> None:
         """Rewrite ``articles.jsonl`` (unless ``articles`` is false), and ``versions.jsonl`` if it is behind:
         versions first, so that ``versions.jsonl`` holds every version ``articles.jsonl`` no longer does."""
-        if self.versions.behind(self.journal.version_count()):
-            self.versions.snapshot(self.journal.version_lines(), self.journal.version_count())
+        self.write_versions()
         if articles:
             self.export.snapshot(self.journal.lines())
 
