@@ -49,9 +49,17 @@ def shared_crawl_groups(tests_folder: Path, root: Path) -> dict[str, str]:
     return groups
 
 
+LONGEST_FIRST = ("verdict", "archive", "tests/test_incremental.py", "tests/test_kill_loop.py",
+                 "tests/test_incremental.py::TestScheduledRuns", "quirky", "exports", "tests/test_faults.py",
+                 "tests/test_snapshots.py")
+"""The units of work that take longest (20 to 45 s each in ``--durations``), handed out before the others: a worker
+that started one of them last would run alone at the end while the others idle. The rest keep the files' order."""
+
+
 def pytest_xdist_make_scheduler(config, log):
     """``--dist loadscope`` (a module, or a class, per unit of work), with the modules sharing a session crawl as one
-    unit. (xdist's own ``loadgroup`` cannot do it under pytest 9: it renames node ids in a way pytest 9 ignores.)"""
+    unit and the longest units first. (xdist's own ``loadgroup`` cannot do it under pytest 9: it renames node ids
+    in a way pytest 9 ignores.)"""
     if config.getvalue("dist") != "loadscope":
         return None
     from xdist.scheduler import LoadScopeScheduling
@@ -59,8 +67,18 @@ def pytest_xdist_make_scheduler(config, log):
     groups = shared_crawl_groups(Path(__file__).parent, config.rootpath)
 
     class SharedCrawlScheduling(LoadScopeScheduling):
+        longest_first = False
+
         def _split_scope(self, nodeid: str) -> str:
             return groups.get(nodeid.split("::", 1)[0]) or super()._split_scope(nodeid)
+
+        def _assign_work_unit(self, node) -> None:
+            if not self.longest_first:  # the queue is complete when the first unit is handed out
+                for scope in reversed(LONGEST_FIRST):
+                    if scope in self.workqueue:
+                        self.workqueue.move_to_end(scope, last=False)
+                self.longest_first = True
+            super()._assign_work_unit(node)
 
     return SharedCrawlScheduling(config, log)
 
