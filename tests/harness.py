@@ -16,7 +16,12 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote
 
+from sasscrawl import settings as project_settings
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+PROJECT_SETTINGS = {name: getattr(project_settings, name) for name in dir(project_settings) if name.isupper()}
+"""sasscrawl/settings.py as a dict, for a crawler built in the test's own process (``scrapy.utils.test.get_crawler``)."""
 
 FAST_SETTINGS = {
     # Politeness off against our own replica: the defaults are checked separately.

@@ -7,11 +7,9 @@ import subprocess
 from scrapy import Spider
 from scrapy.utils.test import get_crawler
 
-from harness import PROJECT_ROOT, CrawlResult, crawl_command
-from sasscrawl import settings
+from harness import PROJECT_ROOT, PROJECT_SETTINGS, CrawlResult, crawl_command
 from sasscrawl.addons import REMOTE_CONTROL, SPLASH_MISSING
 
-PROJECT_SETTINGS = {name: getattr(settings, name) for name in dir(settings) if name.isupper()}
 SPLASH_URL = "http://127.0.0.1:8050"
 
 

@@ -23,8 +23,7 @@ from aiosmtpd.controller import Controller
 from scrapy.exceptions import CloseSpider
 from scrapy.utils.test import get_crawler
 
-from harness import CrawlResult, free_port, run_crawl
-from sasscrawl import settings as project_settings
+from harness import PROJECT_SETTINGS, CrawlResult, free_port, run_crawl
 from sasscrawl.health import run_exit_status
 from sasscrawl.monitors import SpiderCloseMonitorSuite
 from sasscrawl.spiders.commentary import CommentarySpider
@@ -36,7 +35,6 @@ DISCORD = "sasscrawl.alerts.SendDiscordAlert"
 SLACK = "sasscrawl.alerts.SendSlackAlert"
 WEBHOOKS = [(DISCORD, "SPIDERMON_DISCORD_WEBHOOK_URL", "content"), (SLACK, "ALERT_SLACK_WEBHOOK_URL", "text")]
 """Webhook action → the setting naming its URL, the key of the JSON it posts."""
-PROJECT_SETTINGS = {name: getattr(project_settings, name) for name in dir(project_settings) if name.isupper()}
 
 
 def broken_site():

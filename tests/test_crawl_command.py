@@ -15,13 +15,11 @@ import subprocess
 import pytest
 from scrapy.utils.test import get_crawler
 
-from harness import PROJECT_ROOT, crawl_command, run_crawl, signal_after
-from sasscrawl import settings
+from harness import PROJECT_ROOT, PROJECT_SETTINGS, crawl_command, run_crawl, signal_after
 from sasscrawl.health import EXIT_INTERRUPTED, EXIT_USAGE, run_exit_status
 from sasscrawl.spiders.commentary import CommentarySpider
 from sasscrawl_replica import build_site
 
-PROJECT_SETTINGS = {name: getattr(settings, name) for name in dir(settings) if name.isupper()}
 
 
 def refused_in_process(tmp_path, caplog, **arguments) -> tuple[int, list[str], list]:

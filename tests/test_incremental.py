@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 from scrapy.utils.test import get_crawler
 
-from harness import PROJECT_ROOT, CrawlResult, ServedCrawl, crawl_command, run_crawl, signal_after
-from sasscrawl import settings
+from harness import PROJECT_ROOT, PROJECT_SETTINGS, CrawlResult, ServedCrawl, crawl_command, run_crawl, signal_after
 from sasscrawl.extensions.data_folder import STORE_ERROR, RunDataFolder
 from sasscrawl.health import EXIT_DATA_DIR, EXIT_INTERRUPTED, run_exit_status
 from sasscrawl_replica import ReplicaServer, build_site
@@ -237,7 +236,6 @@ def test_two_runs_on_one_data_dir_refuse(clean_site, serve, tmp_path):
     assert [r for r in server.requests if r.path != "/robots.txt"] == []
 
 
-PROJECT_SETTINGS = {name: getattr(settings, name) for name in dir(settings) if name.isupper()}
 
 
 def test_unwritable_data_dir_is_a_clear_error(tmp_path, caplog):

@@ -18,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from scrapy.utils.test import get_crawler
 
 from conftest import build_clean_site
-from harness import CrawlResult, run_crawl
+from harness import PROJECT_SETTINGS, CrawlResult, run_crawl
 from sasscrawl import settings
 from sasscrawl.extensions.metrics import RunMetrics
 from sasscrawl.health import run_exit_status
@@ -27,7 +27,6 @@ from sasscrawl.store import LOCK_FILE
 from sasscrawl_replica import ReplicaServer
 
 LAST_SUCCESS = "sasscrawl_run_last_success_timestamp_seconds"
-PROJECT_SETTINGS = {name: getattr(settings, name) for name in dir(settings) if name.isupper()}
 
 
 def read_metrics(path) -> dict:

@@ -22,8 +22,7 @@ from types import SimpleNamespace
 import pytest
 from scrapy.utils.test import get_crawler
 
-from harness import PROJECT_ROOT, free_port
-from sasscrawl import settings as project_settings
+from harness import PROJECT_ROOT, PROJECT_SETTINGS, free_port
 from sasscrawl.spiders.commentary import CommentarySpider
 from sasscrawl_replica import ReplicaServer, build_site
 
@@ -112,7 +111,6 @@ def job_log(scrapyd, job: str) -> str:
     return (home / "logs" / "sasscrawl" / "commentary" / f"{job}.log").read_text("utf-8")
 
 
-PROJECT_SETTINGS = {name: getattr(project_settings, name) for name in dir(project_settings) if name.isupper()}
 
 FAST = [("setting", "DOWNLOAD_DELAY=0"), ("setting", "AUTOTHROTTLE_ENABLED=False"),
         ("setting", "CONCURRENT_REQUESTS_PER_DOMAIN=8")]
