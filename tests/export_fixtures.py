@@ -41,7 +41,7 @@ def export_in_process(data_dir: Path, *options: str) -> subprocess.CompletedProc
     command.settings = settings
     parser = argparse.ArgumentParser(conflict_handler="resolve")
     command.add_options(parser)
-    opts, args = parser.parse_known_args(["-s", f"DATA_DIR={data_dir}", *options])
+    opts, args = parser.parse_args(["-s", f"DATA_DIR={data_dir}", *options]), []
     command.process_options(args, opts)
     lines = _LogLines()
     root = logging.getLogger()

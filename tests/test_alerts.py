@@ -20,8 +20,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
+from scrapy import signals
 from scrapy.exceptions import CloseSpider
 from scrapy.utils.test import get_crawler
+from twisted.python.failure import Failure
 
 from harness import PROJECT_SETTINGS, CrawlResult, free_port, run_crawl
 from sasscrawl.health import run_exit_status
@@ -209,12 +211,15 @@ def refused_in_process(settings: dict, caplog) -> tuple[int, list[str]]:
     """What the crawl's monitor suite decides when the spider opens, in this process: the exit status its stats give
     and its ERROR lines. ``test_an_alert_action_missing_a_setting_refuses_the_run`` runs the same path as a real
     command: one such refusal is the process's exit status 2, its one line and nothing fetched."""
-    crawler = get_crawler(CommentarySpider, {**PROJECT_SETTINGS, **settings})
+    crawler = get_crawler(CommentarySpider, {**PROJECT_SETTINGS, **settings,
+                                             "EXTENSIONS_BASE": {}, "EXTENSIONS": {}})  # theirs need a reactor
     spider = CommentarySpider.from_crawler(crawler)
-    suite = SpiderCloseMonitorSuite(crawler=crawler)
+    SpiderCloseMonitorSuite(crawler=crawler)  # connects its refusal to spider_opened, as in a crawl
     caplog.clear()
-    with caplog.at_level(logging.ERROR), pytest.raises(CloseSpider):
-        suite.refuse_run(spider)
+    with caplog.at_level(logging.ERROR):
+        opened = crawler.signals.send_catch_log(signals.spider_opened, spider=spider, dont_log=CloseSpider)
+    assert [type(result.value) for _, result in opened if isinstance(result, Failure)] == [CloseSpider]
+    assert not any(record.exc_info for record in caplog.records)  # one line, no traceback
     errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
     return run_exit_status(crawler.stats.get_stats(), crawler.settings), errors
 

@@ -36,6 +36,7 @@ def refused_in_process(tmp_path, caplog, **arguments) -> tuple[int, list[str], l
     with caplog.at_level(logging.ERROR):
         requests = asyncio.run(started())
     errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    assert not any(record.exc_info for record in caplog.records)  # one line, no traceback
     assert not (tmp_path / "data").exists()
     return run_exit_status(crawler.stats.get_stats(), crawler.settings), errors, requests
 
