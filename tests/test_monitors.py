@@ -14,6 +14,7 @@ import pytest
 
 from harness import PROJECT_ROOT, run_crawl
 from sasscrawl import settings
+from sasscrawl.pages.article import parse_article
 from sasscrawl_replica import ReplicaServer, build_site
 from sasscrawl_replica.site import LAST_PUBLICATION_DATE
 from sasscrawl.store import LAST_NEW_ARTICLE, STATE_FILE
@@ -73,6 +74,19 @@ def test_monitors_pass_on_the_normal_replica(clean_crawl):
     assert result.stats["sasscrawl/monitors/ran"] is True
     assert failed_monitors(result) == []
     assert "[Spidermon] OK" in result.log
+
+
+@pytest.mark.parametrize("rewrite, lost, kept", [(byline_renamed, "authors", "articleBody"),
+                                                  (body_moved_out_of_cdata_p, "articleBody", "authors")])
+def test_each_layout_change_takes_its_own_field_and_not_the_other(site, rewrite, lost, kept):
+    """Each rewrite alone empties its field and leaves the other: the crawl below, with both, stands for one crawl of
+    each (the coverage monitor counts each field on its own)."""
+    spec = site.articles[0]
+    url = f"http://127.0.0.1/103002/{spec.id}.aspx"
+    page = site.response("GET", f"/103002/{spec.id}.aspx", "127.0.0.1").body
+    before, after = parse_article(page, url), parse_article(rewrite(page), url)
+    assert before[lost] and not after[lost]
+    assert after[kept] == before[kept] and before[kept]
 
 
 @pytest.fixture(scope="module")
