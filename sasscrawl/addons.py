@@ -17,15 +17,9 @@ even one that will refuse to run, and this one imports aiohttp: about 0.15 s of 
 
 from __future__ import annotations
 
-import logging
 from importlib.util import find_spec
 
-from scrapy import signals
-from scrapy.exceptions import CloseSpider
-
-from sasscrawl.health import SETTING_ERROR
-
-logger = logging.getLogger(__name__)
+from sasscrawl.health import refuse_run
 
 SPLASH_COMPONENTS = {
     # Passes the requests marked for Splash (the snapshots) through it.
@@ -51,7 +45,7 @@ class Splash:
         if not settings.get("SPLASH_URL"):
             return
         if find_spec("scrapy_splash") is None:
-            self.crawler.signals.connect(self.refuse_run, signal=signals.spider_opened)
+            refuse_run(self.crawler, SPLASH_MISSING)
             return
         for name, components in SPLASH_COMPONENTS.items():
             merged = settings.getdict(name)
@@ -59,12 +53,6 @@ class Splash:
                 merged.setdefault(path, order)  # a project that set one (to None, say) keeps its choice
             settings.set(name, merged, settings.getpriority(name))
         settings.set("REQUEST_FINGERPRINTER_CLASS", SPLASH_FINGERPRINTER, priority="addon")
-
-    def refuse_run(self, spider):
-        """Close the spider before its first request: a usage error (exit 2), like a bad setting."""
-        spider.crawler.stats.set_value(SETTING_ERROR, SPLASH_MISSING)
-        logger.error("Not crawling: %s", SPLASH_MISSING)
-        raise CloseSpider("setting_error")
 
 
 

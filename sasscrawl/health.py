@@ -8,9 +8,15 @@ one verdict: when the monitors ran, their failures are it.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 
+from scrapy import signals
+from scrapy.exceptions import CloseSpider
+
 from sasscrawl.middlewares import WARC_CLOSE_FAILED, WARC_FAILED
+
+logger = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_BROKEN = 1
@@ -33,6 +39,18 @@ SETTING_ERROR = "sasscrawl/setting_error"
 RENDER_ERROR = "sasscrawl/render/error"
 """Why the offline mirror could not be refreshed at the end of the run (its folder could not be written)."""
 
+
+
+def refuse_run(crawler, error: str) -> None:
+    """Close the spider as it opens, before its first request, for a setting the run cannot work with: a usage error
+    (``SETTING_ERROR``, exit status 2) with one ``Not crawling`` line, like a bad spider argument."""
+
+    def refuse(spider):
+        crawler.stats.set_value(SETTING_ERROR, error)
+        logger.error("Not crawling: %s", error)
+        raise CloseSpider("setting_error")
+
+    crawler.signals.connect(refuse, signal=signals.spider_opened, weak=False)
 
 def articles_problem(stats: dict) -> str | None:
     """Article pages fetched for the first time gave no article at all: the site changed under the parser.

@@ -23,10 +23,6 @@ out at the end of a run that its alert cannot be sent is finding out too late.
 
 from __future__ import annotations
 
-import logging
-
-from scrapy import signals
-from scrapy.exceptions import CloseSpider
 from scrapy.exceptions import NotConfigured as ScrapyNotConfigured
 from scrapy.utils.misc import load_object
 from spidermon import Monitor, MonitorSuite, monitors
@@ -36,11 +32,9 @@ from spidermon.contrib.scrapy.monitors.base import BaseStatMonitor
 from spidermon.core.actions import Action
 from spidermon.exceptions import NotConfigured
 
-from sasscrawl.health import (MONITORS_FAILED, MONITORS_RAN, SETTING_ERROR, archive_problem, articles_problem,
-                              failed_pages_problem, interrupted_problem, mirror_problem, stale_problem,
-                              start_problems)
+from sasscrawl.health import (MONITORS_FAILED, MONITORS_RAN, archive_problem, articles_problem, failed_pages_problem,
+                              interrupted_problem, mirror_problem, refuse_run, stale_problem, start_problems)
 
-logger = logging.getLogger(__name__)
 
 
 @monitors.name("Crawl results")
@@ -160,16 +154,8 @@ class SpiderCloseMonitorSuite(MonitorSuite):
 
     def __init__(self, *args, crawler=None, **kwargs):
         super().__init__(*args, crawler=crawler, **kwargs)
-        self.setting_error: str | None = None
         if crawler is not None:
             try:
                 self.add_monitors_failed_actions(alert_actions(crawler))
             except AlertSettingError as error:
-                self.setting_error = str(error)
-                crawler.signals.connect(self.refuse_run, signal=signals.spider_opened)
-
-    def refuse_run(self, spider):
-        """Close the spider before its first request: a usage error (exit 2), like a bad spider argument."""
-        spider.crawler.stats.set_value(SETTING_ERROR, self.setting_error)
-        logger.error("Not crawling: %s", self.setting_error)
-        raise CloseSpider("setting_error")
+                refuse_run(crawler, str(error))

@@ -25,11 +25,10 @@ import logging
 import time
 
 from scrapy import signals
-from scrapy.exceptions import CloseSpider
 
 from sasscrawl.exports import FILES, ExportFailed, parse_formats
 from sasscrawl.extensions.data_folder import RunDataFolder
-from sasscrawl.health import SETTING_ERROR, interrupted
+from sasscrawl.health import interrupted, refuse_run
 from sasscrawl.store import StoreError
 from sasscrawl.store.layout import DATASET_CARD, EXPORTS_FOLDER
 
@@ -50,18 +49,12 @@ class DatasetExport:
             self.formats = parse_formats(crawler.settings.getlist("EXPORTS"))
         except ValueError as error:
             self.setting_error = f"EXPORTS setting: {error}"
-            crawler.signals.connect(self.refuse_run, signal=signals.spider_opened)
+            refuse_run(crawler, self.setting_error)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
-
-    def refuse_run(self, spider):
-        """Close the spider before its first request: a usage error (exit 2), like a bad spider argument."""
-        self.crawler.stats.set_value(SETTING_ERROR, self.setting_error)
-        logger.error("Not crawling: %s", self.setting_error)
-        raise CloseSpider("setting_error")
 
     def spider_closed(self, spider, reason):
         data_folder = RunDataFolder.of(self.crawler)
