@@ -8,17 +8,14 @@ sent to the same worker (:func:`pytest_xdist_make_scheduler`). The workers' tall
 on the controller (:func:`pytest_sessionfinish`, :func:`pytest_testnodedown`).
 """
 
-import os
-import pty
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from fault_tally import FaultTally
-from harness import PROJECT_ROOT, CrawlResult, ServedCrawl, crawl_command, free_port, run_crawl
+from harness import CrawlResult, ServedCrawl, free_port, run_crawl, run_on_terminal
 from sasscrawl_replica import ReplicaServer, build_site
 
 pytest_plugins = ["store_fixtures"]  # records to save and stores that get closed, for tests/test_store_*.py
@@ -246,28 +243,6 @@ def unreachable_start_crawl(tmp_path_factory):
     result = run_crawl(start_url, root / "link" / ".." / "link", settings={"DOWNLOAD_TIMEOUT": "1"},
                        env={"PYTHONPROFILEIMPORTTIME": "1"})
     return UnreachableStart(start_url, result, (root / "real").resolve())
-
-
-def run_on_terminal(start_url: str, data_dir: Path, *spider_args: str, settings: dict | None = None) -> CrawlResult:
-    """``scrapy crawl commentary`` with a pseudo-terminal as its stdout and stderr, so its progress is the live bar:
-    its log is everything it wrote there, the bar's redrawings among the log lines (the terminal ends lines in
-    ``\\r\\n``)."""
-    controller, terminal = pty.openpty()
-    process = subprocess.Popen(crawl_command(start_url, data_dir, *spider_args, settings=settings), cwd=PROJECT_ROOT,
-                               stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal)
-    os.close(terminal)
-    output = b""
-    while True:
-        try:
-            chunk = os.read(controller, 65536)
-        except OSError:  # the child closed the terminal
-            break
-        if not chunk:
-            break
-        output += chunk
-    process.wait(timeout=60)
-    os.close(controller)
-    return CrawlResult(process.returncode, output.decode("utf-8", "replace"), data_dir)
 
 
 @dataclass

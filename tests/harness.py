@@ -6,6 +6,7 @@ import ast
 import json
 import os
 import posixpath
+import pty
 import re
 import shutil
 import socket
@@ -121,6 +122,27 @@ def run_crawl(start_url: str, data_dir: Path, *spider_args: str, settings: dict 
                                env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
     return CrawlResult(completed.returncode, completed.stderr + completed.stdout, data_dir)
 
+
+def run_on_terminal(start_url: str, data_dir: Path, *spider_args: str, settings: dict | None = None) -> CrawlResult:
+    """``scrapy crawl commentary`` with a pseudo-terminal as its stdout and stderr, so its progress is the live bar:
+    its log is everything it wrote there, the bar's redrawings among the log lines (the terminal ends lines in
+    ``\\r\\n``)."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(crawl_command(start_url, data_dir, *spider_args, settings=settings), cwd=PROJECT_ROOT,
+                               stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal)
+    os.close(terminal)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    process.wait(timeout=60)
+    os.close(controller)
+    return CrawlResult(process.returncode, output.decode("utf-8", "replace"), data_dir)
 
 def signal_after(process: subprocess.Popen, marker: str, count: int, sig: int, ignore: str | None = None) -> int:
     """Send ``sig`` to a crawl once its log has shown ``count`` lines with ``marker``, then wait for it to end.

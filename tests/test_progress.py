@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import run_on_terminal
+from harness import run_on_terminal
 from sasscrawl_replica import build_site
 
 
