@@ -20,6 +20,7 @@ with no network.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import json
@@ -201,6 +202,7 @@ class WarcArchive:
         else:
             if truncated:
                 warc_headers["WARC-Truncated"] = "length"
+            warc_headers["WARC-Payload-Digest"] = digest  # taken above for the revisit check: warcio need not again
             response = self.writer.create_warc_record(url, "response", payload=io.BytesIO(payload),
                                                       length=len(payload), http_headers=http_headers,
                                                       warc_headers_dict=warc_headers)
@@ -336,7 +338,18 @@ class Capture:
 
 
 def intact_length(path: Path) -> int:
-    """How many bytes from the start of a WARC file are whole gzip members: a kill cuts the last one short."""
+    """How many bytes from the start of a WARC file are whole gzip members: a kill cuts the last one short.
+
+    Finding out decompresses the whole file, and a run asks for each file more than once (its index, the
+    mirror, ``scrapy wacz``'s copy and pages): the answer is kept for the file as long as its size and
+    modification time stay the same.
+    """
+    stat = path.stat()
+    return _intact_length(path, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=1024)
+def _intact_length(path: Path, size: int, mtime_ns: int) -> int:
     intact = offset = 0
     decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
     with path.open("rb") as stream:

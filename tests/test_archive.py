@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import subprocess
@@ -393,3 +394,17 @@ def test_a_revisit_means_unchanged_since_the_urls_newest_response(tmp_path):
     kinds = [(capture.url, capture.original is not None) for capture in archive.iter_captures(tmp_path / "warc")]
     assert kinds == [(url, False), (other, False), (url, True), (url, False), (url, True), (url, False),
                      (other, False), (other, False)]
+
+
+def test_intact_length_follows_a_file_that_grows_or_is_cut(tmp_path):
+    """The length is kept per file while its size and time stay; a file appended to, or cut, is read again."""
+    path = tmp_path / "x.warc.gz"
+    member = gzip.compress(b"WARC/1.1\r\n\r\n")
+    path.write_bytes(member)
+    assert archive.intact_length(path) == len(member)
+    path.write_bytes(member * 2)
+    assert archive.intact_length(path) == 2 * len(member)
+    path.write_bytes(member * 2 + member[:5])
+    assert archive.intact_length(path) == 2 * len(member)
+    path.write_bytes(member[:-1])
+    assert archive.intact_length(path) == 0
