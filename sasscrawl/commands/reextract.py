@@ -16,8 +16,8 @@ import logging
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
 
+from sasscrawl.commands import require_warc_files
 from sasscrawl.files import replacing_file
 from sasscrawl.health import EXIT_DATA_DIR
 from sasscrawl.store.layout import WARC_FOLDER
@@ -47,8 +47,7 @@ class Command(ScrapyCommand):
 
         data_dir = Path(self.settings["DATA_DIR"])
         warc_dir = Path(opts.warc_dir) if opts.warc_dir else data_dir / WARC_FOLDER
-        if not any(warc_dir.glob("*.warc.gz")):
-            raise UsageError(f"no WARC files in {warc_dir}: crawl with -a archive=warc first", print_help=False)
+        require_warc_files(warc_dir)
         records = self._valid(reextract(warc_dir))
         try:
             count = self._write_file(records, Path(opts.output)) if opts.output else self._save(records, data_dir)

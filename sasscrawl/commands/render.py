@@ -14,8 +14,8 @@ import logging
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
 
+from sasscrawl.commands import require_warc_files
 from sasscrawl.health import EXIT_BROKEN, EXIT_DATA_DIR, EXIT_OK
 from sasscrawl.store import StoreError
 from sasscrawl.store.layout import SITE_FOLDER, WARC_FOLDER
@@ -41,8 +41,7 @@ class Command(ScrapyCommand):
     def run(self, args, opts):
         data_dir = Path(self.settings["DATA_DIR"])
         warc_dir = data_dir / WARC_FOLDER
-        if not any(warc_dir.glob("*.warc.gz")):
-            raise UsageError(f"no WARC files in {warc_dir}: crawl with -a archive=warc first", print_help=False)
+        require_warc_files(warc_dir)
         output = Path(opts.output) if opts.output else data_dir / SITE_FOLDER
         from sasscrawl.render import render_site  # lxml's XSLT and warcio: not for every scrapy command's start
 

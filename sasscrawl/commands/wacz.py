@@ -30,6 +30,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from sasscrawl import files
+from sasscrawl.commands import require_warc_files
 from sasscrawl.health import EXIT_BROKEN, EXIT_DATA_DIR, EXIT_OK, EXIT_USAGE
 from sasscrawl.store import StoreError
 from sasscrawl.store.layout import WARC_FOLDER
@@ -62,8 +63,7 @@ class Command(ScrapyCommand):
             return
         data_dir = Path(self.settings["DATA_DIR"])
         warc_dir = data_dir / WARC_FOLDER
-        if not any(warc_dir.glob("*.warc.gz")):
-            raise UsageError(f"no WARC files in {warc_dir}: crawl with -a archive=warc first", print_help=False)
+        require_warc_files(warc_dir)
         output = Path(opts.output)
         if output.is_dir():
             raise UsageError(f"{output} is a folder: -o names the WACZ file to write", print_help=False)
