@@ -6,8 +6,11 @@ Those three are imported by the tests that use them, not at collection: every xd
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from export_fixtures import exported
@@ -116,3 +119,25 @@ def test_a_date_near_midnight_keeps_its_day_and_its_instant(crawled, tmp_path):
     assert row["datePublished"].isoformat() == "2026-01-30T00:30:00+08:00"
     assert row["dateDownloaded"] == row["datePublished"] + pd.Timedelta(milliseconds=250)
     assert row["datePublishedRaw"] == "2026-01-30 00:30"  # the page's text, not a date read from it
+
+
+WRITE_WITHOUT_COMPUTE = """
+import json, sys
+from pathlib import Path
+from sasscrawl import files
+from sasscrawl.exports.parquet import parquet_export
+from sasscrawl.exports.records import RecordReader
+lines = Path(sys.argv[1]).read_text("utf-8").splitlines()
+with files.replacing_files() as batch, parquet_export(batch, Path(sys.argv[2]), None) as add:
+    for block in RecordReader().blocks(lines):
+        add(block)
+print("pyarrow.compute" in sys.modules, "pandas" in sys.modules)
+"""
+
+
+def test_writing_the_file_loads_neither_arrow_compute_nor_pandas(crawled, tmp_path):
+    """Every run that saves an article writes it: Arrow's compute functions cost 0.04 s to load, pandas more."""
+    written = subprocess.run([sys.executable, "-c", WRITE_WITHOUT_COMPUTE, crawled.data_dir / "articles.jsonl", tmp_path],
+                             capture_output=True, text=True, timeout=60, check=True)
+    assert written.stdout.split() == ["False", "False"], written.stderr
+    assert pq.read_table(tmp_path / "articles.parquet").num_rows == len(crawled.records)
