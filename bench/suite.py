@@ -4,23 +4,38 @@ The suite runs as a user runs it, ``python -m pytest`` from the project root wit
 ``pyproject.toml`` gives (four xdist workers, ``-m 'not slow'``). The CPU time is the suite's and its
 children's (the subprocess crawls and servers), read from the operating system's accounting of
 the pytest process once it has ended: wall time near CPU time ÷ cores means the cores were kept busy.
+It runs ``repeats`` times in a row; the figures are the medians, with their spread (the machine's
+speed moves by several seconds from one run to the next).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from bench.crawls import PROJECT_ROOT
+from bench.crawls import PROJECT_ROOT, spread
 
 OUTCOMES = re.compile(r"(\d+) (passed|failed|skipped|errors?|xfailed|xpassed)")
 
 
-def measure(scratch: Path) -> dict:
+def measure(scratch: Path, repeats: int) -> dict:
+    runs = [_run(scratch) for _ in range(repeats)]
+    return {
+        "seconds": round(statistics.median(run["seconds"] for run in runs), 1),
+        "cpu_seconds": round(statistics.median(run["cpu_seconds"] for run in runs), 1),
+        "spread": {"seconds": spread([run["seconds"] for run in runs], 1),
+                   "cpu_seconds": spread([run["cpu_seconds"] for run in runs], 1)},
+        "runs": runs,
+        "outcomes": runs[-1]["outcomes"],
+    }
+
+
+def _run(scratch: Path) -> dict:
     log_path = scratch / "suite.log"
     before = os.times()
     started = time.monotonic()
