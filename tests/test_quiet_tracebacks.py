@@ -69,7 +69,9 @@ def test_network_failures_are_one_line_with_their_cause(request, tmp_path, bad_n
     else:
         host = {"dns": lambda: "sasscrawl-test.invalid", "reset": lambda: f"127.0.0.1:{bad_network(reset=True).port}",
                 "timeout": lambda: f"127.0.0.1:{bad_network(reset=False).port}"}[failure]()
-        result = run_crawl(f"http://{host}/103002/default.aspx", tmp_path, settings={"DOWNLOAD_TIMEOUT": "1"})
+        # One retry, not Scrapy's three: the line must still come once, after the retry gives up (4 s, not 8, for a timeout).
+        result = run_crawl(f"http://{host}/103002/default.aspx", tmp_path, settings={"DOWNLOAD_TIMEOUT": "1",
+                                                                                  "RETRY_TIMES": "1"})
     assert result.returncode == 1
     assert "Traceback (most recent call last)" not in result.log
     errors = [line for line in result.log.splitlines() if " ERROR: " in line and "[Spidermon]" not in line]
