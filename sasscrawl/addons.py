@@ -55,7 +55,6 @@ class Splash:
         settings.set("REQUEST_FINGERPRINTER_CLASS", SPLASH_FINGERPRINTER, priority="addon")
 
 
-
 REMOTE_CONTROL = "scrapy.extensions.remote_control.RemoteControl"
 
 

@@ -40,7 +40,6 @@ RENDER_ERROR = "sasscrawl/render/error"
 """Why the offline mirror could not be refreshed at the end of the run (its folder could not be written)."""
 
 
-
 def refuse_run(crawler, error: str) -> None:
     """Close the spider as it opens, before its first request, for a setting the run cannot work with: a usage error
     (``SETTING_ERROR``, exit status 2) with one ``Not crawling`` line, like a bad spider argument."""
@@ -51,6 +50,7 @@ def refuse_run(crawler, error: str) -> None:
         raise CloseSpider("setting_error")
 
     crawler.signals.connect(refuse, signal=signals.spider_opened, weak=False)
+
 
 def articles_problem(stats: dict) -> str | None:
     """Article pages fetched for the first time gave no article at all: the site changed under the parser.

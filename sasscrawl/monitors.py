@@ -36,7 +36,6 @@ from sasscrawl.health import (MONITORS_FAILED, MONITORS_RAN, archive_problem, ar
                               interrupted_problem, mirror_problem, refuse_run, stale_problem, start_problems)
 
 
-
 @monitors.name("Crawl results")
 class CrawlResultsMonitor(Monitor):
     @monitors.name("Run started: arguments, data folder and start page usable")

@@ -144,6 +144,7 @@ def run_on_terminal(start_url: str, data_dir: Path, *spider_args: str, settings:
     os.close(controller)
     return CrawlResult(process.returncode, output.decode("utf-8", "replace"), data_dir)
 
+
 def signal_after(process: subprocess.Popen, marker: str, count: int, sig: int, ignore: str | None = None) -> int:
     """Send ``sig`` to a crawl once its log has shown ``count`` lines with ``marker``, then wait for it to end.
 

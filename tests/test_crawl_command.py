@@ -21,7 +21,6 @@ from sasscrawl.spiders.commentary import CommentarySpider
 from sasscrawl_replica import build_site
 
 
-
 def refused_in_process(tmp_path, caplog, **arguments) -> tuple[int, list[str], list]:
     """What the command decides before its first request for ``-a`` ``arguments``, in this process: the exit status
     its stats give, its ERROR lines and what its spider started with.

@@ -236,8 +236,6 @@ def test_two_runs_on_one_data_dir_refuse(clean_site, serve, tmp_path):
     assert [r for r in server.requests if r.path != "/robots.txt"] == []
 
 
-
-
 def test_unwritable_data_dir_is_a_clear_error(tmp_path, caplog):
     """The path of test_two_runs_on_one_data_dir_refuse's crawl (the folder's StoreError at the open: one line, exit
     status 3), taken in-process here with the project's settings: the crawl's exit status is run_exit_status's."""

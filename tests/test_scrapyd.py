@@ -111,7 +111,6 @@ def job_log(scrapyd, job: str) -> str:
     return (home / "logs" / "sasscrawl" / "commentary" / f"{job}.log").read_text("utf-8")
 
 
-
 FAST = [("setting", "DOWNLOAD_DELAY=0"), ("setting", "AUTOTHROTTLE_ENABLED=False"),
         ("setting", "CONCURRENT_REQUESTS_PER_DOMAIN=8")]
 
