@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import statistics
 import subprocess
 import sys
 import time
@@ -25,11 +24,10 @@ OUTCOMES = re.compile(r"(\d+) (passed|failed|skipped|errors?|xfailed|xpassed)")
 
 def measure(scratch: Path, repeats: int) -> dict:
     runs = [_run(scratch) for _ in range(repeats)]
+    spreads = {figure: spread([run[figure] for run in runs], 1) for figure in ("seconds", "cpu_seconds")}
     return {
-        "seconds": round(statistics.median(run["seconds"] for run in runs), 1),
-        "cpu_seconds": round(statistics.median(run["cpu_seconds"] for run in runs), 1),
-        "spread": {"seconds": spread([run["seconds"] for run in runs], 1),
-                   "cpu_seconds": spread([run["cpu_seconds"] for run in runs], 1)},
+        **{figure: figures["median"] for figure, figures in spreads.items()},
+        "spread": spreads,
         "runs": runs,
         "outcomes": runs[-1]["outcomes"],
     }
