@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
-import logging
+import functools
 import resource
 import subprocess
 import sys
 from pathlib import Path
 
-from scrapy.settings import Settings
-
-from harness import PROJECT_ROOT
-from sasscrawl import settings as project_settings
+from harness import PROJECT_ROOT, command_in_process
 from sasscrawl.commands.export import Command as ExportCommand
 
 
@@ -28,44 +24,8 @@ def run_export(data_dir: Path, *options: str, file_size_limit: int | None = None
                           preexec_fn=limit_file_size if file_size_limit is not None else None)
 
 
-def export_in_process(data_dir: Path, *options: str) -> subprocess.CompletedProcess:
-    """``scrapy export`` in this process, as ``scrapy.cmdline`` runs it (its options, the project's settings, the
-    command's ``run``), for inputs that take a path to the exit a :func:`run_export` test already proves in a
-    process of its own: the exit status it would end with, and its log lines (INFO and up, as it logs them) as stderr.
-
-    Without a process's start-up (about a second of CPU each): the suite runs many such inputs. An exception the
-    command lets out fails the test here, where the process would print its traceback."""
-    settings = Settings()
-    settings.setmodule(project_settings, priority="project")
-    command = ExportCommand()
-    command.settings = settings
-    parser = argparse.ArgumentParser(conflict_handler="resolve")
-    command.add_options(parser)
-    opts, args = parser.parse_args(["-s", f"DATA_DIR={data_dir}", *options]), []
-    command.process_options(args, opts)
-    lines = _LogLines()
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(lines)
-    root.setLevel(logging.INFO)
-    try:
-        command.run(args, opts)
-    finally:
-        root.removeHandler(lines)
-        root.setLevel(level)
-    return subprocess.CompletedProcess(["scrapy", "export", *options], command.exitcode, "", "\n".join(lines.lines))
-
-
-class _LogLines(logging.Handler):
-    """Log lines as the command's process writes them to stderr, without the time."""
-
-    def __init__(self):
-        super().__init__(logging.INFO)
-        self.setFormatter(logging.Formatter("[%(name)s] %(levelname)s: %(message)s"))
-        self.lines: list[str] = []
-
-    def emit(self, record):
-        self.lines.append(self.format(record))
+export_in_process = functools.partial(command_in_process, ExportCommand)
+"""``scrapy export`` in this process (:func:`harness.command_in_process`)."""
 
 
 def exported(data_dir: Path, name: str) -> Path:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import ast
 import json
+import logging
 import os
 import posixpath
 import pty
@@ -17,12 +19,56 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote
 
+from scrapy.settings import Settings
+
 from sasscrawl import settings as project_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 PROJECT_SETTINGS = {name: getattr(project_settings, name) for name in dir(project_settings) if name.isupper()}
 """sasscrawl/settings.py as a dict, for a crawler built in the test's own process (``scrapy.utils.test.get_crawler``)."""
+
+def command_in_process(command_class, data_dir: Path, *options: str) -> subprocess.CompletedProcess:
+    """A project command (``scrapy export``, ``reextract``, ``render``, ``wacz``) run in this process as
+    ``scrapy.cmdline`` runs it (its options parsed, the project's settings, its ``run``), for inputs that take a path
+    to an exit a test already proves in a process of its own: the exit status it would end with, and its log lines
+    (INFO and up, as it logs them) as stderr.
+
+    Without a process's start-up (about a second of CPU each): the suite runs many such inputs. An exception the
+    command lets out fails the test here, where the process would print its traceback."""
+    settings = Settings()
+    settings.setmodule(project_settings, priority="project")
+    command = command_class()
+    command.settings = settings
+    parser = argparse.ArgumentParser(conflict_handler="resolve")
+    command.add_options(parser)
+    opts, args = parser.parse_args(["-s", f"DATA_DIR={data_dir}", *options]), []
+    command.process_options(args, opts)
+    lines = _LogLines()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(lines)
+    root.setLevel(logging.INFO)
+    try:
+        command.run(args, opts)
+    finally:
+        root.removeHandler(lines)
+        root.setLevel(level)
+    name = command_class.__module__.rsplit(".", 1)[-1]
+    return subprocess.CompletedProcess(["scrapy", name, *options], command.exitcode, "", "\n".join(lines.lines))
+
+
+class _LogLines(logging.Handler):
+    """Log lines as the command's process writes them to stderr, without the time."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.setFormatter(logging.Formatter("[%(name)s] %(levelname)s: %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        self.lines.append(self.format(record))
+
 
 FAST_SETTINGS = {
     # Politeness off against our own replica: the defaults are checked separately.

@@ -17,7 +17,7 @@ from scrapy.settings import Settings
 from warcio.archiveiterator import ArchiveIterator
 
 from conftest import ARCHIVE_OPERATOR
-from harness import PROJECT_ROOT, run_crawl
+from harness import PROJECT_ROOT, command_in_process, run_crawl
 from sasscrawl.archive import write_index
 from sasscrawl.commands.reextract import Command as ReextractCommand
 from sasscrawl.middlewares import warcinfo
@@ -41,18 +41,6 @@ def warc_files(data_dir: Path) -> list[Path]:
 def reextract(data_dir: Path, *options: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "scrapy", "reextract", "-s", f"DATA_DIR={data_dir}", *options],
                           cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
-
-
-def reextract_in_this_process(data_dir: Path, output: Path) -> int:
-    """``scrapy reextract -o output`` run here: the exit status it sets (its lines go to caplog).
-
-    The ``reextracted`` fixture runs ``scrapy reextract -o`` as a process and proves that path (exit 0, the file
-    written); the other archives it is given (cut, rerun of revisits) are read here.
-    """
-    command = ReextractCommand()
-    command.settings = Settings({"DATA_DIR": str(data_dir)})
-    command.run([], SimpleNamespace(output=str(output), warc_dir=None))
-    return command.exitcode
 
 
 def test_warcs_pass_warcio_check(archived_crawl):
@@ -160,7 +148,7 @@ def test_too_large_response_is_recorded_truncated(archive_settings_crawl):
     assert "truncated to WARC_MAX_RECORD_SIZE" in result.log
 
 
-def test_cut_off_warc_is_skipped_past_and_never_appended_to(archived_crawl, tmp_path, caplog):
+def test_cut_off_warc_is_skipped_past_and_never_appended_to(archived_crawl, tmp_path):
     """On a copy of the shared crawl; its rerun writes (the listings, robots.txt) into a file of its own."""
     data_dir = archived_crawl.copy_data_dir(tmp_path / "data")
     [first] = warc_files(data_dir)
@@ -168,8 +156,9 @@ def test_cut_off_warc_is_skipped_past_and_never_appended_to(archived_crawl, tmp_
     first.write_bytes(data[: len(data) - 700])  # a kill in the middle of the last record
     cut = first.read_bytes()
 
-    assert reextract_in_this_process(data_dir, tmp_path / "rebuilt.jsonl") == 0, caplog.text[-2000:]
-    assert "Skipping the rest of damaged WARC file" in caplog.text
+    done = command_in_process(ReextractCommand, data_dir, "-o", str(tmp_path / "rebuilt.jsonl"))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Skipping the rest of damaged WARC file" in done.stderr
     assert len((tmp_path / "rebuilt.jsonl").read_text().splitlines()) >= len(archived_crawl.site.articles) - 1
 
     again = run_crawl(archived_crawl.server.start_url, data_dir, "archive=warc")
@@ -336,7 +325,8 @@ def test_a_revisits_capture_reads_its_originals_payload(archived_twice):
 def test_reextraction_after_a_rerun_of_revisits_gives_the_saved_records(archived_twice, tmp_path):
     """The unchanged records the crawl kept are dated by their first capture; so are the ones rebuilt from revisits."""
     output = tmp_path / "rebuilt.jsonl"
-    assert reextract_in_this_process(archived_twice.first.data_dir, output) == 0
+    done = command_in_process(ReextractCommand, archived_twice.first.data_dir, "-o", str(output))
+    assert done.returncode == 0, done.stderr[-2000:]
     rebuilt = [json.loads(line) for line in output.read_text("utf-8").splitlines()]
     assert len(rebuilt) == 60 and rebuilt == archived_twice.second.records
 

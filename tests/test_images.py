@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 
 import pytest
 from PIL import Image
 
-from harness import run_crawl
+from harness import command_in_process, run_crawl
 from sasscrawl_replica import build_site
 
 
@@ -149,11 +150,10 @@ def test_one_image_under_any_spelling_is_downloaded_once_and_found_by_rerun_and_
     """An IDN host (ⓛⓞⓒⓐⓛⓗⓞⓢⓣ for localhost), a space and non-ASCII in the path: Scrapy sends another spelling
     than the page's, and the crawl, its rerun and ``scrapy reextract`` must still agree on one image and one file.
 
-    The re-extraction runs in-process (the records ``scrapy reextract -o FILE`` writes: the valid ones); the command
-    itself runs as a subprocess in test_archive.
+    ``scrapy reextract -o FILE`` runs in-process (:func:`harness.command_in_process`); the command as a process of
+    its own runs in test_archive.
     """
-    from sasscrawl import archive
-    from sasscrawl.schemas import article_errors
+    from sasscrawl.commands.reextract import Command as ReextractCommand
     from sasscrawl_replica.faults import SPELLING_IMAGE_MARKER
 
     site = build_site(articles=6, seed=12, quirks=False, faults={"image_url_spellings"})
@@ -174,7 +174,10 @@ def test_one_image_under_any_spelling_is_downloaded_once_and_found_by_rerun_and_
     assert {url: image["status"] for url, image in again.items()} == dict.fromkeys(spelled, "cached")
     assert not [request.path for request in server.requests if SPELLING_IMAGE_MARKER in request.path]
 
-    records = [record for record in archive.reextract(data_dir / "warc") if not article_errors(record)]
+    output = tmp_path / "rebuilt.jsonl"
+    done = command_in_process(ReextractCommand, data_dir, "-o", str(output))
+    assert done.returncode == 0, done.stderr[-2000:]
+    records = [json.loads(line) for line in output.read_text("utf-8").splitlines()]
     rebuilt = {image["url"]: image for record in records for image in record["images"] if image["url"] in spelled}
     assert {url: (image["status"], image["path"], image["sha256"]) for url, image in rebuilt.items()} == {
         url: ("downloaded", image["path"], image["sha256"]) for url, image in spelled.items()}

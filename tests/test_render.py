@@ -8,16 +8,14 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import lxml.html
-from scrapy.settings import Settings
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from harness import PROJECT_ROOT, run_crawl
+from harness import PROJECT_ROOT, command_in_process, run_crawl
 from render_helpers import absolute_links, local_targets, normalised, shows_body, visible_text
 from sasscrawl.archive import iter_captures
 from sasscrawl.commands.render import Command as RenderCommand
@@ -36,18 +34,6 @@ def site_of(crawl) -> Path:
 def render_command(data_dir: Path, *options: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "scrapy", "render", "-s", f"DATA_DIR={data_dir}", *options],
                           cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
-
-
-def render_in_this_process(data_dir: Path) -> int:
-    """``scrapy render`` run here: the exit status it sets (its lines go to caplog).
-
-    For the refusals that log one line and set exit status 3: the unwritable-folder test runs ``scrapy render`` as a
-    process and proves that path; the other inputs to it are checked here.
-    """
-    command = RenderCommand()
-    command.settings = Settings({"DATA_DIR": str(data_dir)})
-    command.run([], SimpleNamespace(output=None))
-    return command.exitcode
 
 
 def archived_pages(data_dir: Path) -> tuple[set[str], set[str]]:
@@ -291,12 +277,13 @@ def test_render_into_a_folder_it_cannot_write_fails_cleanly(archived_crawl, tmp_
     assert "Not rendered" in completed.stderr and "Traceback" not in completed.stderr
 
 
-def test_a_linked_site_folder_is_refused(archived_crawl, tmp_path, caplog):
+def test_a_linked_site_folder_is_refused(archived_crawl, tmp_path):
     data_dir = archived_crawl.copy_data_dir(tmp_path / "data")
     shutil.rmtree(data_dir / "site")
     (tmp_path / "elsewhere").mkdir()
     (data_dir / "site").symlink_to(tmp_path / "elsewhere")
-    assert render_in_this_process(data_dir) == 3 and "symbolic link" in caplog.text
+    done = command_in_process(RenderCommand, data_dir)
+    assert done.returncode == 3 and "symbolic link" in done.stderr
     assert not any((tmp_path / "elsewhere").iterdir())
 
 

@@ -10,13 +10,10 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
-from scrapy.settings import Settings
 
-from harness import PROJECT_ROOT
-from wacz.main import main as wacz_main
+from harness import PROJECT_ROOT, command_in_process
 
 from sasscrawl import archive
 from sasscrawl.commands.wacz import Command as WaczCommand
@@ -26,18 +23,6 @@ from sasscrawl.store.lock import DataDirLock
 def wacz(data_dir: Path, *options: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "scrapy", "wacz", "-s", f"DATA_DIR={data_dir}", *options],
                           cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, env=env)
-
-
-def wacz_in_this_process(data_dir: Path, output: Path) -> int:
-    """``scrapy wacz -o output`` run here: the exit status it sets (its lines go to caplog).
-
-    For the refusals that log one line and set exit status 3: the disk-full test runs ``scrapy wacz`` as a process
-    and proves that path; the other inputs to it are checked here.
-    """
-    command = WaczCommand()
-    command.settings = Settings({"DATA_DIR": str(data_dir)})
-    command.run([], SimpleNamespace(output=str(output)))
-    return command.exitcode
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +85,8 @@ def archive_copy(archived_twice, data_dir: Path) -> Path:
 
 def test_a_warc_file_cut_by_a_kill_is_packaged_up_to_its_last_whole_record(archived_twice, tmp_path, capsys):
     """Checked by ``wacz validate`` run here: test_the_package_passes_wacz_validate runs it as the process."""
+    from wacz.main import main as wacz_main  # py-wacz: not imported while every xdist worker collects the tests
+
     data_dir = archive_copy(archived_twice, tmp_path / "data")
     cut = data_dir / "warc" / archived_twice.second_warcs[-1].name
     cut.write_bytes(cut.read_bytes()[:-100])
@@ -117,17 +104,17 @@ def test_a_warc_file_cut_by_a_kill_is_packaged_up_to_its_last_whole_record(archi
     assert len(packaged) == archive.intact_length(cut) < cut.stat().st_size
 
 
-def test_it_waits_for_no_crawl_a_data_folder_in_use_is_refused(archived_twice, tmp_path, caplog):
+def test_it_waits_for_no_crawl_a_data_folder_in_use_is_refused(archived_twice, tmp_path):
     """A crawl holds the data folder's lock while it appends to a WARC file: packaging then would read a cut record.
     (``flock``: a second open of the lock file conflicts in one process as in two.)"""
     data_dir = archive_copy(archived_twice, tmp_path / "data")
     lock = DataDirLock(data_dir)
     try:
-        status = wacz_in_this_process(data_dir, tmp_path / "out.wacz")
+        done = command_in_process(WaczCommand, data_dir, "-o", str(tmp_path / "out.wacz"))
     finally:
         lock.release()
-    assert status == 3, caplog.text[-3000:]
-    assert "Not packaged: another crawl is using DATA_DIR" in caplog.text and "Traceback" not in caplog.text
+    assert done.returncode == 3, done.stderr[-3000:]
+    assert "Not packaged: another crawl is using DATA_DIR" in done.stderr and "Traceback" not in done.stderr
     assert list(tmp_path.iterdir()) == [data_dir]
 
 
@@ -139,11 +126,11 @@ def test_an_output_naming_a_folder_is_refused_before_any_work(archived_twice, tm
     assert list(tmp_path.iterdir()) == [tmp_path / "folder.wacz"] and not any((tmp_path / "folder.wacz").iterdir())
 
 
-def test_a_folder_it_cannot_write_in_costs_one_line_and_exit_3(archived_twice, caplog):
+def test_a_folder_it_cannot_write_in_costs_one_line_and_exit_3(archived_twice):
     """sysfs refuses a new file even to root, whom permission bits do not stop."""
-    status = wacz_in_this_process(archived_twice.first.data_dir, Path("/sys/sasscrawl.wacz"))
-    assert status == 3, caplog.text[-3000:]
-    assert "Not packaged into /sys/sasscrawl.wacz: " in caplog.text and "Traceback" not in caplog.text
+    done = command_in_process(WaczCommand, archived_twice.first.data_dir, "-o", "/sys/sasscrawl.wacz")
+    assert done.returncode == 3, done.stderr[-3000:]
+    assert "Not packaged into /sys/sasscrawl.wacz: " in done.stderr and "Traceback" not in done.stderr
 
 
 def test_a_disk_that_fills_while_a_cut_file_is_copied_costs_one_line_and_leaves_nothing(archived_twice, tmp_path):
