@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from scrapy.utils.test import get_crawler
 
-from harness import PROJECT_ROOT, PROJECT_SETTINGS, CrawlResult, ServedCrawl, crawl_command, run_crawl, signal_after
+from export_fixtures import export_in_process
+from harness import PROJECT_ROOT, PROJECT_SETTINGS, CrawlResult, crawl_command, run_crawl, signal_after
 from sasscrawl.extensions.data_folder import STORE_ERROR, RunDataFolder
 from sasscrawl.health import EXIT_DATA_DIR, EXIT_INTERRUPTED, run_exit_status
 from sasscrawl_replica import ReplicaServer, build_site
@@ -55,20 +56,6 @@ def test_rerun_on_unchanged_site_fetches_no_article_and_writes_nothing(clean_cra
     assert second.summary["articles"]["new"] == 0 and second.summary["requests"] == 2
 
 
-def first_run_site():
-    """A quirk-free replica of 25 articles; the same arguments give the same site, byte for byte."""
-    return build_site(articles=25, seed=7, quirks=False)
-
-
-@pytest.fixture(scope="module")
-def first_run(tmp_path_factory):
-    """One first crawl, for the tests that change the site before they run again: each on a copy of its data folder
-    (:func:`after_first_run`). The session's ``clean_crawl`` cannot be theirs: its site is shared, never changed."""
-    with ReplicaServer(first_run_site()) as server:
-        result = run_crawl(server.start_url, tmp_path_factory.mktemp("first-run"))
-        yield ServedCrawl(server.site, server, result, server.requests)
-
-
 @dataclass
 class AfterFirstRun:
     """A data folder as a first crawl of ``site`` left it, ``site`` served where it was crawled: this test's own."""
@@ -80,13 +67,15 @@ class AfterFirstRun:
 
 
 @pytest.fixture
-def after_first_run(first_run, tmp_path):
-    """A copy of ``first_run``'s data folder, and a new site, the same as the one crawled, for this test to change,
-    served by the first run's server (the folder's records name its port); its request log cleared."""
-    server = first_run.server
-    server.site = first_run_site()
+def after_first_run(clean_crawl, clean_site, tmp_path):
+    """A copy of the session's ``clean_crawl`` data folder, and a new site, the same as the one crawled, for this test
+    to change, served by the crawl's server (the folder's records name its port) with its request log cleared; the
+    crawl's own site is served again after the test."""
+    server = clean_crawl.server
+    server.site = clean_site
     server.clear_log()
-    return AfterFirstRun(server.site, server, first_run.copy_data_dir(tmp_path / "data"), first_run.result)
+    yield AfterFirstRun(clean_site, server, clean_crawl.copy_data_dir(tmp_path / "data"), clean_crawl.result)
+    server.site = clean_crawl.site
 
 
 def test_new_articles_are_found_and_added(after_first_run):
@@ -493,15 +482,10 @@ class TestRefreshes:
         assert "0 superseded versions" in refreshes.cards[0]
 
     def test_the_sqlite_export_holds_the_superseded_version_with_its_old_text(self, refreshes, tmp_path):
-        """What ``scrapy export --format sqlite -o DIR`` runs, in-process: the command itself (its exit status, its
-        lock on the folder) runs as a subprocess in test_export_command and test_exports_sqlite."""
-        from sasscrawl.exports.dataset import write_dataset  # pyarrow: loaded by this test only, as by the command
-
-        store = ArticleStore(refreshes.data_dir)
-        try:
-            write_dataset(refreshes.data_dir, store.journal.lines(), ["sqlite"], tmp_path)
-        finally:
-            store.close(snapshot=False)
+        """``scrapy export --format sqlite -o DIR``, in-process: the command as a process of its own runs in
+        test_export_command and test_exports_sqlite."""
+        exported = export_in_process(refreshes.data_dir, "--format", "sqlite", "-o", str(tmp_path))
+        assert exported.returncode == 0, exported.stderr[-3000:]
         with closing(sqlite3.connect(tmp_path / "articles.sqlite")) as database:
             rows = database.execute("SELECT articleId, contentHash, record FROM versions").fetchall()
             [current] = database.execute("SELECT articleBody FROM articles WHERE articleId = ?",
