@@ -59,7 +59,7 @@ OPTIONAL_IMPORTS = {
     "scrapy_splash": "SPLASH_URL", "jinja2": "ALERT_ACTIONS", "premailer": "ALERT_ACTIONS",
     "prometheus_client": "METRICS_FILE", "PIL": "an image to describe",
     "pyarrow": "an article saved (the card's Parquet)",
-    "lxml.etree.XSLT": "RENDER_SITE with an archive", "sasscrawl.render": "RENDER_SITE with an archive",
+    "sasscrawl.render": "RENDER_SITE with an archive",
     "aiohttp": "REMOTE_CONTROL_ENABLED",
 }
 """Modules, heavy to import, and what a run needs to import them."""
@@ -148,7 +148,6 @@ def test_a_misspelt_setting_exits_two_naming_the_setting_meant_and_crawls_nothin
 def test_the_crawl_s_first_line_names_its_data_dir_resolved(unreachable_start_crawl):
     """Under Scrapyd, with a relative path or a symbolic link, the job's log says where the data went."""
     result = unreachable_start_crawl.result
-    assert result.data_dir.parts[-3:] == ("link", "..", "link")
     ours = [line for line in result.log.splitlines() if "[sasscrawl." in line]
     assert ours[0].endswith(f"[sasscrawl.spiders.commentary] INFO: DATA_DIR is {unreachable_start_crawl.real_data_dir}")
 
