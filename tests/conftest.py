@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from fault_tally import FaultTally
-from harness import CrawlResult, ServedCrawl, free_port, run_crawl, run_on_terminal
+from harness import ARCHIVE_OPERATOR, CrawlResult, ServedCrawl, free_port, run_crawl, run_on_terminal
 from sasscrawl_replica import ReplicaServer, build_site
 
 pytest_plugins = ["store_fixtures"]  # records to save and stores that get closed, for tests/test_store_*.py
@@ -188,10 +188,6 @@ def archived_twice(tmp_path_factory):
         first_warcs = sorted((data_dir / "warc").glob("*.warc.gz"))
         second = run_crawl(server.start_url, data_dir, "archive=warc", "refresh=all")
     return ArchivedTwice(server.site, server.start_url, first, second, first_warcs)
-
-
-ARCHIVE_OPERATOR = "SASS archive team <archive@example.org>"
-"""The WARC_OPERATOR of ``archive_settings_crawl``."""
 
 
 @pytest.fixture(scope="session")

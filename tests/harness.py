@@ -28,6 +28,19 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROJECT_SETTINGS = {name: getattr(project_settings, name) for name in dir(project_settings) if name.isupper()}
 """sasscrawl/settings.py as a dict, for a crawler built in the test's own process (``scrapy.utils.test.get_crawler``)."""
 
+ARCHIVE_OPERATOR = "SASS archive team <archive@example.org>"
+"""The WARC_OPERATOR of the session's ``archive_settings_crawl`` (tests/conftest.py), which its tests look for."""
+
+FAST_SETTINGS = {
+    # Politeness off against our own replica: the defaults are checked separately.
+    "DOWNLOAD_DELAY": "0",
+    "AUTOTHROTTLE_ENABLED": "False",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
+    "PROGRESS_INTERVAL": "0",
+    "LOG_LEVEL": "INFO",
+}
+
+
 def command_in_process(command_class, data_dir: Path, *options: str) -> subprocess.CompletedProcess:
     """A project command (``scrapy export``, ``reextract``, ``render``, ``wacz``) run in this process as
     ``scrapy.cmdline`` runs it (its options parsed, the project's settings, its ``run``), for inputs that take a path
@@ -68,16 +81,6 @@ class _LogLines(logging.Handler):
 
     def emit(self, record):
         self.lines.append(self.format(record))
-
-
-FAST_SETTINGS = {
-    # Politeness off against our own replica: the defaults are checked separately.
-    "DOWNLOAD_DELAY": "0",
-    "AUTOTHROTTLE_ENABLED": "False",
-    "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
-    "PROGRESS_INTERVAL": "0",
-    "LOG_LEVEL": "INFO",
-}
 
 
 @dataclass

@@ -16,8 +16,7 @@ import pytest
 from scrapy.settings import Settings
 from warcio.archiveiterator import ArchiveIterator
 
-from conftest import ARCHIVE_OPERATOR
-from harness import PROJECT_ROOT, command_in_process, run_crawl
+from harness import ARCHIVE_OPERATOR, PROJECT_ROOT, command_in_process, run_crawl
 from sasscrawl.archive import write_index
 from sasscrawl.commands.reextract import Command as ReextractCommand
 from sasscrawl.middlewares import warcinfo

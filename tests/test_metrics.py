@@ -17,14 +17,12 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from scrapy.utils.test import get_crawler
 
-from conftest import build_clean_site
 from harness import PROJECT_SETTINGS, CrawlResult, run_crawl
 from sasscrawl import settings
 from sasscrawl.extensions.metrics import RunMetrics
 from sasscrawl.health import run_exit_status
 from sasscrawl.spiders.commentary import CommentarySpider
 from sasscrawl.store import LOCK_FILE
-from sasscrawl_replica import ReplicaServer
 
 LAST_SUCCESS = "sasscrawl_run_last_success_timestamp_seconds"
 
@@ -66,30 +64,30 @@ class MeteredRuns:
 
 
 @pytest.fixture(scope="module")
-def metered_runs(tmp_path_factory):
+def metered_runs(clean_crawl, tmp_path_factory):
     """One data folder and one METRICS_FILE through a first run, a rerun and then runs refused in each way a run can
     be, with the file as each left it. Read only: the successes come first, so one sequence gives both the
-    successes' figures and what refused runs keep of the last success."""
-    site = build_clean_site()
+    successes' figures and what refused runs keep of the last success. The site is the session's clean crawl's,
+    served by its server (never changed)."""
+    site, server = clean_crawl.site, clean_crawl.server
     data_dir = tmp_path_factory.mktemp("metered") / "data"
     metrics_file = tmp_path_factory.mktemp("textfile-collector") / "sasscrawl.prom"
     runs = {}
-    with ReplicaServer(site) as server:
-        def run(name, *spider_args, **settings):
-            result = run_crawl(server.start_url, data_dir, *spider_args,
-                               settings={"METRICS_FILE": metrics_file, **settings})
-            runs[name] = MeteredRun(result, read_metrics(metrics_file))
 
-        first_started = time.time()
-        run("first")
-        first_ended = time.time()
-        first_files_beside = [path.name for path in metrics_file.parent.iterdir()]
-        run("rerun", "refresh=all")
-        run("bad argument", "refersh=all")
-        run("alert unset", ALERT_ACTIONS="sasscrawl.alerts.SendDiscordAlert")
-        with open(data_dir / LOCK_FILE, "a+") as lock:  # another crawl holds the data folder
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            run("locked")
+    def run(name, *spider_args, **settings):
+        result = run_crawl(server.start_url, data_dir, *spider_args, settings={"METRICS_FILE": metrics_file, **settings})
+        runs[name] = MeteredRun(result, read_metrics(metrics_file))
+
+    first_started = time.time()
+    run("first")
+    first_ended = time.time()
+    first_files_beside = [path.name for path in metrics_file.parent.iterdir()]
+    run("rerun", "refresh=all")
+    run("bad argument", "refersh=all")
+    run("alert unset", ALERT_ACTIONS="sasscrawl.alerts.SendDiscordAlert")
+    with open(data_dir / LOCK_FILE, "a+") as lock:  # another crawl holds the data folder
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        run("locked")
     return MeteredRuns(site, data_dir, first_started, first_ended, first_files_beside, runs)
 
 
