@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import asyncio
 import json
 import logging
 import os
@@ -20,8 +21,11 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
 
 from sasscrawl import settings as project_settings
+from sasscrawl.health import run_exit_status
+from sasscrawl.spiders.commentary import CommentarySpider
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,6 +43,38 @@ FAST_SETTINGS = {
     "PROGRESS_INTERVAL": "0",
     "LOG_LEVEL": "INFO",
 }
+
+
+@dataclass
+class StartInProcess:
+    """What ``scrapy crawl`` decides before its first request, as :func:`start_in_process` found it."""
+
+    exit_status: int
+    """The status the command would exit with, from the stats (``health.run_exit_status``)."""
+    errors: list[str]
+    """The ERROR lines logged."""
+    requests: list
+    """What the spider's ``start()`` yielded."""
+
+
+def start_in_process(caplog, settings: dict, **arguments) -> StartInProcess:
+    """The spider ``scrapy crawl`` makes for ``-s`` ``settings`` (over the project's) and ``-a`` ``arguments``, with
+    the crawler's extensions, and its ``start()`` run to its end in this process, for inputs that take a path to an exit
+    a test already proves in a run of its own. A traceback logged fails the test: a refusal is one line."""
+    crawler = get_crawler(CommentarySpider, {**PROJECT_SETTINGS, **settings})
+    spider = CommentarySpider.from_crawler(crawler, **arguments)
+    crawler._apply_settings()  # the extensions the command makes, the run's data folder among them
+
+    async def started():
+        return [request async for request in spider.start()]
+
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        requests = asyncio.run(started())
+    assert not any(record.exc_info for record in caplog.records)
+    return StartInProcess(run_exit_status(crawler.stats.get_stats(), crawler.settings),
+                          [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR],
+                          requests)
 
 
 def command_in_process(command_class, data_dir: Path, *options: str) -> subprocess.CompletedProcess:

@@ -6,38 +6,23 @@ argument) are checked in this process, on the spider the command would build, wi
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
 import signal
 import subprocess
 
 import pytest
-from scrapy.utils.test import get_crawler
 
-from harness import PROJECT_ROOT, PROJECT_SETTINGS, crawl_command, run_crawl, signal_after
-from sasscrawl.health import EXIT_INTERRUPTED, EXIT_USAGE, run_exit_status
-from sasscrawl.spiders.commentary import CommentarySpider
+from harness import PROJECT_ROOT, StartInProcess, crawl_command, run_crawl, signal_after, start_in_process
+from sasscrawl.health import EXIT_INTERRUPTED, EXIT_USAGE
 from sasscrawl_replica import build_site
 
 
-def refused_in_process(tmp_path, caplog, **arguments) -> tuple[int, list[str], list]:
-    """What the command decides before its first request for ``-a`` ``arguments``, in this process: the exit status
-    its stats give, its ERROR lines and what its spider started with.
+def refused_in_process(tmp_path, caplog, **arguments) -> StartInProcess:
+    """``-a`` ``arguments`` as the command takes them before its first request, in this process: nothing written.
     ``test_unknown_spider_argument_exits_two_with_one_clear_line`` runs the same path as a real command."""
-    crawler = get_crawler(CommentarySpider, {**PROJECT_SETTINGS, "DATA_DIR": str(tmp_path / "data")})
-    spider = CommentarySpider.from_crawler(crawler, **arguments)
-
-    async def started():
-        return [request async for request in spider.start()]
-
-    caplog.clear()
-    with caplog.at_level(logging.ERROR):
-        requests = asyncio.run(started())
-    errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
-    assert not any(record.exc_info for record in caplog.records)  # one line, no traceback
+    started = start_in_process(caplog, {"DATA_DIR": str(tmp_path / "data")}, **arguments)
     assert not (tmp_path / "data").exists()
-    return run_exit_status(crawler.stats.get_stats(), crawler.settings), errors, requests
+    return started
 
 
 def test_a_healthy_run_exits_zero(clean_crawl):
@@ -124,15 +109,17 @@ def test_unknown_spider_argument_exits_two_with_one_clear_line(clean_site, serve
 @pytest.mark.parametrize("bad", ["ftp://en.sass.cn/103002/default.aspx", "http://en.sass.cn/default.aspx",
                                  "en.sass.cn/103002"])
 def test_malformed_start_url_exits_two(tmp_path, caplog, bad):
-    status, errors, requests = refused_in_process(tmp_path, caplog, start_url=bad)
-    assert status == 2, bad
-    assert len(errors) == 1 and errors[0].startswith("Not crawling: start_url must") and requests == []
+    started = refused_in_process(tmp_path, caplog, start_url=bad)
+    assert started.exit_status == 2, bad
+    assert len(started.errors) == 1 and started.errors[0].startswith("Not crawling: start_url must")
+    assert started.requests == []
 
 
 def test_bad_refresh_value_exits_two(tmp_path, caplog):
-    status, errors, requests = refused_in_process(tmp_path, caplog, refresh="some")
-    assert status == 2
-    assert len(errors) == 1 and "refresh must be 'all' or a whole number" in errors[0] and requests == []
+    started = refused_in_process(tmp_path, caplog, refresh="some")
+    assert started.exit_status == 2
+    assert len(started.errors) == 1 and "refresh must be 'all' or a whole number" in started.errors[0]
+    assert started.requests == []
 
 
 def test_a_misspelt_setting_exits_two_naming_the_setting_meant_and_crawls_nothing(clean_site, serve, tmp_path):
@@ -153,10 +140,10 @@ def test_the_crawl_s_first_line_names_its_data_dir_resolved(unreachable_start_cr
 
 
 def test_bad_retry_value_exits_two(tmp_path, caplog):
-    status, errors, requests = refused_in_process(tmp_path, caplog, retry="all")
-    assert status == EXIT_USAGE == 2
-    assert errors == ["Not crawling: retry must be one of failed, got 'all'"]
-    assert requests == []
+    started = refused_in_process(tmp_path, caplog, retry="all")
+    assert started.exit_status == EXIT_USAGE == 2
+    assert started.errors == ["Not crawling: retry must be one of failed, got 'all'"]
+    assert started.requests == []
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])

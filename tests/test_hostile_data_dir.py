@@ -12,20 +12,16 @@ from __future__ import annotations
 import base64
 import io
 import json
-import logging
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from PIL import Image
-from scrapy.utils.test import get_crawler
 
-from harness import CrawlResult, run_crawl
+from harness import CrawlResult, run_crawl, start_in_process
 from sandbox import Sandbox
-from sasscrawl.extensions.data_folder import RunDataFolder
-from sasscrawl.health import EXIT_DATA_DIR, run_exit_status
-from sasscrawl.spiders.commentary import CommentarySpider
+from sasscrawl.health import EXIT_DATA_DIR
 
 DATA_FOLDERS = ("runs", "images", "warc", "snapshots")
 ARTICLE_PATH = re.compile(r"/103002/\d+\.aspx")
@@ -81,21 +77,12 @@ def test_each_linked_data_folder_is_refused_before_the_first_request(tmp_path, f
     elsewhere.mkdir()
     data_dir.mkdir()
     (data_dir / folder).symlink_to(elsewhere, target_is_directory=True)
-    crawler = get_crawler(CommentarySpider, {"DATA_DIR": str(data_dir), "SPLASH_URL": "http://127.0.0.1:9",
-                                             "EXTENSIONS": {RunDataFolder: 50}})
-    spider = CommentarySpider.from_crawler(crawler, start_url="http://127.0.0.1:9/103002/default.aspx",
-                                           archive="warc")
-    crawler._apply_settings()  # makes the extensions, the run's data folder among them
-
-    with caplog.at_level(logging.INFO):
-        with pytest.raises(StopAsyncIteration):  # start() ends without yielding a request or waiting for anything
-            spider.start().__anext__().send(None)
-
-    assert run_exit_status(crawler.stats.get_stats(), crawler.settings) == EXIT_DATA_DIR
+    started = start_in_process(caplog, {"DATA_DIR": str(data_dir), "SPLASH_URL": "http://127.0.0.1:9"},
+                               start_url="http://127.0.0.1:9/103002/default.aspx", archive="warc")
+    assert started.exit_status == EXIT_DATA_DIR and started.requests == []
     refusals = [record.getMessage() for record in caplog.records if "Not crawling:" in record.getMessage()]
     assert len(refusals) == 1, refusals
     assert f"{data_dir / folder} is a symbolic link" in refusals[0]
-    assert not [record for record in caplog.records if record.exc_info]
     assert sorted(path.name for path in tmp_path.iterdir()) == ["data", "elsewhere"]
     assert list(elsewhere.iterdir()) == []
 

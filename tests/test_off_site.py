@@ -9,18 +9,14 @@ must stay empty.
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from scrapy.utils.test import get_crawler
 
-from harness import CrawlResult, as_a_lenient_server_reads, run_crawl
-from sasscrawl.extensions.data_folder import RunDataFolder
-from sasscrawl.health import EXIT_USAGE, run_exit_status
-from sasscrawl.spiders.commentary import CommentarySpider
+from harness import CrawlResult, as_a_lenient_server_reads, run_crawl, start_in_process
+from sasscrawl.health import EXIT_USAGE
 from sasscrawl_replica import ForeignSite, ReplicaServer, RequestRecord, build_site
 from sasscrawl_replica.faults import FOREIGN_SECRET, METADATA_PATH
 
@@ -135,15 +131,11 @@ def test_image_hosts_lets_the_listed_host_in_and_no_other(tmp_path):
 def test_a_malformed_image_hosts_entry_stops_the_run_before_any_request(tmp_path, caplog):
     """The spider made in this process: a bad setting takes a bad spider argument's way out (one ``Not crawling``
     line, exit 2, before the first request), which tests/test_crawl_command.py proves in the run's process."""
-    crawler = get_crawler(CommentarySpider, {"DATA_DIR": str(tmp_path), "IMAGE_HOSTS": "https://img.example.org/",
-                                             "EXTENSIONS": {RunDataFolder: 50}})
-    spider = CommentarySpider.from_crawler(crawler, start_url="http://127.0.0.1:9/103002/default.aspx")
-    crawler._apply_settings()  # makes the extensions, the run's data folder among them
-    with caplog.at_level(logging.INFO):
-        with pytest.raises(StopAsyncIteration):  # start() ends without yielding a request or waiting for anything
-            spider.start().__anext__().send(None)
-    assert run_exit_status(crawler.stats.get_stats(), crawler.settings) == EXIT_USAGE
-    assert "Not crawling: IMAGE_HOSTS entry 'https://img.example.org/' is not a host name or host:port" in caplog.text
+    started = start_in_process(caplog, {"DATA_DIR": str(tmp_path), "IMAGE_HOSTS": "https://img.example.org/"},
+                               start_url="http://127.0.0.1:9/103002/default.aspx")
+    assert started.exit_status == EXIT_USAGE and started.requests == []
+    assert started.errors == ["Not crawling: IMAGE_HOSTS entry 'https://img.example.org/' is not a host name or "
+                              "host:port"]
 
 
 def test_an_image_refused_as_off_site_is_fetched_by_the_run_after_its_host_is_listed(tmp_path):

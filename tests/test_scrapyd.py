@@ -8,7 +8,6 @@ at the test's port: scrapyd-deploy writes build files beside scrapy.cfg.
 from __future__ import annotations
 
 import json
-import logging
 import shutil
 import subprocess
 import sys
@@ -20,10 +19,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from scrapy.utils.test import get_crawler
 
-from harness import PROJECT_ROOT, PROJECT_SETTINGS, free_port
-from sasscrawl.spiders.commentary import CommentarySpider
+from harness import PROJECT_ROOT, free_port, start_in_process
 from sasscrawl_replica import ReplicaServer, build_site
 
 BIN = Path(sys.executable).parent
@@ -187,16 +184,13 @@ def test_bad_job_arguments_fail_fast_with_one_clear_line(scrapyd, tmp_path, argu
 
 @pytest.mark.parametrize("arguments, message", BAD_JOBS)
 def test_each_bad_job_argument_is_refused_with_its_one_line(tmp_path, caplog, arguments, message):
-    """The spider as Scrapyd's job makes it (settings at project priority or above, arguments as ``-a``), in-process."""
-    settings = {**PROJECT_SETTINGS, "DATA_DIR": str(tmp_path)}
-    settings.update(value.split("=", 1) for name, value in arguments if name == "setting")
-    crawler = get_crawler(CommentarySpider, settings)
-    with caplog.at_level(logging.INFO):
-        spider = CommentarySpider.from_crawler(crawler, **{name: value for name, value in arguments
-                                                           if name != "setting"}, _job="a-job-id")
-        assert spider._open_store() is False  # start() then requests nothing
-    assert sum(message in record.getMessage() for record in caplog.records) == 1
-    assert "Traceback (most recent call last)" not in caplog.text
+    """The spider as Scrapyd's job makes it (settings at project priority or above, arguments as ``-a`` with the job's
+    ``_job``), in-process."""
+    settings = {"DATA_DIR": str(tmp_path), **dict(value.split("=", 1) for name, value in arguments if name == "setting")}
+    started = start_in_process(caplog, settings, **{name: value for name, value in arguments if name != "setting"},
+                               _job="a-job-id")
+    assert started.requests == []
+    assert sum(message in error for error in started.errors) == 1
     assert not (tmp_path / "articles.jsonl").exists()
 
 
