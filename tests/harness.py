@@ -20,8 +20,12 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote
 
+from scrapy import signals
+from scrapy.exceptions import CloseSpider
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
+
+from twisted.python.failure import Failure
 
 from sasscrawl import settings as project_settings
 from sasscrawl.health import run_exit_status
@@ -75,6 +79,16 @@ def start_in_process(caplog, settings: dict, **arguments) -> StartInProcess:
     return StartInProcess(run_exit_status(crawler.stats.get_stats(), crawler.settings),
                           [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR],
                           requests)
+
+
+def opened_in_process(crawler, spider, caplog) -> list:
+    """Send ``spider_opened`` as the engine does, in this process: the exceptions its receivers raised (a refusal
+    is a ``CloseSpider``, which the engine would not log). A traceback logged fails the test: a refusal is one line."""
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        opened = crawler.signals.send_catch_log(signals.spider_opened, spider=spider, dont_log=CloseSpider)
+    assert not any(record.exc_info for record in caplog.records)
+    return [result.value for _, result in opened if isinstance(result, Failure)]
 
 
 def command_in_process(command_class, data_dir: Path, *options: str) -> subprocess.CompletedProcess:

@@ -4,16 +4,14 @@ nothing; a bad EXPORTS refuses."""
 from __future__ import annotations
 
 import json
-import logging
 
 from scrapy import signals
 from scrapy.exceptions import CloseSpider
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
-from twisted.python.failure import Failure
 
 from export_fixtures import misfits
-from harness import free_port, run_crawl
+from harness import free_port, opened_in_process, run_crawl
 from sasscrawl import settings as project_settings
 from sasscrawl.extensions.data_folder import RunDataFolder
 from sasscrawl.extensions.dataset import DatasetExport
@@ -106,14 +104,12 @@ def test_a_bad_export_format_refuses_the_run(tmp_path, caplog):
                                              "EXTENSIONS": {DatasetExport: 40, RunDataFolder: 50}})
     spider = CommentarySpider.from_crawler(crawler, start_url="http://127.0.0.1:9/103002/default.aspx")
     crawler._apply_settings()  # makes the extensions
-    with caplog.at_level(logging.INFO):
-        opened = crawler.signals.send_catch_log(signals.spider_opened, spider=spider, dont_log=CloseSpider)
-        crawler.signals.send_catch_log(signals.spider_closed, spider=spider, reason="setting_error")
-    refusals = [result.value for _, result in opened if isinstance(result, Failure)]
+    refusals = opened_in_process(crawler, spider, caplog)
     assert [(type(refusal), refusal.reason) for refusal in refusals] == [(CloseSpider, "setting_error")]
-    assert run_exit_status(crawler.stats.get_stats(), crawler.settings) == EXIT_USAGE
     assert "Not crawling: EXPORTS setting: unknown export format xlsx: choose from parquet, sqlite, csv" in caplog.text
+    crawler.signals.send_catch_log(signals.spider_closed, spider=spider, reason="setting_error")
     assert not [record for record in caplog.records if record.exc_info]
+    assert run_exit_status(crawler.stats.get_stats(), crawler.settings) == EXIT_USAGE
     assert not (tmp_path / "data" / "README.md").exists()
 
 
